@@ -1,0 +1,83 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Upcoming language features every Swift target opts into.
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+/// A system library found through pkg-config, with the Debian package that provides it.
+func systemLibrary(_ name: String, pkgConfig: String, apt: String) -> Target {
+    .systemLibrary(name: name, path: "Sources/CSystem/\(name)", pkgConfig: pkgConfig, providers: [.apt([apt])])
+}
+
+let package = Package(
+    name: "headscale",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "headscale", targets: ["headscale"]),
+    ],
+    targets: [
+        // C libraries from Debian.
+        systemLibrary("CSQLite", pkgConfig: "sqlite3", apt: "libsqlite3-dev"),
+        systemLibrary("COpenSSL", pkgConfig: "openssl", apt: "libssl-dev"),
+        systemLibrary("CYAML", pkgConfig: "yaml-0.1", apt: "libyaml-dev"),
+        systemLibrary("CNGHTTP2", pkgConfig: "libnghttp2", apt: "libnghttp2-dev"),
+        systemLibrary("CZstd", pkgConfig: "libzstd", apt: "libzstd-dev"),
+        systemLibrary("CSodium", pkgConfig: "libsodium", apt: "libsodium-dev"),
+        // C helpers for macros and variadic functions that Swift cannot call directly.
+        .target(name: "CShims", dependencies: ["COpenSSL", "CNGHTTP2"], path: "Sources/CSystem/CShims"),
+
+        // Keys, wire types, logging: shared by every other target.
+        .target(name: "HSCore", swiftSettings: strictSettings),
+        // OpenSSL and libsodium primitives behind Swift types.
+        .target(name: "HSCrypto", dependencies: ["HSCore", "COpenSSL", "CSodium", "CShims"], swiftSettings: strictSettings),
+        // Sockets, listeners and the Dispatch event loop.
+        .target(name: "HSPosix", dependencies: ["HSCore"], swiftSettings: strictSettings),
+        // TLS on memory BIOs, layered over a byte stream.
+        .target(name: "HSTLS", dependencies: ["HSCore", "HSPosix", "COpenSSL", "CShims"], swiftSettings: strictSettings),
+        // HTTP/1.1 server.
+        .target(name: "HSHTTP", dependencies: ["HSCore", "HSPosix", "HSTLS"], swiftSettings: strictSettings),
+        // HTTP/2 server sessions on libnghttp2, with no I/O of their own.
+        .target(name: "HSHTTP2", dependencies: ["HSCore", "CNGHTTP2", "CShims"], swiftSettings: strictSettings),
+        // Tailscale's control-protocol Noise channel.
+        .target(name: "HSNoise", dependencies: ["HSCore", "HSCrypto"], swiftSettings: strictSettings),
+        // SQLite state and migrations.
+        .target(
+            name: "HSStore",
+            dependencies: ["HSCore", "CSQLite"],
+            resources: [.copy("Migrations")],
+            swiftSettings: strictSettings
+        ),
+        // YAML configuration.
+        .target(name: "HSConfig", dependencies: ["HSCore", "CYAML"], swiftSettings: strictSettings),
+        // DERP relay and STUN.
+        .target(name: "HSDERP", dependencies: ["HSCore", "HSCrypto", "HSPosix", "HSHTTP"], swiftSettings: strictSettings),
+        // Registration, map streaming and the admin API.
+        .target(
+            name: "HSControl",
+            dependencies: [
+                "HSCore", "HSCrypto", "HSPosix", "HSTLS", "HSHTTP", "HSHTTP2", "HSNoise", "HSStore", "HSConfig",
+                "HSDERP", "CZstd",
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The `headscale` command tree.
+        .target(name: "HSCLI", dependencies: ["HSCore", "HSConfig", "HSControl", "HSPosix"], swiftSettings: strictSettings),
+        .executableTarget(name: "headscale", dependencies: ["HSCLI"], swiftSettings: strictSettings),
+
+        .target(name: "HSTestSupport", dependencies: ["HSCore"], path: "Tests/HSTestSupport", swiftSettings: strictSettings),
+        .testTarget(name: "HSCoreTests", dependencies: ["HSCore", "HSTestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "HSCryptoTests", dependencies: ["HSCrypto", "HSTestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "HSNoiseTests", dependencies: ["HSNoise", "HSCrypto", "HSTestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "HSHTTPTests", dependencies: ["HSHTTP", "HSPosix", "HSTLS", "HSTestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "HSHTTP2Tests", dependencies: ["HSHTTP2", "HSTestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "HSStoreTests", dependencies: ["HSStore", "HSTestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "HSConfigTests", dependencies: ["HSConfig", "HSTestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "HSDERPTests", dependencies: ["HSDERP", "HSCrypto", "HSTestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "HSControlTests", dependencies: ["HSControl", "HSTestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "HSCLITests", dependencies: ["HSCLI", "HSTestSupport"], swiftSettings: strictSettings),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,1 @@
+// The HSCLI module; its files arrive with its first feature.

@@ -1,0 +1,1 @@
+// The HSConfig module; its files arrive with its first feature.

@@ -1,0 +1,1 @@
+// The HSControl module; its files arrive with its first feature.

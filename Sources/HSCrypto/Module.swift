@@ -1,0 +1,1 @@
+// The HSCrypto module; its files arrive with its first feature.

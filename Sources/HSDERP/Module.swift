@@ -1,0 +1,1 @@
+// The HSDERP module; its files arrive with its first feature.

@@ -1,0 +1,1 @@
+// The HSHTTP2 module; its files arrive with its first feature.

@@ -1,0 +1,1 @@
+// The HSNoise module; its files arrive with its first feature.

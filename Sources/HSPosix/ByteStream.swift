@@ -1,0 +1,45 @@
+import Dispatch
+
+/// A bidirectional byte stream, such as an accepted TCP connection or a TLS session on top of one.
+///
+/// A stream is confined to its serial `queue`: every method and property, and every callback to its
+/// handler, runs there. Code on another queue hops over with `queue.async` first.
+public protocol ByteStream: AnyObject, Sendable {
+    /// The serial queue this stream and its handler run on.
+    var queue: DispatchQueue { get }
+
+    /// The peer's address as `ip:port` (IPv6 in brackets), or the socket path for unix sockets.
+    var remoteAddress: String { get }
+
+    /// Installs the receiver of incoming bytes and events, replacing the previous one.
+    ///
+    /// Bytes read after this call go to the new handler; a protocol upgrade uses this to hand the
+    /// stream from one protocol to the next.
+    func setHandler(_ handler: any ByteStreamHandler)
+
+    /// Queues `bytes` for sending, in order, behind any earlier writes.
+    func write(_ bytes: [UInt8])
+
+    /// Bytes queued by `write` that the kernel has not yet accepted. Producers that can outrun the
+    /// peer (map streams, DERP relays) check it to apply back-pressure or drop.
+    var pendingWriteBytes: Int { get }
+
+    /// Sends what is queued, then closes. The handler's `streamDidClose` runs once, afterwards.
+    func close()
+}
+
+/// Receives what happens on a ``ByteStream``; every call arrives on the stream's queue.
+public protocol ByteStreamHandler: AnyObject {
+    /// Bytes arrived from the peer.
+    func stream(_ stream: any ByteStream, didRead bytes: [UInt8])
+
+    /// The stream closed, by either side or on an error. No further calls follow.
+    func streamDidClose(_ stream: any ByteStream)
+
+    /// The write queue emptied after being non-empty.
+    func streamDidDrain(_ stream: any ByteStream)
+}
+
+extension ByteStreamHandler {
+    public func streamDidDrain(_ stream: any ByteStream) {}
+}

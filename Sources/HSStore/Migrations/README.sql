@@ -1,0 +1,1 @@
+-- Migrations are numbered SQL files applied in order.

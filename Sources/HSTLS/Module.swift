@@ -1,0 +1,1 @@
+// The HSTLS module; its files arrive with its first feature.

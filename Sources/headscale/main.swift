@@ -1,0 +1,4 @@
+import HSCLI
+
+// The `headscale` binary: every command lives in HSCLI.
+print("headscale")
