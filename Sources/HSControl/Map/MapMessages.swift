@@ -1,0 +1,122 @@
+import Foundation
+import HSCore
+
+/// Builds the JSON of `MapResponse` messages.
+///
+/// A stream starts with a full map; later messages are deltas in which an absent field means
+/// "unchanged". Peer entries arrive already encoded so that one encoding serves every viewer.
+enum MapMessages {
+    /// The first message of a stream, or the reply to a one-shot request.
+    static func fullMap(
+        selfNode: [UInt8],
+        peers: [[UInt8]],
+        userProfiles: [UInt8],
+        settings: MapSettings,
+        now: Date
+    ) -> [UInt8] {
+        var writer = JSONWriter(capacity: 2048 + peers.reduce(0) { $0 + $1.count + 1 })
+        writer.beginObject()
+        writer.key("Node")
+        writer.raw(selfNode)
+        writer.key("DERPMap")
+        writer.raw(settings.derpMap)
+        if let dns = settings.dnsConfig {
+            writer.key("DNSConfig")
+            writer.raw(dns)
+        }
+        writer.key("Domain")
+        writer.string(settings.baseDomain)
+        writer.key("CollectServices")
+        writer.bool(false)
+        writer.key("PacketFilter")
+        writer.raw(settings.packetFilter)
+        writer.key("UserProfiles")
+        writer.raw(userProfiles)
+        // An empty Peers array reads as "unchanged", so a lone node gets none at all.
+        if !peers.isEmpty {
+            writer.key("Peers")
+            writer.beginArray()
+            for peer in peers { writer.raw(peer) }
+            writer.endArray()
+        }
+        writer.key("Debug")
+        writer.beginObject()
+        writer.key("DisableLogTail")
+        writer.bool(true)
+        writer.endObject()
+        writer.key("ControlTime")
+        writer.string(RFC3339.format(now))
+        writer.endObject()
+        return writer.bytes
+    }
+
+    /// A delta adding or replacing peers, with the profiles of their users.
+    static func peersChanged(_ peers: [[UInt8]], userProfiles: [UInt8]?, now: Date) -> [UInt8] {
+        var writer = JSONWriter(capacity: 256 + peers.reduce(0) { $0 + $1.count + 1 })
+        writer.beginObject()
+        writer.key("PeersChanged")
+        writer.beginArray()
+        for peer in peers { writer.raw(peer) }
+        writer.endArray()
+        if let userProfiles {
+            writer.key("UserProfiles")
+            writer.raw(userProfiles)
+        }
+        writer.key("ControlTime")
+        writer.string(RFC3339.format(now))
+        writer.endObject()
+        return writer.bytes
+    }
+
+    /// A delta dropping peers by id.
+    static func peersRemoved(_ ids: [UInt64], now: Date) -> [UInt8] {
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.key("PeersRemoved")
+        writer.beginArray()
+        for id in ids { writer.integer(id) }
+        writer.endArray()
+        writer.key("ControlTime")
+        writer.string(RFC3339.format(now))
+        writer.endObject()
+        return writer.bytes
+    }
+
+    /// A delta that patches a peer's online state and last-seen time (`PeersChangedPatch`).
+    static func onlinePatch(id: UInt64, online: Bool, lastSeen: Date?, now: Date) -> [UInt8] {
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.key("PeersChangedPatch")
+        writer.beginArray()
+        writer.beginObject()
+        writer.key("NodeID")
+        writer.integer(id)
+        writer.key("Online")
+        writer.bool(online)
+        if let lastSeen, !online {
+            writer.key("LastSeen")
+            writer.string(RFC3339.format(lastSeen))
+        }
+        writer.endObject()
+        writer.endArray()
+        writer.key("ControlTime")
+        writer.string(RFC3339.format(now))
+        writer.endObject()
+        return writer.bytes
+    }
+
+    /// A delta that replaces only the self node.
+    static func selfChanged(_ selfNode: [UInt8], now: Date) -> [UInt8] {
+        var writer = JSONWriter(capacity: selfNode.count + 64)
+        writer.beginObject()
+        writer.key("Node")
+        writer.raw(selfNode)
+        writer.key("ControlTime")
+        writer.string(RFC3339.format(now))
+        writer.endObject()
+        return writer.bytes
+    }
+
+    /// The keep-alive message, byte for byte what clients recognise without decoding.
+    static let keepAlive: [UInt8] = Array(#"{"KeepAlive":true}"#.utf8)
+}

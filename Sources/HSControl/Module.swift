@@ -1,1 +1,0 @@
-// The HSControl module; its files arrive with its first feature.

@@ -1,0 +1,96 @@
+import Dispatch
+import Foundation
+import HSCore
+import HSPosix
+import Synchronization
+
+/// Connects one `/machine/map` long-poll (an HTTP/2 stream on a ``NoiseSession``) to the control
+/// plane: deliveries hop onto the session's queue, and a timer sends keep-alives.
+final class MapStreamHandle: MapStreamSink, @unchecked Sendable {
+    // Immutable after init.
+    private weak var session: NoiseSession?
+    private let queue: DispatchQueue
+    private let streamID: Int32
+    private let plane: ControlPlane
+    // Guarded by `lifecycle`: the token once registered, and whether the stream is over.
+    private let lifecycle = Mutex<(token: MapStreamToken?, finished: Bool)>((nil, false))
+    // Confined to `queue`.
+    private var keepAliveTimer: (any DispatchSourceTimer)?
+
+    /// Time between keep-alives, kept well inside the client's 120 s read watchdog.
+    static let keepAliveInterval: TimeInterval = 50
+    static let keepAliveJitter: TimeInterval = 9
+
+    init(session: NoiseSession, streamID: Int32, plane: ControlPlane) {
+        self.session = session
+        self.queue = session.stream.queue
+        self.streamID = streamID
+        self.plane = plane
+    }
+
+    func attach(token: MapStreamToken) {
+        let finishedEarly = lifecycle.withLock { state in
+            state.token = token
+            return state.finished
+        }
+        if finishedEarly {
+            plane.closeMapStream(token)
+        } else {
+            scheduleKeepAlive()
+        }
+    }
+
+    func deliver(_ framedMessage: [UInt8]) {
+        queue.async { [self] in
+            guard let session else { return }
+            if session.sendMapData(streamID, framedMessage) {
+                scheduleKeepAlive()
+            } else {
+                session.logger.warning("map stream stalled; closing it", [("stream.id", String(streamID))])
+                session.endMapStream(streamID)
+                finish()
+            }
+        }
+    }
+
+    func terminate() {
+        queue.async { [self] in
+            session?.endMapStream(streamID)
+            finish()
+        }
+    }
+
+    /// Stops the keep-alives and unregisters the stream from the control plane, once.
+    func finish() {
+        let token: MapStreamToken? = lifecycle.withLock { state in
+            guard !state.finished else { return nil }
+            state.finished = true
+            return state.token
+        }
+        queue.async { [self] in
+            keepAliveTimer?.cancel()
+            keepAliveTimer = nil
+        }
+        if let token {
+            plane.closeMapStream(token)
+        }
+    }
+
+    /// Restarts the keep-alive countdown; must run on `queue`.
+    private func scheduleKeepAlive() {
+        keepAliveTimer?.cancel()
+        let timer = DispatchSource.makeTimerSource(queue: queue)
+        let delay = Self.keepAliveInterval + Double.random(in: 0...Self.keepAliveJitter)
+        timer.schedule(deadline: .now() + delay)
+        timer.setEventHandler { [weak self] in
+            guard let self, let session = self.session else { return }
+            if session.sendMapData(self.streamID, MapStreamHandle.framedKeepAlive) {
+                self.scheduleKeepAlive()
+            }
+        }
+        keepAliveTimer = timer
+        timer.resume()
+    }
+
+    static let framedKeepAlive = MapFraming.frame(json: MapMessages.keepAlive)
+}

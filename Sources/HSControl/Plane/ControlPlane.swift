@@ -1,0 +1,117 @@
+import Dispatch
+import Foundation
+import HSCore
+import Synchronization
+
+/// The tailnet as the server runs it: every node in memory, the open map streams, and the fan-out
+/// of changes to them.
+///
+/// All state sits behind one `Mutex`. Storage calls and deliveries happen outside it: a delivery
+/// only queues bytes on the stream's own connection queue. Each change is encoded and compressed
+/// once and the same bytes go to every stream that needs them.
+final class ControlPlane: Sendable {
+    struct Entry: Sendable {
+        var node: ControlNode
+        /// The node encoded as a peer, refreshed whenever the node changes.
+        var peerJSON: [UInt8]
+    }
+
+    struct State: Sendable {
+        var entries: [UInt64: Entry] = [:]
+        var users: [UInt64: ControlUser] = [:]
+        var streams: [MapStreamToken: any MapStreamSink] = [:]
+        var nextSerial: UInt64 = 1
+    }
+
+    let storage: any ControlStorage
+    let encoder: MapEncoder
+    let logger: Logger
+    let state: Mutex<State>
+    /// Serialises writes that need not block the caller, such as last-seen times.
+    let writeQueue = DispatchQueue(label: "headscale.control.writes")
+
+    init(storage: any ControlStorage, settings: MapSettings, logger: Logger) throws {
+        self.storage = storage
+        self.encoder = MapEncoder(settings: settings)
+        self.logger = logger
+        var initial = State()
+        let now = Date()
+        for user in try storage.loadUsers() {
+            initial.users[user.id] = user
+        }
+        for var node in try storage.loadNodes() {
+            node.isOnline = false
+            initial.entries[node.id] = Entry(node: node, peerJSON: encoder.peerJSON(node, now: now))
+        }
+        self.state = Mutex(initial)
+    }
+
+    /// Stores `node` in `state` and re-encodes its peer entry.
+    func putLocked(_ node: ControlNode, in state: inout State, now: Date) -> [UInt8] {
+        let json = encoder.peerJSON(node, now: now)
+        state.entries[node.id] = Entry(node: node, peerJSON: json)
+        return json
+    }
+
+    /// The open streams of every node except `nodeID`.
+    func streamsLocked(excluding nodeID: UInt64, in state: State) -> [any MapStreamSink] {
+        state.streams.compactMap { $0.key.nodeID == nodeID ? nil : $0.value }
+    }
+
+    /// The open streams of `nodeID`.
+    func streamsLocked(of nodeID: UInt64, in state: State) -> [any MapStreamSink] {
+        state.streams.compactMap { $0.key.nodeID == nodeID ? $0.value : nil }
+    }
+
+    /// Frames `json` once and queues the same bytes on every sink.
+    func deliver(_ json: [UInt8], to sinks: [any MapStreamSink]) {
+        guard !sinks.isEmpty else { return }
+        let framed = MapFraming.frame(json: json)
+        for sink in sinks {
+            sink.deliver(framed)
+        }
+    }
+
+    /// Writes `node` to storage on the write queue, logging a failure.
+    func persistLater(_ node: ControlNode) {
+        writeQueue.async { [storage, logger] in
+            do {
+                try storage.saveNode(node)
+            } catch {
+                logger.error("saving node failed", [("node.id", String(node.id)), ("error", "\(error)")])
+            }
+        }
+    }
+
+    /// The user profiles that a map for `nodeID` lists: its own user and every peer's.
+    func userProfilesLocked(for nodes: [ControlNode], in state: State) -> [UInt8] {
+        var ids = Set<UInt64>()
+        var tagged = false
+        for node in nodes {
+            if let userID = node.userID, node.tags.isEmpty {
+                ids.insert(userID)
+            } else {
+                tagged = true
+            }
+        }
+        let users = ids.compactMap { state.users[$0] }
+        return encoder.userProfilesJSON(users, includeTagged: tagged)
+    }
+
+    /// Reloads the user table, after an admin created, renamed or deleted a user.
+    func reloadUsers() throws {
+        let users = try storage.loadUsers()
+        state.withLock { state in
+            state.users = Dictionary(uniqueKeysWithValues: users.map { ($0.id, $0) })
+        }
+    }
+
+    /// Every node with its current online state, sorted by id.
+    func nodeSnapshots() -> [ControlNode] {
+        state.withLock { state in state.entries.values.map(\.node).sorted { $0.id < $1.id } }
+    }
+
+    func node(id: UInt64) -> ControlNode? {
+        state.withLock { $0.entries[id]?.node }
+    }
+}
