@@ -3,7 +3,7 @@ import HSPosix
 /// Answers HTTP/1.1 requests. The server calls `handle` on the connection's queue; the handler may
 /// answer at once or later from any queue through the ``HTTPResponder``.
 public protocol HTTPHandler: Sendable {
-    func handle(_ request: HTTPRequest, responder: HTTPResponder)
+    func handle(_ request: HTTPRequest, responder: any HTTPResponder)
 }
 
 /// The way back to the client for one request. Exactly one of `respond` or `upgrade` must be called,

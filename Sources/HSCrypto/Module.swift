@@ -1,1 +1,0 @@
-// The HSCrypto module; its files arrive with its first feature.

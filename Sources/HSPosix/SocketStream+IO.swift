@@ -1,0 +1,183 @@
+import Dispatch
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+#if os(Linux)
+    private let sendFlags = Int32(MSG_NOSIGNAL)
+#else
+    private let sendFlags: Int32 = 0
+#endif
+
+extension SocketStream {
+    /// Reads once (level-triggered, so the source fires again while bytes remain) and delivers.
+    func readAvailable() {
+        let outcome = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.maxReadSize) { buffer in
+            Result { () throws(IOError) -> [UInt8] in
+                let count = try syscall("read", on: remoteAddress) { systemRead(fd, buffer.baseAddress, buffer.count) }
+                return Array(UnsafeBufferPointer(rebasing: buffer[..<count]))
+            }
+        }
+        switch outcome {
+        case .success(let bytes) where bytes.isEmpty:
+            peerClosed()
+        case .success(let bytes):
+            guard state == .open else { return }
+            handler?.stream(self, didRead: bytes)
+        case .failure(let error) where error.wouldBlock:
+            return
+        case .failure:
+            teardown()
+        }
+    }
+
+    /// Sends the queued chunks until the kernel would block or the queue is empty.
+    func flush() {
+        while pendingHead < pending.count {
+            let chunk = pending[pendingHead]
+            guard let sent = send(chunk, from: pendingOffset) else { return }
+            pendingOffset += sent
+            pendingWriteBytes -= sent
+            guard pendingOffset == chunk.count else { return }
+            pendingHead += 1
+            pendingOffset = 0
+        }
+        pending = []
+        pendingHead = 0
+        suspendWriting()
+        switch state {
+        case .flushing: beginLingering()
+        case .open: handler?.streamDidDrain(self)
+        case .lingering, .closed: break
+        }
+    }
+
+    /// Sends `bytes[offset...]` until done or the kernel would block.
+    ///
+    /// - Returns: the count sent, or nil after a send error has torn the stream down.
+    func send(_ bytes: [UInt8], from offset: Int) -> Int? {
+        var sent = 0
+        let remaining = bytes.count - offset
+        while sent < remaining {
+            let result = bytes.withUnsafeBytes { raw in
+                Result { () throws(IOError) -> Int in
+                    try syscall("send", on: remoteAddress) {
+                        systemSend(fd, raw.baseAddress! + offset + sent, remaining - sent, sendFlags)
+                    }
+                }
+            }
+            switch result {
+            case .success(let count): sent += count
+            case .failure(let error) where error.wouldBlock: return sent
+            case .failure:
+                teardown()
+                return nil
+            }
+        }
+        return sent
+    }
+
+    /// Handles end of file: stop reading, then close once queued bytes are out.
+    func peerClosed() {
+        switch state {
+        case .open:
+            suspendReading()
+            state = .flushing
+            if pendingWriteBytes == 0 { teardown() }
+        case .flushing:
+            // Reading is suspended while flushing; the flush ends in lingering, which sees EOF again.
+            break
+        case .lingering:
+            teardown()
+        case .closed:
+            break
+        }
+    }
+
+    /// Shuts down the sending side and discards incoming bytes until EOF or `lingerTimeout`.
+    func beginLingering() {
+        state = .lingering
+        _ = shutdown(fd, Int32(SHUT_WR))
+        resumeReading()
+        queue.asyncAfter(deadline: .now() + lingerTimeout) { [weak self] in
+            guard let self, self.state == .lingering else { return }
+            self.teardown()
+        }
+    }
+
+    /// Cancels both sources, drops queued bytes and tells the handler once; the cancel handlers
+    /// close the descriptor.
+    func teardown() {
+        guard state != .closed else { return }
+        state = .closed
+        pending = []
+        pendingHead = 0
+        pendingOffset = 0
+        pendingWriteBytes = 0
+        readSource.cancel()
+        writeSource.cancel()
+        // A suspended or never-activated source runs its cancel handler only once resumed.
+        resumeReading()
+        resumeWriting()
+        queue.async {
+            let handler = self.handler
+            self.handler = nil
+            handler?.streamDidClose(self)
+        }
+    }
+
+    func sourceCancelled() {
+        sourcesAlive -= 1
+        if sourcesAlive == 0 {
+            _ = systemClose(fd)
+            // Break the retain cycle between the stream and its sources' handlers.
+            readSource.setEventHandler(handler: nil)
+            writeSource.setEventHandler(handler: nil)
+            readSource.setCancelHandler(handler: nil)
+            writeSource.setCancelHandler(handler: nil)
+        }
+    }
+
+    func resumeReading() {
+        guard readSuspended else { return }
+        readSuspended = false
+        readSource.resume()
+    }
+
+    func suspendReading() {
+        guard !readSuspended else { return }
+        readSuspended = true
+        readSource.suspend()
+    }
+
+    func resumeWriting() {
+        guard writeSuspended else { return }
+        writeSuspended = false
+        writeSource.resume()
+    }
+
+    func suspendWriting() {
+        guard !writeSuspended else { return }
+        writeSuspended = true
+        writeSource.suspend()
+    }
+}
+
+/// Sets `O_NONBLOCK`, which every descriptor watched by a dispatch source needs.
+func setNonBlocking(_ fd: Int32) {
+    let flags = fcntl(fd, F_GETFL)
+    if flags >= 0, flags & O_NONBLOCK == 0 {
+        _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
+    }
+}
+
+/// Keeps a write to a closed peer from raising `SIGPIPE` where `MSG_NOSIGNAL` does not exist.
+func disableSigpipe(_ fd: Int32) {
+    #if !os(Linux)
+        var one: Int32 = 1
+        _ = setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, socklen_t(MemoryLayout<Int32>.size))
+    #endif
+}
