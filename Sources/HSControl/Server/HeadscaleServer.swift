@@ -1,0 +1,142 @@
+import Dispatch
+import Foundation
+import HSCore
+import HSCrypto
+import HSDERP
+import HSHTTP
+import HSPosix
+import HSTLS
+
+/// The running server: listeners, the control plane, the embedded DERP relay and the admin socket.
+public final class HeadscaleServer: Sendable {
+    let options: ServerOptions
+    let logger: Logger
+    let plane: ControlPlane
+    let mainListener: TCPListener
+    let socketListener: UnixListener
+    let mainServer: HTTPServer
+    let socketServer: HTTPServer
+    let tls: TLSServerContext?
+    let derp: DERPServer?
+    let stun: STUNServer?
+
+    /// Opens the database, loads or creates keys, and binds every listener. Nothing is served
+    /// until ``start()``.
+    public init(options: ServerOptions, storage: any ControlStorage & AdminStorage, logger: Logger) throws {
+        self.options = options
+        self.logger = logger
+        let noiseKey = try PrivateKeyFile.loadOrCreate(path: options.noisePrivateKeyPath)
+        let noisePublicKey = MachinePublicKey(bytes: noiseKey.publicKeyBytes)!
+        if options.derp.isEnabled {
+            let derpKey = try PrivateKeyFile.loadOrCreate(path: options.derp.privateKeyPath)
+            let derpServer = DERPServer(
+                privateKey: derpKey.rawBytes,
+                logger: logger.with("component", "derp"),
+                admitClient: nil
+            )
+            derp = derpServer
+            if let address = options.derp.stunListenAddress, let (host, port) = splitHostPort(address) {
+                stun = try STUNServer(host: host, port: port, logger: logger.with("component", "stun"))
+            } else {
+                stun = nil
+            }
+        } else {
+            derp = nil
+            stun = nil
+        }
+        if let certificate = options.tlsCertificatePath, let key = options.tlsKeyPath {
+            tls = try TLSServerContext(certificatePath: certificate, keyPath: key)
+        } else {
+            tls = nil
+        }
+        let settings = try MapSettingsBuilder.build(options: options, stunPort: stun.map { Int($0.localPort) })
+        plane = try ControlPlane(storage: storage, settings: settings, logger: logger.with("component", "control"))
+        let admin = AdminAPI(storage: storage, plane: plane, logger: logger.with("component", "api"))
+        let router = NoiseRouter(plane: plane, logger: logger.with("component", "noise"))
+        let handler = ControlHTTPHandler(
+            noiseKey: noiseKey,
+            noisePublicKey: noisePublicKey,
+            router: router,
+            derp: derp,
+            admin: admin,
+            logger: logger.with("component", "http")
+        )
+        mainServer = HTTPServer(configuration: HTTPServerConfiguration(), handler: handler, logger: logger)
+        socketServer = HTTPServer(
+            configuration: HTTPServerConfiguration(),
+            handler: AdminSocketHandler(admin: admin),
+            logger: logger
+        )
+        guard let (host, port) = splitHostPort(options.listenAddress) else {
+            throw ServerError("invalid listen_addr \"\(options.listenAddress)\": use host:port, such as 127.0.0.1:8080")
+        }
+        mainListener = try TCPListener(host: host, port: port, logger: logger)
+        socketListener = try UnixListener(
+            path: options.unixSocketPath,
+            permissions: options.unixSocketPermissions,
+            logger: logger
+        )
+    }
+
+    /// Starts accepting on every listener.
+    public func start() {
+        let secure = tls
+        mainListener.start { [mainServer] stream in
+            if let secure {
+                mainServer.serve(TLSStream.wrap(stream, context: secure), isSecure: true)
+            } else {
+                mainServer.serve(stream, isSecure: false)
+            }
+        }
+        socketListener.start { [socketServer] stream in
+            socketServer.serve(stream, isSecure: false)
+        }
+        stun?.start()
+        logger.notice(
+            "headscale is serving",
+            [
+                ("listen", options.listenAddress), ("server_url", options.serverURL), ("tls", tls == nil ? "off" : "on"),
+                ("unix_socket", options.unixSocketPath), ("derp", derp == nil ? "off" : "on"),
+            ]
+        )
+    }
+
+    /// Rereads the TLS certificate and key, after SIGHUP.
+    public func reload() {
+        guard let tls else { return }
+        do {
+            try tls.reload()
+            logger.notice("TLS certificate reloaded")
+        } catch {
+            logger.error("reloading the TLS certificate failed; the old one stays in use", [("error", "\(error)")])
+        }
+    }
+
+    /// Stops accepting; open connections end with the process.
+    public func stop() {
+        mainListener.stop()
+        socketListener.stop()
+        stun?.stop()
+        derp?.shutdown()
+        logger.notice("headscale stopped")
+    }
+}
+
+/// A start-up failure with a message for the operator.
+public struct ServerError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// The unix socket's routes: the admin API without an API key, and health.
+struct AdminSocketHandler: HTTPHandler {
+    let admin: AdminAPI
+
+    func handle(_ request: HTTPRequest, responder: any HTTPResponder) {
+        if request.path == "/health" {
+            responder.respond(admin.health())
+        } else {
+            admin.handle(request, responder: responder, requiresAPIKey: false)
+        }
+    }
+}
