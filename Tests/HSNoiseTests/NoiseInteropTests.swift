@@ -17,8 +17,8 @@ import Testing
     /// The JSON line the script prints after the handshake.
     struct ScriptResult: Decodable {
         let handshakeHash: String
-        let serverPlaintext: String
-        let clientRecord: String
+        let serverPlaintexts: [String]
+        let clientRecords: String
     }
 
     @Test func pythonInitiatorInterop() throws {
@@ -42,17 +42,19 @@ import Testing
         #expect(result.protocolVersion == 130)
         #expect(result.peerMachineKey.bytes == machineKey.publicKeyBytes)
 
-        let serverMessage = Array("hello from the swift responder".utf8)
-        let serverRecord = try result.transport.seal(serverMessage)
-        try script.writeLine(Hex.encode(result.response) + " " + Hex.encode(serverRecord))
+        // Record 0 checks the handshake keys, record 1 the big-endian nonce.
+        let serverMessages = [Array("hello from the swift responder".utf8), Array("second record from swift".utf8)]
+        let serverRecords = try serverMessages.map { try result.transport.seal($0) }
+        try script.writeLine(([result.response] + serverRecords).map { Hex.encode($0) }.joined(separator: " "))
 
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         let output = try decoder.decode(ScriptResult.self, from: Data(try script.readLine().utf8))
         #expect(output.handshakeHash == Hex.encode(result.handshakeHash))
-        #expect(output.serverPlaintext == Hex.encode(serverMessage))
-        let clientRecord = try #require(Hex.decode(output.clientRecord))
-        #expect(try result.transport.open(clientRecord) == Array("hello from the python initiator".utf8))
+        #expect(output.serverPlaintexts == serverMessages.map { Hex.encode($0) })
+        let clientRecords = try #require(Hex.decode(output.clientRecords))
+        let expected = Array("hello from the python initiator".utf8) + Array("second record from python".utf8)
+        #expect(try result.transport.open(clientRecords) == expected)
     }
 
     /// Returns why the script cannot run, or nil when python3 can import `noise`.

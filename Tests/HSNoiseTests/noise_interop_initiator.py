@@ -5,12 +5,14 @@ NoiseInteropTests runs this script to check HSNoise's responder against an indep
 Noise implementation. It talks over stdin and stdout, one line of hex per message:
 
 1. It prints the 101-byte initiation (5-byte header included).
-2. It reads one line: the 51-byte response, a space, then the server's first transport record.
-3. It prints one JSON object with the handshake hash, the decrypted server plaintext and a
-   client record (header included) that carries CLIENT_MESSAGE.
+2. It reads one line: the 51-byte response and the server's first two transport records,
+   separated by spaces.
+3. It prints one JSON object with the handshake hash, the two decrypted server plaintexts and
+   two client records (headers included) that carry CLIENT_MESSAGES.
 
-Only nonce 0 is used in each direction, because noiseprotocol encodes transport nonces as
-little-endian counters and Tailscale as big-endian, and the two agree only at 0.
+noiseprotocol encodes transport nonces as little-endian counters and Tailscale as big-endian,
+and the two agree only at 0. So noiseprotocol handles the records with nonce 0, and records
+with nonce 1 use the split keys directly with Tailscale's nonce layout.
 
 Usage: noise_interop_initiator.py SERVER_PUBLIC_KEY_HEX MACHINE_PRIVATE_KEY_HEX VERSION
 Exit status 2 means noiseprotocol is not installed.
@@ -20,12 +22,13 @@ import json
 import sys
 
 try:
+    from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
     from noise.connection import Keypair, NoiseConnection
 except ImportError:
     print("python module 'noise' missing: run 'pip install noiseprotocol'", file=sys.stderr)
     sys.exit(2)
 
-CLIENT_MESSAGE = b"hello from the python initiator"
+CLIENT_MESSAGES = [b"hello from the python initiator", b"second record from python"]
 
 
 def read_frame(data: bytes, expected_type: int) -> bytes:
@@ -36,6 +39,15 @@ def read_frame(data: bytes, expected_type: int) -> bytes:
     if length != len(data) - 3:
         raise SystemExit(f"frame length {length} invalid, frame carries {len(data) - 3} bytes")
     return data[3:]
+
+
+def tailscale_nonce(counter: int) -> bytes:
+    """Return Tailscale's nonce: four zero bytes, then the counter as a big-endian u64."""
+    return bytes(4) + counter.to_bytes(8, "big")
+
+
+def record(ciphertext: bytes) -> bytes:
+    return b"\x04" + len(ciphertext).to_bytes(2, "big") + ciphertext
 
 
 def main() -> None:
@@ -54,18 +66,26 @@ def main() -> None:
     header = version.to_bytes(2, "big") + b"\x01" + len(payload).to_bytes(2, "big")
     print((header + payload).hex(), flush=True)
 
-    response_hex, record_hex = sys.stdin.readline().split()
+    response_hex, first_hex, second_hex = sys.stdin.readline().split()
     noise.read_message(read_frame(bytes.fromhex(response_hex), 0x02))
     if not noise.handshake_finished:
         raise SystemExit("handshake not finished after the response")
 
-    server_plaintext = noise.decrypt(read_frame(bytes.fromhex(record_hex), 0x04))
-    client_ciphertext = noise.encrypt(CLIENT_MESSAGE)
-    client_record = b"\x04" + len(client_ciphertext).to_bytes(2, "big") + client_ciphertext
+    protocol = noise.noise_protocol
+    send_cipher = ChaCha20Poly1305(bytes(protocol.cipher_state_encrypt.k))
+    receive_cipher = ChaCha20Poly1305(bytes(protocol.cipher_state_decrypt.k))
+    server_plaintexts = [
+        noise.decrypt(read_frame(bytes.fromhex(first_hex), 0x04)),
+        receive_cipher.decrypt(tailscale_nonce(1), read_frame(bytes.fromhex(second_hex), 0x04), b""),
+    ]
+    client_records = [
+        record(noise.encrypt(CLIENT_MESSAGES[0])),
+        record(send_cipher.encrypt(tailscale_nonce(1), CLIENT_MESSAGES[1], b"")),
+    ]
     result = {
         "handshake_hash": noise.get_handshake_hash().hex(),
-        "server_plaintext": server_plaintext.hex(),
-        "client_record": client_record.hex(),
+        "server_plaintexts": [plaintext.hex() for plaintext in server_plaintexts],
+        "client_records": "".join(client.hex() for client in client_records),
     }
     print(json.dumps(result), flush=True)
 
