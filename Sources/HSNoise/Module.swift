@@ -1,1 +1,0 @@
-// The HSNoise module; its files arrive with its first feature.
