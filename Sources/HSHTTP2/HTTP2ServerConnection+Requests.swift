@@ -48,7 +48,7 @@ extension HTTP2ServerConnection {
         }
     }
 
-    /// Appends request body bytes, or answers 413 once the body exceeds `maxRequestBodyBytes`.
+    /// Appends request body bytes, or responds 413 once the body exceeds `maxRequestBodyBytes`.
     func receiveBody(_ data: UnsafeBufferPointer<UInt8>, streamID: Int32) {
         guard streams[streamID]?.isRejected == false else { return }
         if streams[streamID]!.body.count + data.count > settings.maxRequestBodyBytes {
@@ -74,8 +74,14 @@ extension HTTP2ServerConnection {
         guard header.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0 else { return }
         stream.isDelivered = true
         let request = HTTP2Request(
-            streamID: header.stream_id, method: stream.method, path: stream.path, authority: stream.authority,
-            scheme: stream.scheme, headers: stream.headers, body: stream.body)
+            streamID: header.stream_id,
+            method: stream.method,
+            path: stream.path,
+            authority: stream.authority,
+            scheme: stream.scheme,
+            headers: stream.headers,
+            body: stream.body
+        )
         stream.headers = []
         stream.body = []
         streams[header.stream_id] = stream
@@ -89,22 +95,33 @@ extension HTTP2ServerConnection {
         return length > settings.maxRequestBodyBytes
     }
 
-    /// Answers 413 without a body, then asks the client with RST_STREAM NO_ERROR to stop sending
-    /// (RFC 9113 section 8.1); the request is never delivered.
+    /// Responds 413 without a body and never delivers the request; `frameSent` then stops the upload.
     private func rejectTooLarge(streamID: Int32) {
         streams[streamID]?.isRejected = true
         streams[streamID]?.headers = []
         streams[streamID]?.body = []
         submitHeaders(streamID: streamID, status: 413, headers: [("content-length", "0")], hasBody: false)
-        nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), streamID, NGHTTP2_NO_ERROR.rawValue)
     }
 
     func frameSent(_ frame: UnsafePointer<nghttp2_frame>) {
-        guard frame.pointee.hd.type == UInt8(NGHTTP2_GOAWAY.rawValue), !isGoingAway else { return }
+        let header = frame.pointee.hd
+        if header.type == UInt8(NGHTTP2_HEADERS.rawValue) {
+            stopUploadIfRejected(streamID: header.stream_id)
+        }
+        guard header.type == UInt8(NGHTTP2_GOAWAY.rawValue), !isGoingAway else { return }
         // nghttp2 sends GOAWAY on its own only after a connection error caused by the peer.
         let code = frame.pointee.goaway.error_code
         let name = String(cString: nghttp2_http2_strerror(code))
         fail(HTTP2Error("the peer violated HTTP/2, so the server sent GOAWAY \(name); close the connection"))
+    }
+
+    /// Sends RST_STREAM NO_ERROR after the 413 response when the client is still uploading, which requests that
+    /// it stop sending the body (RFC 9113 section 8.1). Submitting it earlier would overtake the response.
+    private func stopUploadIfRejected(streamID: Int32) {
+        guard streams[streamID]?.isRejected == true,
+            nghttp2_session_get_stream_remote_close(session, streamID) == 0
+        else { return }
+        nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), streamID, NGHTTP2_NO_ERROR.rawValue)
     }
 
     func streamClosed(_ streamID: Int32) {

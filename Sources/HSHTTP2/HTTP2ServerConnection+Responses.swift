@@ -18,7 +18,8 @@ extension HTTP2ServerConnection {
         submitHeaders(streamID: streamID, status: status, headers: fields, hasBody: !body.isEmpty)
     }
 
-    /// Sends the response HEADERS now and keeps the stream open for body bytes from ``sendData(streamID:_:endStream:)``.
+    /// Sends the response HEADERS now and keeps the stream open for body bytes from
+    /// ``sendData(streamID:_:endStream:)``.
     ///
     /// Does nothing when the stream is already closed or already has a response.
     public func startStreamingResponse(streamID: Int32, status: Int, headers: [(name: String, value: String)]) {
@@ -78,7 +79,7 @@ extension HTTP2ServerConnection {
         provider.read_callback = { _, streamID, buffer, length, flags, _, userData in
             guard let buffer, let flags else { return Int(NGHTTP2_ERR_CALLBACK_FAILURE.rawValue) }
             let destination = UnsafeMutableRawBufferPointer(start: buffer, count: length)
-            return HTTP2ServerConnection.from(userData).readBody(streamID: streamID, into: destination, flags: flags)
+            return connection(userData).readBody(streamID: streamID, into: destination, flags: flags)
         }
         let result = withNameValuePairs(fields) { pairs in
             if hasBody {
@@ -95,9 +96,12 @@ extension HTTP2ServerConnection {
         "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade",
     ]
 
-    /// The data provider: copies buffered body bytes, defers when none are buffered, and sets EOF at the end.
+    /// Copies buffered body bytes for nghttp2's data provider, defers when none are buffered, and sets EOF
+    /// once the application ended the body.
     func readBody(
-        streamID: Int32, into destination: UnsafeMutableRawBufferPointer, flags: UnsafeMutablePointer<UInt32>
+        streamID: Int32,
+        into destination: UnsafeMutableRawBufferPointer,
+        flags: UnsafeMutablePointer<UInt32>
     ) -> Int {
         guard streams[streamID] != nil else {
             return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue)
@@ -135,8 +139,12 @@ private func withNameValuePairs<Result>(
         let base = bytes.baseAddress!
         let pairs = ranges.map { range in
             nghttp2_nv(
-                name: base + range.name.lowerBound, value: base + range.value.lowerBound,
-                namelen: range.name.count, valuelen: range.value.count, flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue))
+                name: base + range.name.lowerBound,
+                value: base + range.value.lowerBound,
+                namelen: range.name.count,
+                valuelen: range.value.count,
+                flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)
+            )
         }
         return pairs.withUnsafeBufferPointer(body)
     }

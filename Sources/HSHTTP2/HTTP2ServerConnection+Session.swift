@@ -3,7 +3,9 @@ internal import CNGHTTP2
 extension HTTP2ServerConnection {
     /// Creates the nghttp2 server session with this connection as its `user_data`.
     ///
-    /// The session stores an unretained pointer to `self`; that is safe because `deinit` deletes the session.
+    /// The session stores an unretained pointer to `self`, which is safe because `deinit` deletes the session.
+    /// No `nghttp2_option` is set: the library defaults already limit RST_STREAM floods, CONTINUATION frames
+    /// and SETTINGS entries (the installed 1.52 headers declare those options).
     func makeSession() throws(HTTP2Error) -> OpaquePointer {
         var callbacks: OpaquePointer?
         guard nghttp2_session_callbacks_new(&callbacks) == 0, let callbacks else {
@@ -26,13 +28,16 @@ extension HTTP2ServerConnection {
         var entries = [
             nghttp2_settings_entry(
                 settings_id: Int32(NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS.rawValue),
-                value: settings.maxConcurrentStreams),
+                value: settings.maxConcurrentStreams
+            ),
             nghttp2_settings_entry(
                 settings_id: Int32(NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE.rawValue),
-                value: settings.initialWindowSize),
+                value: settings.initialWindowSize
+            ),
             nghttp2_settings_entry(
                 settings_id: Int32(NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE.rawValue),
-                value: settings.maxHeaderListSize),
+                value: settings.maxHeaderListSize
+            ),
         ]
         let flags = UInt8(NGHTTP2_FLAG_NONE.rawValue)
         let result = nghttp2_submit_settings(session, flags, &entries, entries.count)
@@ -47,45 +52,58 @@ extension HTTP2ServerConnection {
         }
     }
 
-    /// Returns the connection that owns a session, from the `user_data` pointer nghttp2 passes to callbacks.
-    static func from(_ userData: UnsafeMutableRawPointer?) -> HTTP2ServerConnection {
-        Unmanaged<HTTP2ServerConnection>.fromOpaque(userData!).takeUnretainedValue()
-    }
-
     private static func installCallbacks(_ callbacks: OpaquePointer) {
         nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks) { _, frame, userData in
             guard let frame else { return 0 }
-            return HTTP2ServerConnection.from(userData).beginHeaders(frame)
+            return connection(userData).beginHeaders(frame)
         }
         nghttp2_session_callbacks_set_on_header_callback(callbacks) {
-            _, frame, name, nameLength, value, valueLength, _, userData in
+            _,
+            frame,
+            name,
+            nameLength,
+            value,
+            valueLength,
+            _,
+            userData in
             guard let frame, let name, let value else { return 0 }
             let field = HeaderField(
                 name: UnsafeBufferPointer(start: name, count: nameLength),
-                value: UnsafeBufferPointer(start: value, count: valueLength))
-            return HTTP2ServerConnection.from(userData).receiveHeader(field, streamID: frame.pointee.hd.stream_id)
+                value: UnsafeBufferPointer(start: value, count: valueLength)
+            )
+            return connection(userData).receiveHeader(field, streamID: frame.pointee.hd.stream_id)
         }
         nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks) {
-            _, _, streamID, data, length, userData in
+            _,
+            _,
+            streamID,
+            data,
+            length,
+            userData in
             guard let data else { return 0 }
-            HTTP2ServerConnection.from(userData).receiveBody(UnsafeBufferPointer(start: data, count: length), streamID: streamID)
+            connection(userData).receiveBody(UnsafeBufferPointer(start: data, count: length), streamID: streamID)
             return 0
         }
         nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks) { _, frame, userData in
             guard let frame else { return 0 }
-            HTTP2ServerConnection.from(userData).frameReceived(frame)
+            connection(userData).frameReceived(frame)
             return 0
         }
         nghttp2_session_callbacks_set_on_frame_send_callback(callbacks) { _, frame, userData in
             guard let frame else { return 0 }
-            HTTP2ServerConnection.from(userData).frameSent(frame)
+            connection(userData).frameSent(frame)
             return 0
         }
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks) { _, streamID, _, userData in
-            HTTP2ServerConnection.from(userData).streamClosed(streamID)
+            connection(userData).streamClosed(streamID)
             return 0
         }
     }
+}
+
+/// Returns the connection that owns a session, from the `user_data` pointer nghttp2 passes to callbacks.
+func connection(_ userData: UnsafeMutableRawPointer?) -> HTTP2ServerConnection {
+    Unmanaged<HTTP2ServerConnection>.fromOpaque(userData!).takeUnretainedValue()
 }
 
 /// One header field as nghttp2 passes it to the header callback; valid only during that callback.

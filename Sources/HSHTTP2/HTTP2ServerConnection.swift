@@ -3,8 +3,8 @@ internal import CNGHTTP2
 /// The server side of one HTTP/2 connection over libnghttp2, without I/O of its own.
 ///
 /// Feed the peer's bytes to ``receive(_:)`` and write what ``takeOutput()`` returns. The client must open
-/// with the connection preface (prior knowledge, no `Upgrade: h2c`); the first output is the server's SETTINGS
-/// frame, which Go's HTTP/2 client requires as the first frame it reads. Server push is never used.
+/// with the connection preface (prior knowledge, no `Upgrade: h2c`). The first output is the server's SETTINGS
+/// frame, because Go's HTTP/2 client requires it as the first frame it reads. Server push is never used.
 ///
 /// Threading: not `Sendable`. Every call, and every delegate callback it causes, happens on the caller's
 /// serial queue. The delegate is held weakly.
@@ -23,6 +23,8 @@ public final class HTTP2ServerConnection {
     var failure: HTTP2Error?
     /// The application asked for GOAWAY, so a sent GOAWAY is not a protocol failure.
     var isGoingAway = false
+    /// ``close()`` ran: the transport is gone and no stream remains.
+    var isClosed = false
 
     enum Event {
         case request(HTTP2Request)
@@ -54,6 +56,7 @@ public final class HTTP2ServerConnection {
     ///   connection had already failed. Call ``takeOutput()`` afterwards: it may contain a GOAWAY frame to send
     ///   before closing, and ``wantsClose`` is `true` once it is sent.
     public func receive(_ bytes: [UInt8]) throws(HTTP2Error) {
+        if isClosed { throw HTTP2Error("the HTTP/2 connection is closed; open a new connection") }
         if let failure { throw failure }
         let result = bytes.withUnsafeBufferPointer { buffer in
             nghttp2_session_mem_recv(session, buffer.baseAddress, buffer.count)
@@ -71,6 +74,7 @@ public final class HTTP2ServerConnection {
     ///
     /// Stream-close callbacks for streams that this output finishes run before it returns.
     public func takeOutput() -> [UInt8] {
+        guard !isClosed else { return [] }
         serializeOutput()
         deliverEvents()
         let output = pendingOutput
@@ -82,6 +86,7 @@ public final class HTTP2ServerConnection {
     ///
     /// Close the transport once this is `true` and the last ``takeOutput()`` result is written.
     public var wantsClose: Bool {
+        if isClosed { return true }
         // A library error code means nghttp2 itself failed (bad preface, flooding, out of memory), and the
         // session cannot serialize a GOAWAY any more.
         if failure?.libraryCode != nil { return true }
@@ -106,6 +111,21 @@ public final class HTTP2ServerConnection {
         if result != 0 {
             fail(HTTP2Error("submitting GOAWAY (error code \(errorCode)) failed", libraryCode: result))
         }
+    }
+
+    /// Ends the connection once the transport is gone: calls `streamDidClose` for every open stream that
+    /// delivered a request, in stream order, and frees all stream buffers.
+    ///
+    /// nghttp2 reports no stream closures when a connection simply stops, so call this when the transport
+    /// closes, whether or not ``wantsClose`` was `true`. Afterwards `receive` throws and `takeOutput` is empty.
+    public func close() {
+        guard !isClosed else { return }
+        isClosed = true
+        for (streamID, stream) in streams.sorted(by: { $0.key < $1.key }) where stream.isDelivered {
+            pendingEvents.append(.closed(streamID))
+        }
+        streams = [:]
+        deliverEvents()
     }
 
     // MARK: - Internals
@@ -148,7 +168,8 @@ public final class HTTP2ServerConnection {
         }
         if settings.initialWindowSize > UInt32(Int32.max) {
             throw HTTP2Error(
-                "HTTP/2 initialWindowSize \(settings.initialWindowSize) exceeds 2147483647; use a smaller window")
+                "HTTP/2 initialWindowSize \(settings.initialWindowSize) exceeds 2147483647; use a smaller window"
+            )
         }
         if settings.maxRequestBodyBytes < 0 {
             throw HTTP2Error("HTTP/2 maxRequestBodyBytes \(settings.maxRequestBodyBytes) is negative; use 0 or more")

@@ -1,6 +1,6 @@
 /// A complete HTTP/2 request: the header block and the whole body, available once the peer sent END_STREAM.
 ///
-/// Pseudo-header fields (`:method`, `:path`, `:authority`, `:scheme`) appear only in their own properties;
+/// Pseudo-header fields (`:method`, `:path`, `:authority`, `:scheme`) appear only in their own properties.
 /// `headers` contains the regular fields in arrival order, with lowercase names as HTTP/2 requires.
 /// Trailer fields are not kept.
 public struct HTTP2Request: Sendable {
@@ -63,6 +63,9 @@ public struct HTTP2Settings: Sendable {
     /// (name length + value length + 32 per field). A larger request is reset with INTERNAL_ERROR.
     public var maxHeaderListSize: UInt32
     /// Largest request body in bytes. A larger body gets status 413 and RST_STREAM NO_ERROR, and no delegate call.
+    ///
+    /// NOTE: bodies are buffered whole, so one connection may hold up to
+    /// `maxConcurrentStreams * maxRequestBodyBytes` bytes (100 MiB with the defaults).
     public var maxRequestBodyBytes: Int
 
     /// Creates settings; the defaults suit Tailscale's control requests.
@@ -81,7 +84,7 @@ public struct HTTP2Settings: Sendable {
 
 /// A failure of an HTTP/2 connection: invalid settings, a protocol violation by the peer, or an nghttp2 error.
 public struct HTTP2Error: Error, CustomStringConvertible {
-    /// What failed, on which value, and what to do next.
+    /// A sentence naming the failed step, the value involved and the next step for the caller.
     public let message: String
     /// The nghttp2 library error code (negative, `nghttp2_error`), when nghttp2 reported the failure.
     public let libraryCode: Int32?

@@ -36,14 +36,21 @@ import Testing
         let delegate = RecordingDelegate()
         delegate.respond = { connection, request in
             connection.sendResponse(
-                streamID: request.streamID, status: 200, headers: [("Content-Type", "application/json")],
-                body: Array("{}".utf8))
+                streamID: request.streamID,
+                status: 200,
+                headers: [("Content-Type", "application/json")],
+                body: Array("{}".utf8)
+            )
         }
         let server = try HTTP2ServerConnection(delegate: delegate)
         let client = TestClient(settings: goClientSettings, connectionWindow: goClientConnectionWindow)
         let body = patternBytes(40_000)
         let streamID = client.request(
-            method: "POST", path: "/machine/register", headers: [("ts-lb", "nodekey:ab")], body: body)
+            method: "POST",
+            path: "/machine/register",
+            headers: [("ts-lb", "nodekey:ab")],
+            body: body
+        )
         try exchange(server, client)
 
         let request = try #require(delegate.requests.first)
@@ -78,7 +85,7 @@ import Testing
         try exchange(server, client)
         #expect(delegate.requests.count == 6)
 
-        // Answer in reverse arrival order, so responses interleave differently from requests.
+        // Respond in reverse arrival order, so responses interleave differently from requests.
         for request in delegate.requests.reversed() {
             #expect(request.body == expected[request.streamID])
             server.sendResponse(streamID: request.streamID, status: 200, headers: [], body: request.body + request.body)
@@ -174,5 +181,26 @@ import Testing
         #expect(client.streams[streamID]?.isClosed == true)
         #expect(server.wantsClose)
         #expect(server.connectionError == nil)
+    }
+
+    @Test func closeEndsOpenStreams() throws {
+        let delegate = RecordingDelegate()
+        let server = try HTTP2ServerConnection(delegate: delegate)
+        let client = TestClient(settings: goClientSettings, connectionWindow: goClientConnectionWindow)
+        let first = client.request(method: "POST", path: "/machine/map", body: [])
+        let second = client.request(path: "/pending-response")
+        try exchange(server, client)
+        server.startStreamingResponse(streamID: first, status: 200, headers: [])
+        server.sendData(streamID: first, patternBytes(10), endStream: false)
+        #expect(delegate.closedStreams.isEmpty)
+
+        server.close()
+        #expect(delegate.closedStreams == [first, second])
+        #expect(server.bufferedBytes(streamID: first) == 0)
+        #expect(server.wantsClose)
+        #expect(server.takeOutput().isEmpty)
+        #expect(throws: HTTP2Error.self) { try server.receive(client.takeOutput()) }
+        server.close()
+        #expect(delegate.closedStreams == [first, second])
     }
 }

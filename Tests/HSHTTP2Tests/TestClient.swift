@@ -50,7 +50,10 @@ final class TestClient {
     /// Submits a request and returns its stream identifier.
     @discardableResult
     func request(
-        method: String = "GET", path: String, headers: [(String, String)] = [], body: [UInt8]? = nil
+        method: String = "GET",
+        path: String,
+        headers: [(String, String)] = [],
+        body: [UInt8]? = nil
     ) -> Int32 {
         var fields = [(":method", method), (":scheme", "https"), (":authority", "example.test"), (":path", path)]
         fields += headers
@@ -118,7 +121,14 @@ final class TestClient {
             return 0
         }
         nghttp2_session_callbacks_set_on_header_callback(callbacks) {
-            _, frame, name, nameLength, value, valueLength, _, userData in
+            _,
+            frame,
+            name,
+            nameLength,
+            value,
+            valueLength,
+            _,
+            userData in
             let client = TestClient.client(userData)
             let streamID = frame!.pointee.hd.stream_id
             let name = String(decoding: UnsafeBufferPointer(start: name, count: nameLength), as: UTF8.self)
@@ -131,10 +141,16 @@ final class TestClient {
             return 0
         }
         nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks) {
-            _, _, streamID, data, length, userData in
+            _,
+            _,
+            streamID,
+            data,
+            length,
+            userData in
             let client = TestClient.client(userData)
             client.streams[streamID, default: StreamRecord()].body.append(
-                contentsOf: UnsafeBufferPointer(start: data, count: length))
+                contentsOf: UnsafeBufferPointer(start: data, count: length)
+            )
             client.streams[streamID, default: StreamRecord()].unconsumedBytes += length
             // Connection-level window is returned at once; stream windows stay under the test's control.
             nghttp2_session_consume_connection(client.session, length)
@@ -151,7 +167,8 @@ final class TestClient {
 
 /// Calls `body` with `nghttp2_nv` pairs pointing into one buffer that lives for the call.
 private func withPairs<Result>(
-    _ fields: [(String, String)], _ body: (UnsafeBufferPointer<nghttp2_nv>) -> Result
+    _ fields: [(String, String)],
+    _ body: (UnsafeBufferPointer<nghttp2_nv>) -> Result
 ) -> Result {
     var storage: [UInt8] = []
     var ranges: [(Range<Int>, Range<Int>)] = []
@@ -165,8 +182,12 @@ private func withPairs<Result>(
     return storage.withUnsafeMutableBufferPointer { bytes in
         let pairs = ranges.map { name, value in
             nghttp2_nv(
-                name: bytes.baseAddress! + name.lowerBound, value: bytes.baseAddress! + value.lowerBound,
-                namelen: name.count, valuelen: value.count, flags: 0)
+                name: bytes.baseAddress! + name.lowerBound,
+                value: bytes.baseAddress! + value.lowerBound,
+                namelen: name.count,
+                valuelen: value.count,
+                flags: 0
+            )
         }
         return pairs.withUnsafeBufferPointer(body)
     }

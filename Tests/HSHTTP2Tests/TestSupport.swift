@@ -2,7 +2,7 @@ import CNGHTTP2
 import HSHTTP2
 import Testing
 
-/// Records delegate callbacks and optionally answers requests through `respond`.
+/// Records delegate callbacks and optionally responds to requests through `respond`.
 final class RecordingDelegate: HTTP2ServerDelegate {
     var requests: [HTTP2Request] = []
     var closedStreams: [Int32] = []
@@ -59,7 +59,9 @@ func frameHeaders(in bytes: [UInt8]) -> [FrameHeader] {
     while offset + 9 <= bytes.count {
         let length = Int(bytes[offset]) << 16 | Int(bytes[offset + 1]) << 8 | Int(bytes[offset + 2])
         let streamID = bytes[(offset + 5)..<(offset + 9)].reduce(UInt32(0)) { $0 << 8 | UInt32($1) } & 0x7fff_ffff
-        headers.append(FrameHeader(length: length, type: bytes[offset + 3], flags: bytes[offset + 4], streamID: streamID))
+        headers.append(
+            FrameHeader(length: length, type: bytes[offset + 3], flags: bytes[offset + 4], streamID: streamID)
+        )
         offset += 9 + length
     }
     return headers
