@@ -1,1 +1,0 @@
-// The HSHTTP2 module; its files arrive with its first feature.
