@@ -14,13 +14,13 @@ public enum NaClBox {
     /// Bytes a sealed box adds to its message: the Poly1305 tag.
     public static let overheadLength = 16
 
-    /// Runs `sodium_init` once per process; Swift initialises a static `let` exactly once, even
-    /// under concurrent first use.
+    /// The result of `sodium_init`, run once per process because Swift initialises a static `let`
+    /// lazily with `swift_once`, which is safe under concurrent first use.
     private static let isInitialized: Bool = sodium_init() >= 0
 
     private static func ensureInitialized() {
-        // sodium_init fails only when the system has no usable random source, and no key or
-        // nonce generated afterwards could be trusted.
+        // A failed sodium_init leaves libsodium's random generator unusable, so no key or nonce
+        // generated afterwards could be trusted.
         precondition(isInitialized, "sodium_init failed: libsodium found no usable random source")
     }
 
@@ -125,7 +125,7 @@ public enum NaClBox {
 
 /// A failure of ``NaClBox``: the message names the input that was wrong.
 public struct NaClBoxError: Error, Sendable, CustomStringConvertible {
-    /// What failed, on which value.
+    /// The failure and the value involved.
     public let message: String
 
     public var description: String { message }

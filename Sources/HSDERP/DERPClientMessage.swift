@@ -6,7 +6,7 @@ public enum DERPClientMessage: Sendable, Equatable {
     case sendPacket(destination: NodePublicKey, packet: [UInt8])
     /// The client does (true) or does not (false) use this server as its home DERP.
     case notePreferred(Bool)
-    /// Answer with a Pong carrying these 8 bytes.
+    /// Reply with a Pong carrying these 8 bytes.
     case ping([UInt8])
     /// A frame only a trusted mesh peer may send: WatchConns, ClosePeer or ForwardPacket.
     case meshOnly(DERPFrameType)

@@ -25,7 +25,7 @@ public struct DERPError: Error, Sendable, CustomStringConvertible {
     }
 
     public let code: Code
-    /// What failed, on which value, and what to do.
+    /// The failure, the value involved and the fix.
     public let message: String
 
     public init(_ code: Code, _ message: String) {

@@ -54,7 +54,7 @@ public struct DERPFrameType: RawRepresentable, Hashable, Sendable, CustomStringC
     public static let closePeer = DERPFrameType(rawValue: 0x11)
     /// Either direction: 8 opaque bytes to echo in a Pong.
     public static let ping = DERPFrameType(rawValue: 0x12)
-    /// Either direction: the 8 bytes of the Ping it answers.
+    /// Either direction: the 8 bytes of the Ping it replies to.
     public static let pong = DERPFrameType(rawValue: 0x13)
     /// Server to client: UTF-8 problem text; empty clears it.
     public static let health = DERPFrameType(rawValue: 0x14)
@@ -73,7 +73,7 @@ public struct DERPFrameType: RawRepresentable, Hashable, Sendable, CustomStringC
     }
 }
 
-/// Why a PeerGone frame was sent; the byte after the key.
+/// The reason byte of a PeerGone frame, after the key.
 public enum DERPPeerGoneReason: UInt8, Sendable {
     /// The peer was connected and has disconnected.
     case disconnected = 0x00
@@ -103,7 +103,9 @@ public struct DERPFrame: Sendable, Equatable {
         bytes.reserveCapacity(Self.headerLength + payload.count)
         bytes.append(type.rawValue)
         let length = UInt32(payload.count)
-        bytes.append(contentsOf: [UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)])
+        bytes.append(contentsOf: [
+            UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF),
+        ])
         bytes.append(contentsOf: payload)
         return bytes
     }

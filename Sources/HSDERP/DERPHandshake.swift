@@ -7,7 +7,7 @@ import HSCrypto
 public struct DERPClientInfo: Codable, Sendable, Equatable {
     /// The client's DERP protocol version; Tailscale v1.90 sends 2.
     public var version: Int
-    /// True when the client answers server Pings.
+    /// True when the client replies to server Pings with Pong.
     public var canAckPings: Bool
     /// 64 hex digits of the regional mesh key, sent only by trusted mesh peers.
     public var meshKey: String?
@@ -21,7 +21,12 @@ public struct DERPClientInfo: Codable, Sendable, Equatable {
         case isProber = "IsProber"
     }
 
-    public init(version: Int = DERP.protocolVersion, canAckPings: Bool = true, meshKey: String? = nil, isProber: Bool = false) {
+    public init(
+        version: Int = DERP.protocolVersion,
+        canAckPings: Bool = true,
+        meshKey: String? = nil,
+        isProber: Bool = false
+    ) {
         self.version = version
         self.canAckPings = canAckPings
         self.meshKey = meshKey
@@ -49,9 +54,9 @@ public struct DERPServerInfo: Codable, Sendable, Equatable {
 
 /// The server side of the DERP handshake, without I/O.
 ///
-/// The server sends ServerKey at once; the client answers with ClientInfo (its key, a random nonce
-/// and a NaCl box sealed with its private key to the server's public key); the server opens it and
-/// answers with ServerInfo (a fresh nonce and a box sealed to the client's key).
+/// The server sends ServerKey at once. The client replies with ClientInfo: its key, a random nonce
+/// and a NaCl box sealed with its private key to the server's public key. The server opens it and
+/// replies with ServerInfo, a fresh nonce and a box sealed to the client's key.
 public enum DERPHandshake {
     /// Opens a ClientInfo payload.
     ///
@@ -64,7 +69,10 @@ public enum DERPHandshake {
     ) throws(DERPError) -> (clientKey: NodePublicKey, info: DERPClientInfo) {
         let minimum = DERP.keyLength + DERP.nonceLength + NaClBox.overheadLength
         guard payload.count >= minimum else {
-            throw DERPError(.malformedFrame, "ClientInfo of \(payload.count) bytes is shorter than the minimum \(minimum)")
+            throw DERPError(
+                .malformedFrame,
+                "ClientInfo of \(payload.count) bytes is shorter than the minimum \(minimum)"
+            )
         }
         let clientKey = NodePublicKey(bytes: Array(payload[0..<DERP.keyLength]))!
         let nonce = Array(payload[DERP.keyLength..<DERP.keyLength + DERP.nonceLength])
@@ -72,7 +80,12 @@ public enum DERPHandshake {
 
         let json: [UInt8]
         do {
-            json = try NaClBox.open(box, nonce: nonce, senderPublicKey: clientKey.bytes, recipientPrivateKey: serverPrivateKey)
+            json = try NaClBox.open(
+                box,
+                nonce: nonce,
+                senderPublicKey: clientKey.bytes,
+                recipientPrivateKey: serverPrivateKey
+            )
         } catch {
             throw DERPError(.handshakeFailed, "ClientInfo from \(clientKey.shortDescription) does not open: \(error)")
         }
@@ -80,7 +93,10 @@ public enum DERPHandshake {
             let info = try JSONDecoder().decode(DERPClientInfo.self, from: Data(json))
             return (clientKey, info)
         } catch {
-            throw DERPError(.handshakeFailed, "ClientInfo from \(clientKey.shortDescription) is not valid JSON: \(error)")
+            throw DERPError(
+                .handshakeFailed,
+                "ClientInfo from \(clientKey.shortDescription) is not valid JSON: \(error)"
+            )
         }
     }
 
@@ -92,11 +108,16 @@ public enum DERPHandshake {
         serverPrivateKey: [UInt8],
         clientKey: NodePublicKey
     ) throws(DERPError) -> DERPFrame {
-        // Encoding a struct of one Int cannot fail.
+        // JSONEncoder fails only on non-finite floats and invalid keys, and this struct has one Int.
         let json = try! JSONEncoder().encode(info)
         let nonce = NaClBox.randomBytes(DERP.nonceLength)
         do {
-            let box = try NaClBox.seal(Array(json), nonce: nonce, recipientPublicKey: clientKey.bytes, senderPrivateKey: serverPrivateKey)
+            let box = try NaClBox.seal(
+                Array(json),
+                nonce: nonce,
+                recipientPublicKey: clientKey.bytes,
+                senderPrivateKey: serverPrivateKey
+            )
             return DERPFrame(type: .serverInfo, payload: nonce + box)
         } catch {
             throw DERPError(.handshakeFailed, "cannot seal ServerInfo to \(clientKey.shortDescription): \(error)")

@@ -1,5 +1,5 @@
-import Synchronization
 import HSCore
+import Synchronization
 
 /// The server's shared table of connections, guarded by `DERPServer.registry`.
 ///
@@ -23,8 +23,8 @@ struct DERPRegistry: Sendable {
         return true
     }
 
-    /// Makes `connection` the active one for `key`; earlier connections with the same key stay
-    /// open but receive nothing until they send a frame or the newer one leaves.
+    /// Makes `connection` the active one for `key`. Earlier connections with the same key stay
+    /// open, but they receive nothing until they send a frame or the newer one leaves.
     mutating func register(_ connection: DERPServerConnection, key: NodePublicKey) -> Bool {
         guard !isShutDown else { return false }
         var set = clients[key, default: []]

@@ -5,9 +5,9 @@ import Synchronization
 extension DERPServer {
     /// Serves `GET /derp`: upgrades the connection to DERP.
     ///
-    /// With `Upgrade: DERP` (any case) it answers `101 Switching Protocols` with `Upgrade: DERP`,
+    /// With `Upgrade: DERP` (any case) it sends `101 Switching Protocols` with `Upgrade: DERP`,
     /// `Connection: Upgrade`, `Derp-Version: 2` and `Derp-Public-Key: <64 hex digits>`, then speaks
-    /// DERP on the raw stream. Any other `Upgrade` value gets 426; a shut-down server answers 503.
+    /// DERP on the raw stream. Any other `Upgrade` value gets 426; a shut-down server responds 503.
     public func handleUpgrade(_ request: HTTPRequest, responder: any HTTPResponder) {
         let upgrade = request.headers["Upgrade"] ?? ""
         guard upgrade.caseInsensitiveEquals("derp") else {

@@ -36,8 +36,8 @@ extension DERPServer {
         return true
     }
 
-    /// Removes a closing connection and tells the clients that received from its key, if no other
-    /// connection with that key remains, that the key is gone.
+    /// Removes a closing connection. When no other connection with its key remains, queues
+    /// PeerGone "disconnected" for the clients that received packets from that key.
     func unregister(_ connection: DERPServerConnection, key: NodePublicKey?, sourcesSeen: Set<NodePublicKey>) {
         let watchers = registry.withLock { $0.remove(connection, key: key, sourcesSeen: sourcesSeen) }
         guard let key else { return }

@@ -28,7 +28,8 @@ public final class DERPServer: Sendable {
     /// Creates a server with the given node private key.
     ///
     /// - Parameters:
-    ///   - privateKey: 32 raw Curve25519 bytes; the caller loads and validates them.
+    ///   - privateKey: 32 raw Curve25519 bytes, which the caller loads and validates. Any other
+    ///     length is a programming error and stops the process.
     ///   - logger: receives connection starts and ends, rejected clients and protocol errors.
     ///   - admitClient: called on the connection's queue with each client's key after its ClientInfo
     ///     box opens; returning false closes the connection. Nil admits every client.
@@ -108,8 +109,8 @@ extension DERPServer {
         public var peerGoneNotHereSent = 0
         /// PeerGone frames with reason "disconnected" queued.
         public var peerGoneDisconnectedSent = 0
-        /// Ping frames answered with Pong.
-        public var pingsAnswered = 0
+        /// Ping frames replied to with Pong.
+        public var pingsReplied = 0
         /// Frames skipped because the server does not act on their type.
         public var ignoredFrames = 0
         /// Connections closed for a malformed or forbidden frame.
@@ -131,7 +132,7 @@ struct DERPServerLimits: Sendable {
     var keepAliveJitterMilliseconds = 5_000
     /// Packets waiting for one destination before the oldest is dropped.
     var sendQueueDepth = 32
-    /// Queued packets move to the stream only while it holds fewer unsent bytes than this, so a
+    /// Queued packets move to the stream only while it has fewer unsent bytes than this, so a
     /// slow reader's backlog stays in the bounded send queue instead of the stream's buffer.
     var writeHighWaterBytes = 64 << 10
     /// A connection whose unsent bytes make no progress for this long is closed.

@@ -86,8 +86,8 @@ struct DERPOutbox: Sendable {
 }
 
 extension DERPServerConnection {
-    /// Queues a RecvPacket frame from another connection's queue; returns false when the packet was
-    /// not queued (closed) and true otherwise, with `droppedOldest` telling whether one was dropped.
+    /// Queues a RecvPacket frame from any queue and schedules a flush when none is pending. The
+    /// result reports whether an older packet was dropped or the connection is closed.
     func enqueuePacket(_ packet: DERPOutbox.Packet) -> DERPOutbox.EnqueueResult {
         let depth = server.limits.sendQueueDepth
         let result = outbox.withLock { $0.enqueue(packet, depth: depth) }
@@ -95,7 +95,8 @@ extension DERPServerConnection {
         return result
     }
 
-    /// Queues a control frame from any queue; returns false when it was dropped.
+    /// Queues a control frame from any queue; returns false when it was dropped because the
+    /// connection is closed or its control queue is full.
     @discardableResult
     func enqueueControl(_ control: DERPOutbox.Control) -> Bool {
         let depth = server.limits.controlQueueDepth

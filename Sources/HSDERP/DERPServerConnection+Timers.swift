@@ -3,8 +3,8 @@ import HSPosix
 
 /// Tracks whether a stream's unsent bytes make progress, for the write-stall disconnect.
 ///
-/// The stream accepted `written - pending` bytes so far. A check that sees pending bytes and no
-/// growth in that number since `stallTimeout` ago means the peer stopped reading.
+/// The stream has accepted `written - pending` bytes so far. When bytes are pending and that number
+/// has not grown for the stall timeout, the peer has stopped reading.
 struct DERPWriteWatch {
     var written = 0
     var acceptedAtLastProgress = 0
@@ -22,7 +22,7 @@ struct DERPWriteWatch {
 }
 
 extension DERPServerConnection {
-    /// Creates a timer on the stream's queue that holds the connection weakly.
+    /// Creates a timer on the stream's queue with a weak reference to the connection.
     func makeTimer(
         afterMilliseconds delay: Int,
         repeatingMilliseconds interval: Int? = nil,

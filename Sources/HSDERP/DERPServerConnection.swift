@@ -40,7 +40,10 @@ final class DERPServerConnection: ByteStreamHandler, @unchecked Sendable {
         self.server = server
         self.stream = stream
         self.logger = logger
-        self.peerGoneTokens = DERPTokenBucket(burst: server.limits.peerGoneBurst, perSecond: server.limits.peerGonePerSecond)
+        self.peerGoneTokens = DERPTokenBucket(
+            burst: server.limits.peerGoneBurst,
+            perSecond: server.limits.peerGonePerSecond
+        )
     }
 
     var isClosed: Bool {
@@ -90,7 +93,7 @@ final class DERPServerConnection: ByteStreamHandler, @unchecked Sendable {
         flushOutbox()
     }
 
-    /// Logs `reason`, forgets the connection and closes the stream. Runs on the stream's queue.
+    /// Logs `reason`, removes the connection from the registry and closes the stream. Runs on the stream's queue.
     func close(reason: String) {
         guard !isClosed else { return }
         logger.info("closing DERP connection", [("reason", reason)])
@@ -178,7 +181,7 @@ final class DERPServerConnection: ByteStreamHandler, @unchecked Sendable {
         case .notePreferred(let isPreferred):
             self.isPreferred = isPreferred
         case .ping(let data):
-            server.count(\.pingsAnswered)
+            server.count(\.pingsReplied)
             write(DERPFrame.pong(data).encoded())
         case .meshOnly(let type):
             server.count(\.protocolViolations)
@@ -186,19 +189,6 @@ final class DERPServerConnection: ByteStreamHandler, @unchecked Sendable {
         case .ignored:
             server.count(\.ignoredFrames)
         }
-    }
-
-    private func relay(_ packet: [UInt8], from source: NodePublicKey, to destination: NodePublicKey) {
-        server.count(\.packetsReceived)
-        if server.relay(packet, from: source, to: destination) { return }
-        server.count(\.packetsDroppedUnknownDestination)
-        // Like Tailscale's server, answer only disco packets: those carry the NAT-traversal
-        // messages for which the sender should try another path at once.
-        guard DERPDisco.looksLikeDiscoPacket(packet), peerGoneTokens.take(now: DispatchTime.now().uptimeNanoseconds) else {
-            return
-        }
-        server.count(\.peerGoneNotHereSent)
-        write(DERPFrame.peerGone(destination, reason: .notHere).encoded())
     }
 
     /// Stops timers, drops queued packets and leaves the registry; PeerGone goes to the clients
@@ -215,40 +205,5 @@ final class DERPServerConnection: ByteStreamHandler, @unchecked Sendable {
             server.count(\.packetsDroppedDisconnected, by: dropped)
         }
         server.unregister(self, key: key, sourcesSeen: sourcesSeen)
-    }
-}
-
-/// Recognises Tailscale disco messages: the 6-byte magic `TS💬`, then a 32-byte key and a 24-byte
-/// nonce at least.
-enum DERPDisco {
-    static let magic: [UInt8] = [0x54, 0x53, 0xF0, 0x9F, 0x92, 0xAC]
-
-    static func looksLikeDiscoPacket(_ packet: [UInt8]) -> Bool {
-        packet.count >= magic.count + 32 + 24 && packet.starts(with: magic)
-    }
-}
-
-/// A token bucket for rate-limited replies; `now` is in nanoseconds of a monotonic clock.
-struct DERPTokenBucket {
-    let burst: Double
-    let perSecond: Double
-    private var tokens: Double
-    private var lastRefill: UInt64 = 0
-
-    init(burst: Double, perSecond: Double) {
-        self.burst = burst
-        self.perSecond = perSecond
-        self.tokens = burst
-    }
-
-    /// Takes one token if one is available.
-    mutating func take(now: UInt64) -> Bool {
-        if lastRefill != 0, now > lastRefill {
-            tokens = min(burst, tokens + Double(now - lastRefill) / 1e9 * perSecond)
-        }
-        lastRefill = now
-        guard tokens >= 1 else { return false }
-        tokens -= 1
-        return true
     }
 }

@@ -34,10 +34,12 @@ public enum STUN {
 
     /// Returns the transaction ID of a valid Tailscale Binding Request, or nil for anything else.
     ///
-    /// Accepted only when: at least 20 bytes; the top two bits of byte 0 are zero; the magic cookie
-    /// is present; the type is Binding Request; the header's length field equals the bytes after the
-    /// header; the attributes are well-formed; one of them is SOFTWARE `tailnode`; and the last is a
-    /// 4-byte FINGERPRINT that matches.
+    /// A packet is accepted only when all of these hold:
+    /// - it has at least 20 bytes, and the top two bits of byte 0 are zero;
+    /// - the magic cookie is present and the type is Binding Request;
+    /// - the header's length field equals the number of bytes after the header;
+    /// - the attributes are well-formed, and one of them is SOFTWARE `tailnode`;
+    /// - the last attribute is a 4-byte FINGERPRINT that matches.
     public static func parseBindingRequest(_ packet: [UInt8]) -> TransactionID? {
         guard packet.count >= headerLength, packet[0] & 0xC0 == 0,
             packet[4..<8].elementsEqual(magicCookie), packet[0..<2].elementsEqual(bindingRequestType),

@@ -2,7 +2,7 @@ import HSCore
 import HSPosix
 import Synchronization
 
-/// A UDP server that answers Tailscale's STUN Binding Requests with the sender's address.
+/// A UDP server that replies to Tailscale's STUN Binding Requests with the sender's address.
 ///
 /// Anything that is not a valid Tailscale Binding Request is dropped without a reply and counted.
 /// Requests are handled on the socket's own serial queue; the class may be used from any queue.
@@ -25,7 +25,7 @@ public final class STUNServer: Sendable {
         self.logger = logger.with("stun_port", socket.localPort)
     }
 
-    /// Starts answering requests.
+    /// Starts reading and replying to requests.
     public func start() {
         logger.info("STUN server listening")
         // Weak, so that a server dropped without `stop` does not keep itself alive through its socket.
@@ -34,7 +34,7 @@ public final class STUNServer: Sendable {
         }
     }
 
-    /// Stops answering and closes the socket.
+    /// Stops replying and closes the socket.
     public func stop() {
         socket.stop()
         logger.info("STUN server stopped")
@@ -53,18 +53,18 @@ public final class STUNServer: Sendable {
         let response = STUN.bindingResponse(transactionID: transactionID, address: sender)
         let sent = socket.send(response, to: sender)
         counters.withLock {
-            $0.requestsAnswered += sent ? 1 : 0
+            $0.requestsReplied += sent ? 1 : 0
             $0.responsesDropped += sent ? 0 : 1
         }
-        logger.trace("STUN binding request answered", [("peer", sender.description)])
+        logger.trace("replied to STUN binding request", [("peer", sender.description)])
     }
 }
 
 extension STUNServer {
     /// Counters of a ``STUNServer``.
     public struct Statistics: Sendable, Equatable {
-        /// Binding Requests answered.
-        public var requestsAnswered = 0
+        /// Binding Requests replied to.
+        public var requestsReplied = 0
         /// Datagrams that were not valid Tailscale Binding Requests.
         public var packetsIgnored = 0
         /// Responses the kernel did not accept (buffer full or address unreachable).

@@ -2,14 +2,14 @@ import Dispatch
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A bound, non-blocking UDP socket that delivers datagrams on its own serial queue.
 ///
 /// Threading: every method may be called from any queue. The `onPacket` callback runs on the
-/// socket's private serial queue, one datagram at a time, in arrival order. `send` never blocks: a
-/// datagram the kernel cannot take at once is dropped, as UDP allows.
+/// socket's private serial queue, one datagram at a time, in arrival order. `send` uses
+/// `MSG_DONTWAIT`, so a datagram the kernel cannot take at once is dropped, as UDP allows.
 public final class UDPSocket: Sendable {
     /// Largest datagram read or sent; it covers every IPv4 and IPv6 UDP payload without jumbograms.
     public static let maxDatagramLength = 65536
@@ -39,7 +39,8 @@ public final class UDPSocket: Sendable {
         let bindHost = host.isEmpty ? "0.0.0.0" : host
         guard let address = UDPAddress(host: bindHost, port: port) else {
             throw UDPSocketError(
-                message: "invalid UDP listen address \"\(host)\": expected an IPv4 or IPv6 literal such as 0.0.0.0 or ::"
+                message:
+                    "invalid UDP listen address \"\(host)\": expected an IPv4 or IPv6 literal such as 0.0.0.0 or ::"
             )
         }
         family = address.isIPv4 ? AF_INET : AF_INET6
@@ -115,12 +116,11 @@ public final class UDPSocket: Sendable {
                     }
                 }
             }
-            // EAGAIN ends the batch; other errors (such as ICMP port unreachable reported on a
-            // later read) concern one earlier datagram and do not stop the socket.
+            // Any error ends this batch. An error such as ICMP port unreachable is reported once
+            // and cleared, and the read source fires again while datagrams remain queued.
             if received < 0 {
                 if errno == EINTR { continue }
-                if errno == EAGAIN || errno == EWOULDBLOCK { return }
-                continue
+                return
             }
             guard let peer = UDPAddress(storage: storage) else { continue }
             onPacket(Array(buffer[0..<received]), peer)
@@ -128,7 +128,11 @@ public final class UDPSocket: Sendable {
     }
 
     private static func openSocket(family: Int32, address: UDPAddress) throws(UDPSocketError) -> Int32 {
-        let fd = socket(family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let fd = socket(
+            family,
+            Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue),
+            0
+        )
         guard fd >= 0 else {
             throw UDPSocketError(message: "cannot create a UDP socket for \(address): \(Self.errnoText())")
         }
@@ -167,7 +171,7 @@ public final class UDPSocket: Sendable {
 
 /// A failure to create or bind a ``UDPSocket``; the message names the address and the reason.
 public struct UDPSocketError: Error, Sendable, CustomStringConvertible {
-    /// What failed, on which address, and what to do.
+    /// The failure, the address involved and the fix.
     public let message: String
 
     public var description: String { message }

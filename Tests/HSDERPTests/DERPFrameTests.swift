@@ -52,7 +52,9 @@ import Testing
 
     @Test func readerSplitsFramesInOneFeed() throws {
         var reader = DERPFrameReader()
-        let frames = (0..<5).map { DERPFrame(type: .recvPacket, payload: [UInt8](repeating: UInt8($0), count: 40 + $0)) }
+        let frames = (0..<5).map {
+            DERPFrame(type: .recvPacket, payload: [UInt8](repeating: UInt8($0), count: 40 + $0))
+        }
         reader.feed(frames.flatMap { $0.encoded() })
         for expected in frames {
             #expect(try reader.nextFrame() == expected)
@@ -137,7 +139,9 @@ import Testing
 
     @Test func meshAndUnknownFramesClassified() throws {
         #expect(try DERPClientMessage.decode(DERPFrame(type: .watchConns)) == .meshOnly(.watchConns))
-        #expect(try DERPClientMessage.decode(DERPFrame(type: .pong, payload: [0, 0, 0, 0, 0, 0, 0, 0])) == .ignored(.pong))
+        #expect(
+            try DERPClientMessage.decode(DERPFrame(type: .pong, payload: [0, 0, 0, 0, 0, 0, 0, 0])) == .ignored(.pong)
+        )
         #expect(try DERPClientMessage.decode(.notePreferred(true)) == .notePreferred(true))
     }
 }

@@ -5,11 +5,17 @@ import HSHTTP
 import Testing
 
 @Suite struct DERPProbeTests {
-    let server = DERPServer(privateKey: NaClBox.makePrivateKey(), logger: .init(label: "probe", minimumLevel: .critical))
+    let server = DERPServer(
+        privateKey: NaClBox.makePrivateKey(),
+        logger: .init(label: "probe", minimumLevel: .critical)
+    )
 
     func probe(_ method: String, _ path: String, headers: HTTPHeaders = [:]) -> HTTPResponse? {
         let responder = RecordingResponder()
-        server.handleProbe(HTTPRequest(method: method, target: path, path: path, headers: headers), responder: responder)
+        server.handleProbe(
+            HTTPRequest(method: method, target: path, path: path, headers: headers),
+            responder: responder
+        )
         return responder.responses.first
     }
 

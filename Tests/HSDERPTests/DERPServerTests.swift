@@ -1,8 +1,9 @@
 import HSCore
 import HSCrypto
-@testable import HSDERP
 import HSHTTP
 import Testing
+
+@testable import HSDERP
 
 @Suite struct DERPServerTests {
     @Test func upgradeAnswers101WithKey() async throws {
@@ -167,7 +168,9 @@ import Testing
         let (client, _) = harness.open(name: "badbox")
         _ = try await client.readServerKey()
         // Sealed to a key that is not the server's, so the server cannot open it.
-        try client.sendClientInfo(serverKey: NodePublicKey(bytes: NaClBox.publicKey(forPrivateKey: NaClBox.makePrivateKey()))!)
+        try client.sendClientInfo(
+            serverKey: NodePublicKey(bytes: NaClBox.publicKey(forPrivateKey: NaClBox.makePrivateKey()))!
+        )
         #expect(await client.nextEvent() == .closed)
         #expect(harness.server.statistics.handshakeFailures == 1)
     }

@@ -1,10 +1,11 @@
 import Dispatch
 import HSCore
 import HSCrypto
-@testable import HSDERP
 import HSHTTP
 import HSPosix
 import Synchronization
+
+@testable import HSDERP
 
 /// Stands in for the HTTP server: records the response or upgrade head, and on upgrade hands the
 /// server end of a ``MemoryStream`` pair to the DERP server.

@@ -28,7 +28,7 @@ final class EventBuffer<Event: Sendable>: Sendable {
         waiter?.continuation.resume(returning: event)
     }
 
-    /// The next event, or nil when none arrives within `timeout`. One waiter at a time.
+    /// Waits for the next event and returns nil when none arrives within `timeout`. Supports one waiter at a time.
     func next(timeout: Duration = .seconds(5)) async -> Event? {
         await withCheckedContinuation { continuation in
             let waiterID = state.withLock { state -> Int? in

@@ -4,16 +4,16 @@ import HSPosix
 /// One end of an in-memory byte stream pair; each end has its own serial queue.
 ///
 /// Bytes written on one end reach the other end's handler on that end's queue, in order. Pausing
-/// an end keeps its writes unsent, counted in `pendingWriteBytes`, the way a socket whose peer
-/// stopped reading does; resuming sends them and reports a drain. All mutable state is confined to
+/// an end keeps its writes unsent and counted in `pendingWriteBytes`, like a socket whose peer
+/// stopped reading. Resuming sends them and reports a drain. All mutable state is confined to
 /// `queue`, hence `@unchecked Sendable`.
 final class MemoryStream: ByteStream, @unchecked Sendable {
     let queue: DispatchQueue
     let remoteAddress: String
     private weak var peer: MemoryStream?
     private var handler: (any ByteStreamHandler)?
-    private var held: [[UInt8]] = []
-    private var heldBytes = 0
+    private var unsent: [[UInt8]] = []
+    private var unsentBytes = 0
     private var isPaused = false
     private(set) var isClosed = false
 
@@ -38,20 +38,20 @@ final class MemoryStream: ByteStream, @unchecked Sendable {
     func write(_ bytes: [UInt8]) {
         guard !isClosed else { return }
         if isPaused {
-            held.append(bytes)
-            heldBytes += bytes.count
+            unsent.append(bytes)
+            unsentBytes += bytes.count
             return
         }
         deliver(bytes)
     }
 
-    var pendingWriteBytes: Int { heldBytes }
+    var pendingWriteBytes: Int { unsentBytes }
 
     func close() {
         guard !isClosed else { return }
         isClosed = true
-        held = []
-        heldBytes = 0
+        unsent = []
+        unsentBytes = 0
         queue.async { self.handler?.streamDidClose(self) }
         if let peer {
             peer.queue.async { peer.remoteDidClose() }
@@ -63,17 +63,17 @@ final class MemoryStream: ByteStream, @unchecked Sendable {
         queue.sync { isPaused = true }
     }
 
-    /// Sends the held writes and reports the drain to this end's handler. Callable from any queue.
+    /// Sends the unsent writes and reports the drain to this end's handler. Callable from any queue.
     func resume() {
         queue.async {
             self.isPaused = false
-            let held = self.held
-            self.held = []
-            self.heldBytes = 0
-            for bytes in held {
+            let unsent = self.unsent
+            self.unsent = []
+            self.unsentBytes = 0
+            for bytes in unsent {
                 self.deliver(bytes)
             }
-            if !held.isEmpty {
+            if !unsent.isEmpty {
                 self.handler?.streamDidDrain(self)
             }
         }
@@ -92,8 +92,8 @@ final class MemoryStream: ByteStream, @unchecked Sendable {
     private func remoteDidClose() {
         guard !isClosed else { return }
         isClosed = true
-        held = []
-        heldBytes = 0
+        unsent = []
+        unsentBytes = 0
         handler?.streamDidClose(self)
     }
 }

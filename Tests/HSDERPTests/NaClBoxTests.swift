@@ -30,7 +30,12 @@ import Testing
 
     @Test func sealMatchesKnownVector() throws {
         #expect(message.count == 131)
-        let sealed = try NaClBox.seal(message, nonce: nonce, recipientPublicKey: bobPublic, senderPrivateKey: alicePrivate)
+        let sealed = try NaClBox.seal(
+            message,
+            nonce: nonce,
+            recipientPublicKey: bobPublic,
+            senderPrivateKey: alicePrivate
+        )
         #expect(sealed == box)
     }
 

@@ -1,7 +1,8 @@
 import HSCore
-@testable import HSDERP
 import HSPosix
 import Testing
+
+@testable import HSDERP
 
 /// CRC-32 (IEEE), bit by bit, written apart from the server's table-driven one.
 func referenceCRC32(_ bytes: [UInt8]) -> UInt32 {
@@ -25,7 +26,10 @@ func tailscaleBindingRequest(
     bytes += [0x80, 0x22, 0x00, 0x08] + Array(software.utf8)
     let fingerprint = referenceCRC32(bytes) ^ fingerprintXOR
     bytes += [0x80, 0x28, 0x00, 0x04]
-    bytes += [UInt8(fingerprint >> 24), UInt8(fingerprint >> 16 & 0xFF), UInt8(fingerprint >> 8 & 0xFF), UInt8(fingerprint & 0xFF)]
+    bytes += [
+        UInt8(fingerprint >> 24), UInt8(fingerprint >> 16 & 0xFF), UInt8(fingerprint >> 8 & 0xFF),
+        UInt8(fingerprint & 0xFF),
+    ]
     return bytes
 }
 
@@ -67,11 +71,15 @@ func decodeXORMappedAddress(_ response: [UInt8], transactionID: [UInt8]) -> (ip:
         request[39] ^= 0x01
         #expect(STUN.parseBindingRequest(request) == nil)
         // A plain RFC 5389 fingerprint without Tailscale's XOR constant is wrong as well.
-        #expect(STUN.parseBindingRequest(tailscaleBindingRequest(transactionID: transactionID, fingerprintXOR: 0)) == nil)
+        #expect(
+            STUN.parseBindingRequest(tailscaleBindingRequest(transactionID: transactionID, fingerprintXOR: 0)) == nil
+        )
     }
 
     @Test func otherSoftwareIgnored() {
-        #expect(STUN.parseBindingRequest(tailscaleBindingRequest(transactionID: transactionID, software: "othernod")) == nil)
+        #expect(
+            STUN.parseBindingRequest(tailscaleBindingRequest(transactionID: transactionID, software: "othernod")) == nil
+        )
     }
 
     @Test func malformedHeadersIgnored() {
@@ -130,14 +138,23 @@ func decodeXORMappedAddress(_ response: [UInt8], transactionID: [UInt8]) -> (ip:
     @Test func mappedIPv4AnsweredAsIPv4() throws {
         let id = try #require(STUN.TransactionID(bytes: transactionID))
         let sender = try #require(UDPAddress(host: "::ffff:198.51.100.7", port: 5000))
-        let decoded = try #require(decodeXORMappedAddress(STUN.bindingResponse(transactionID: id, address: sender), transactionID: transactionID))
+        let decoded = try #require(
+            decodeXORMappedAddress(
+                STUN.bindingResponse(transactionID: id, address: sender),
+                transactionID: transactionID
+            )
+        )
         #expect(decoded.ip == [198, 51, 100, 7])
     }
 }
 
 @Suite struct STUNServerTests {
     @Test func udpRoundTripReturnsSender() async throws {
-        let server = try STUNServer(host: "127.0.0.1", port: 0, logger: Logger(label: "stun-test", minimumLevel: .critical))
+        let server = try STUNServer(
+            host: "127.0.0.1",
+            port: 0,
+            logger: Logger(label: "stun-test", minimumLevel: .critical)
+        )
         server.start()
         defer { server.stop() }
         let client = try UDPSocket(host: "127.0.0.1", port: 0)
@@ -154,7 +171,7 @@ func decodeXORMappedAddress(_ response: [UInt8], transactionID: [UInt8]) -> (ip:
         let decoded = try #require(decodeXORMappedAddress(reply, transactionID: transactionID))
         #expect(decoded.ip == [127, 0, 0, 1])
         #expect(decoded.port == client.localPort)
-        #expect(server.statistics.requestsAnswered == 1)
+        #expect(server.statistics.requestsReplied == 1)
         #expect(server.statistics.packetsIgnored == 1)
     }
 

@@ -59,7 +59,7 @@ final class TestDERPClient: ByteStreamHandler, @unchecked Sendable {
         await events.next(timeout: timeout)
     }
 
-    /// The next frame; fails the test on a close or a timeout.
+    /// Waits for the next frame and fails the test on a close or a timeout.
     func nextFrame(timeout: Duration = .seconds(5)) async throws -> DERPFrame {
         let event = try #require(await nextEvent(timeout: timeout), "no frame within \(timeout)")
         guard case .frame(let frame) = event else {
@@ -96,7 +96,12 @@ final class TestDERPClient: ByteStreamHandler, @unchecked Sendable {
         #expect(frame.type == .serverInfo)
         let nonce = Array(frame.payload.prefix(24))
         let box = Array(frame.payload.dropFirst(24))
-        let json = try NaClBox.open(box, nonce: nonce, senderPublicKey: serverKey.bytes, recipientPrivateKey: privateKey)
+        let json = try NaClBox.open(
+            box,
+            nonce: nonce,
+            senderPublicKey: serverKey.bytes,
+            recipientPrivateKey: privateKey
+        )
         return try #require(try JSONSerialization.jsonObject(with: Data(json)) as? [String: Any])
     }
 
@@ -110,7 +115,7 @@ final class TestDERPClient: ByteStreamHandler, @unchecked Sendable {
         return serverKey
     }
 
-    /// The next frame, skipping KeepAlive.
+    /// Waits for the next frame that is not a KeepAlive.
     func nextNonKeepAliveFrame() async throws -> DERPFrame {
         while true {
             let frame = try await nextFrame()
