@@ -62,7 +62,8 @@ final class DERPServerConnection: ByteStreamHandler, @unchecked Sendable {
         write(DERPFrame.serverKey(server.publicKey).encoded())
         handshakeTimer = makeTimer(afterMilliseconds: server.limits.handshakeTimeoutMilliseconds) { connection in
             connection.server.count(\.handshakeFailures)
-            connection.close(reason: "no ClientInfo within \(connection.server.limits.handshakeTimeoutMilliseconds) ms")
+            let timeout = connection.server.limits.handshakeTimeoutMilliseconds
+            connection.close(reason: "timed out after \(timeout) ms waiting for the ClientInfo frame")
         }
         if !initialBytes.isEmpty {
             stream(stream, didRead: initialBytes)
