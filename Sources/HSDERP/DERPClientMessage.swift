@@ -1,0 +1,54 @@
+import HSCore
+
+/// A frame a client sends after the handshake, validated and decoded.
+public enum DERPClientMessage: Sendable, Equatable {
+    /// Relay `packet` to the client with key `destination`.
+    case sendPacket(destination: NodePublicKey, packet: [UInt8])
+    /// The client does (true) or does not (false) use this server as its home DERP.
+    case notePreferred(Bool)
+    /// Reply with a Pong carrying these 8 bytes.
+    case ping([UInt8])
+    /// A frame only a trusted mesh peer may send: WatchConns, ClosePeer or ForwardPacket.
+    case meshOnly(DERPFrameType)
+    /// A frame the server ignores, such as Pong or a type from a newer protocol.
+    case ignored(DERPFrameType)
+
+    /// Decodes `frame`.
+    ///
+    /// - Throws: ``DERPError`` `malformedFrame` when a known type has an impossible length:
+    ///   SendPacket shorter than a key or carrying more than ``DERP/maxPacketLength`` bytes,
+    ///   NotePreferred not exactly 1 byte, Ping shorter than 8 or longer than 1000 bytes.
+    public static func decode(_ frame: DERPFrame) throws(DERPError) -> DERPClientMessage {
+        let payload = frame.payload
+        switch frame.type {
+        case .sendPacket:
+            guard payload.count >= DERP.keyLength else {
+                throw DERPError(.malformedFrame, "SendPacket of \(payload.count) bytes is shorter than a key")
+            }
+            let packetLength = payload.count - DERP.keyLength
+            guard packetLength <= DERP.maxPacketLength else {
+                throw DERPError(
+                    .malformedFrame,
+                    "SendPacket carries \(packetLength) bytes, more than the limit of \(DERP.maxPacketLength)"
+                )
+            }
+            let destination = NodePublicKey(bytes: Array(payload[0..<DERP.keyLength]))!
+            return .sendPacket(destination: destination, packet: Array(payload[DERP.keyLength...]))
+        case .notePreferred:
+            guard payload.count == 1 else {
+                throw DERPError(.malformedFrame, "NotePreferred has \(payload.count) bytes; it must have exactly 1")
+            }
+            return .notePreferred(payload[0] != 0)
+        case .ping:
+            // Newer clients may append bytes; only the first 8 are echoed.
+            guard payload.count >= DERP.pingLength, payload.count <= 1000 else {
+                throw DERPError(.malformedFrame, "Ping has \(payload.count) bytes; it must have 8 to 1000")
+            }
+            return .ping(Array(payload[0..<DERP.pingLength]))
+        case .watchConns, .closePeer, .forwardPacket:
+            return .meshOnly(frame.type)
+        default:
+            return .ignored(frame.type)
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import HSCore
+import HSPosix
+import Synchronization
+
+extension DERPServer {
+    /// Takes over an upgraded stream: registers a new connection and sends ServerKey. Runs on the
+    /// stream's queue.
+    func accept(_ stream: any ByteStream, initialBytes: [UInt8]) {
+        let number = nextConnectionNumber()
+        let connectionLogger = logger.with("conn", number).with("remote", stream.remoteAddress)
+        let connection = DERPServerConnection(server: self, stream: stream, logger: connectionLogger)
+        guard registry.withLock({ $0.accept(connection) }) else {
+            stream.close()
+            return
+        }
+        count(\.acceptedConnections)
+        connection.start(initialBytes: initialBytes)
+    }
+
+    /// Queues `packet` for the active connection of `destination`; false when none is connected.
+    /// Runs on the sender's queue.
+    func relay(_ packet: [UInt8], from source: NodePublicKey, to destination: NodePublicKey) -> Bool {
+        guard let target = registry.withLock({ $0.activeConnection(for: destination) }) else {
+            return false
+        }
+        let frame = DERPFrame.recvPacket(from: source, packet).encoded()
+        let queued = DERPOutbox.Packet(source: source, frame: frame, packetLength: packet.count)
+        switch target.enqueuePacket(queued) {
+        case .queued, .queuedNeedsFlush:
+            break
+        case .queuedAfterDroppingOldest:
+            count(\.packetsDroppedQueueFull)
+        case .closed:
+            count(\.packetsDroppedDisconnected)
+        }
+        return true
+    }
+
+    /// Removes a closing connection. When no other connection with its key remains, queues
+    /// PeerGone "disconnected" for the clients that received packets from that key.
+    func unregister(_ connection: DERPServerConnection, key: NodePublicKey?, sourcesSeen: Set<NodePublicKey>) {
+        let watchers = registry.withLock { $0.remove(connection, key: key, sourcesSeen: sourcesSeen) }
+        guard let key else { return }
+        let frame = DERPFrame.peerGone(key, reason: .disconnected).encoded()
+        for watcher in watchers where watcher !== connection {
+            if watcher.enqueueControl(DERPOutbox.Control(frame: frame, goneSource: key)) {
+                count(\.peerGoneDisconnectedSent)
+            }
+        }
+    }
+}

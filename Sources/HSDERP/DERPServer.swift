@@ -1,0 +1,145 @@
+import Dispatch
+import HSCore
+import HSCrypto
+import HSPosix
+import Synchronization
+
+/// Tailscale's DERP relay, embedded in the control server.
+///
+/// Clients reach it through ``handleUpgrade(_:responder:)`` on `GET /derp`; each accepted stream
+/// gets its own connection object, confined to the stream's queue. The registry of connected
+/// clients is shared behind a mutex, so the server may be used from any queue. Nothing here opens a
+/// listener: the HTTP server owns the sockets and TLS.
+public final class DERPServer: Sendable {
+    /// The server's node public key, sent in ServerKey and in the `Derp-Public-Key` header.
+    public let publicKey: NodePublicKey
+
+    // Immutable after init.
+    let privateKey: [UInt8]
+    let logger: Logger
+    let admitClient: (@Sendable (NodePublicKey) -> Bool)?
+    let limits: DERPServerLimits
+
+    // Guarded by their mutexes.
+    let registry = Mutex(DERPRegistry())
+    private let counters = Mutex(Statistics())
+    private let connectionCount = Atomic<Int>(0)
+
+    /// Creates a server with the given node private key.
+    ///
+    /// - Parameters:
+    ///   - privateKey: 32 raw Curve25519 bytes, which the caller loads and validates. Any other
+    ///     length is a programming error and stops the process.
+    ///   - logger: receives connection starts and ends, rejected clients and protocol errors.
+    ///   - admitClient: called on the connection's queue with each client's key after its ClientInfo
+    ///     box opens; returning false closes the connection. Nil admits every client.
+    public convenience init(
+        privateKey: [UInt8],
+        logger: Logger,
+        admitClient: (@Sendable (NodePublicKey) -> Bool)? = nil
+    ) {
+        self.init(privateKey: privateKey, logger: logger, admitClient: admitClient, limits: DERPServerLimits())
+    }
+
+    init(
+        privateKey: [UInt8],
+        logger: Logger,
+        admitClient: (@Sendable (NodePublicKey) -> Bool)?,
+        limits: DERPServerLimits
+    ) {
+        self.privateKey = privateKey
+        self.publicKey = NodePublicKey(bytes: NaClBox.publicKey(forPrivateKey: privateKey))!
+        self.logger = logger
+        self.admitClient = admitClient
+        self.limits = limits
+    }
+
+    /// A snapshot of the counters since the server was created.
+    public var statistics: Statistics {
+        var snapshot = counters.withLock { $0 }
+        snapshot.currentClients = registry.withLock { $0.clientCount }
+        return snapshot
+    }
+
+    /// Closes every connection and rejects new ones. Connections close on their own queues, so some
+    /// may still be closing when this returns.
+    public func shutdown() {
+        let connections = registry.withLock { $0.shutDown() }
+        logger.info("DERP server shutting down", [("connections", String(connections.count))])
+        for connection in connections {
+            connection.stream.queue.async {
+                connection.close(reason: "server shutting down")
+            }
+        }
+    }
+
+    func count(_ counter: WritableKeyPath<Statistics, Int>, by amount: Int = 1) {
+        counters.withLock { $0[keyPath: counter] += amount }
+    }
+
+    func nextConnectionNumber() -> Int {
+        connectionCount.add(1, ordering: .relaxed).newValue
+    }
+}
+
+extension DERPServer {
+    /// Counters of a ``DERPServer``. Drops and rejections are counted here instead of logged one by one.
+    public struct Statistics: Sendable, Equatable {
+        /// Streams handed over by `handleUpgrade`, including those that never completed the handshake.
+        public var acceptedConnections = 0
+        /// Distinct node keys connected now.
+        public var currentClients = 0
+        /// Connections closed because ClientInfo was missing, late or did not open.
+        public var handshakeFailures = 0
+        /// Connections closed because `admitClient` returned false.
+        public var rejectedClients = 0
+        /// SendPacket frames received.
+        public var packetsReceived = 0
+        /// RecvPacket frames written to destination streams.
+        public var packetsRelayed = 0
+        /// Packet bytes in those frames, without keys and headers.
+        public var bytesRelayed = 0
+        /// Packets for a key that is not connected.
+        public var packetsDroppedUnknownDestination = 0
+        /// Packets dropped because the destination's send queue was full.
+        public var packetsDroppedQueueFull = 0
+        /// Packets still queued when their destination disconnected.
+        public var packetsDroppedDisconnected = 0
+        /// PeerGone frames with reason "not here" sent.
+        public var peerGoneNotHereSent = 0
+        /// PeerGone frames with reason "disconnected" queued.
+        public var peerGoneDisconnectedSent = 0
+        /// Ping frames replied to with Pong.
+        public var pingsReplied = 0
+        /// Frames skipped because the server does not act on their type.
+        public var ignoredFrames = 0
+        /// Connections closed for a malformed or forbidden frame.
+        public var protocolViolations = 0
+        /// Connections closed because their writes stopped draining.
+        public var writeStallDisconnects = 0
+
+        public init() {}
+    }
+}
+
+/// Timing and size limits of a ``DERPServer``; tests shorten them.
+struct DERPServerLimits: Sendable {
+    /// Time from ServerKey until ClientInfo must have arrived.
+    var handshakeTimeoutMilliseconds = 10_000
+    /// Interval of KeepAlive frames, plus a random jitter of up to `keepAliveJitterMilliseconds`
+    /// chosen once per connection. Clients reconnect after 120 s without a frame.
+    var keepAliveIntervalMilliseconds = 60_000
+    var keepAliveJitterMilliseconds = 5_000
+    /// Packets waiting for one destination before the oldest is dropped.
+    var sendQueueDepth = 32
+    /// Queued packets move to the stream only while it has fewer unsent bytes than this, so a
+    /// slow reader's backlog stays in the bounded send queue instead of the stream's buffer.
+    var writeHighWaterBytes = 64 << 10
+    /// A connection whose unsent bytes make no progress for this long is closed.
+    var writeStallTimeoutMilliseconds = 2_000
+    /// PeerGone "not here" replies per client: a burst of 3, refilled at 1 per second.
+    var peerGoneBurst = 3.0
+    var peerGonePerSecond = 1.0
+    /// Control frames (PeerGone "disconnected") queued for one client before more are dropped.
+    var controlQueueDepth = 1024
+}

@@ -1,0 +1,210 @@
+import Dispatch
+import HSCore
+import HSPosix
+import Synchronization
+
+/// One client's DERP connection on the server: handshake, frame dispatch and teardown.
+///
+/// Threading: every `var` is confined to `stream.queue`. Other connections reach this one only
+/// through `enqueuePacket` and `enqueueControl`, which lock `outbox` and hop to the queue, and
+/// through `isDuplicate`, an atomic the registry sets. That confinement is what makes the
+/// `@unchecked Sendable` sound.
+final class DERPServerConnection: ByteStreamHandler, @unchecked Sendable {
+    enum Phase {
+        case awaitingClientInfo
+        case active(NodePublicKey)
+        case closed
+    }
+
+    // Immutable after init.
+    let stream: any ByteStream
+    let server: DERPServer
+    // Cross-queue: set by the registry under its lock.
+    let isDuplicate = Atomic<Bool>(false)
+    // Cross-queue: guarded by its own mutex.
+    let outbox = Mutex(DERPOutbox())
+
+    // Confined to `stream.queue`.
+    var logger: Logger
+    var phase = Phase.awaitingClientInfo
+    var reader = DERPFrameReader()
+    var handshakeTimer: (any DispatchSourceTimer)?
+    var keepAliveTimer: (any DispatchSourceTimer)?
+    var writeWatch = DERPWriteWatch()
+    /// Source keys of packets written to this client; it watches them for PeerGone.
+    var sourcesSeen: Set<NodePublicKey> = []
+    var peerGoneTokens: DERPTokenBucket
+    var isPreferred = false
+
+    init(server: DERPServer, stream: any ByteStream, logger: Logger) {
+        self.server = server
+        self.stream = stream
+        self.logger = logger
+        self.peerGoneTokens = DERPTokenBucket(
+            burst: server.limits.peerGoneBurst,
+            perSecond: server.limits.peerGonePerSecond
+        )
+    }
+
+    var isClosed: Bool {
+        if case .closed = phase { return true }
+        return false
+    }
+
+    var clientKey: NodePublicKey? {
+        if case .active(let key) = phase { return key }
+        return nil
+    }
+
+    /// Takes over the stream and sends ServerKey. Runs on the stream's queue.
+    func start(initialBytes: [UInt8]) {
+        stream.setHandler(self)
+        write(DERPFrame.serverKey(server.publicKey).encoded())
+        handshakeTimer = makeTimer(afterMilliseconds: server.limits.handshakeTimeoutMilliseconds) { connection in
+            connection.server.count(\.handshakeFailures)
+            let timeout = connection.server.limits.handshakeTimeoutMilliseconds
+            connection.close(reason: "timed out after \(timeout) ms waiting for the ClientInfo frame")
+        }
+        if !initialBytes.isEmpty {
+            stream(stream, didRead: initialBytes)
+        }
+    }
+
+    func stream(_ stream: any ByteStream, didRead bytes: [UInt8]) {
+        guard !isClosed else { return }
+        reader.feed(bytes)
+        do {
+            while !isClosed, let frame = try reader.nextFrame() {
+                handle(frame)
+            }
+        } catch {
+            server.count(\.protocolViolations)
+            close(reason: error.message)
+        }
+    }
+
+    func streamDidClose(_ stream: any ByteStream) {
+        guard !isClosed else { return }
+        logger.info("DERP client disconnected")
+        tearDown()
+    }
+
+    func streamDidDrain(_ stream: any ByteStream) {
+        writeWatch.noteDrained()
+        flushOutbox()
+    }
+
+    /// Logs `reason`, removes the connection from the registry and closes the stream. Runs on the stream's queue.
+    func close(reason: String) {
+        guard !isClosed else { return }
+        logger.info("closing DERP connection", [("reason", reason)])
+        tearDown()
+        stream.close()
+    }
+
+    /// Writes a frame the server itself sends (ServerKey, ServerInfo, Pong, KeepAlive, PeerGone).
+    func write(_ bytes: [UInt8]) {
+        stream.write(bytes)
+        noteWrite(byteCount: bytes.count)
+    }
+
+    private func handle(_ frame: DERPFrame) {
+        switch phase {
+        case .awaitingClientInfo:
+            handleClientInfo(frame)
+        case .active(let key):
+            if isDuplicate.load(ordering: .relaxed) {
+                server.registry.withLock { $0.noteActivity(self, key: key) }
+            }
+            handleMessage(frame, from: key)
+        case .closed:
+            return
+        }
+    }
+
+    private func handleClientInfo(_ frame: DERPFrame) {
+        guard frame.type == .clientInfo else {
+            server.count(\.handshakeFailures)
+            close(reason: "expected ClientInfo as the first frame, got \(frame.type)")
+            return
+        }
+        let key: NodePublicKey
+        let info: DERPClientInfo
+        do {
+            (key, info) = try DERPHandshake.openClientInfo(frame.payload, serverPrivateKey: server.privateKey)
+        } catch {
+            server.count(\.handshakeFailures)
+            close(reason: error.message)
+            return
+        }
+        logger = logger.with("node", key.shortDescription)
+        if let admit = server.admitClient, !admit(key) {
+            server.count(\.rejectedClients)
+            close(reason: "node key \(key.shortDescription) is not admitted: it belongs to no registered node")
+            return
+        }
+        completeHandshake(key: key, info: info)
+    }
+
+    private func completeHandshake(key: NodePublicKey, info: DERPClientInfo) {
+        handshakeTimer?.cancel()
+        handshakeTimer = nil
+        phase = .active(key)
+        guard server.registry.withLock({ $0.register(self, key: key) }) else {
+            close(reason: "server shutting down")
+            return
+        }
+        do {
+            write(try DERPHandshake.serverInfoFrame(serverPrivateKey: server.privateKey, clientKey: key).encoded())
+        } catch {
+            close(reason: error.message)
+            return
+        }
+        startKeepAlives()
+        if info.meshKey != nil {
+            logger.debug("ignoring the client's mesh key: this server has no mesh peers")
+        }
+        logger.info("DERP client connected", [("version", String(info.version))])
+    }
+
+    private func handleMessage(_ frame: DERPFrame, from key: NodePublicKey) {
+        let message: DERPClientMessage
+        do {
+            message = try DERPClientMessage.decode(frame)
+        } catch {
+            server.count(\.protocolViolations)
+            close(reason: error.message)
+            return
+        }
+        switch message {
+        case .sendPacket(let destination, let packet):
+            relay(packet, from: key, to: destination)
+        case .notePreferred(let isPreferred):
+            self.isPreferred = isPreferred
+        case .ping(let data):
+            server.count(\.pingsReplied)
+            write(DERPFrame.pong(data).encoded())
+        case .meshOnly(let type):
+            server.count(\.protocolViolations)
+            close(reason: "client sent \(type), which only mesh peers may send, and this server has no mesh key")
+        case .ignored:
+            server.count(\.ignoredFrames)
+        }
+    }
+
+    /// Stops timers, drops queued packets and leaves the registry; PeerGone goes to the clients
+    /// that received packets from this one when it was the last connection for its key.
+    private func tearDown() {
+        let key = clientKey
+        phase = .closed
+        for timer in [handshakeTimer, keepAliveTimer] { timer?.cancel() }
+        handshakeTimer = nil
+        keepAliveTimer = nil
+        writeWatch.stop()
+        let dropped = outbox.withLock { $0.close() }
+        if dropped > 0 {
+            server.count(\.packetsDroppedDisconnected, by: dropped)
+        }
+        server.unregister(self, key: key, sourcesSeen: sourcesSeen)
+    }
+}

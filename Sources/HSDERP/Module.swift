@@ -1,1 +1,0 @@
-// The HSDERP module; its files arrive with its first feature.
