@@ -71,6 +71,7 @@ final class NoiseSession: ByteStreamHandler, HTTP2ServerDelegate, @unchecked Sen
 
     func streamDidClose(_ stream: any ByteStream) {
         isClosed = true
+        http2.close()
         for (_, handle) in mapStreams {
             handle.finish()
         }
