@@ -47,7 +47,19 @@ let package = Package(
         .target(
             name: "HSStore",
             dependencies: ["HSCore", "CSQLite"],
-            resources: [.copy("Migrations")],
+            swiftSettings: strictSettings,
+            plugins: ["EmbedMigrations"]
+        ),
+        // Turns migrations/*.sql into a Swift array compiled into HSStore, so the binary needs no files at run time.
+        .plugin(
+            name: "EmbedMigrations",
+            capability: .buildTool(),
+            dependencies: ["EmbedMigrationsTool"],
+            path: "Sources/Plugins/EmbedMigrations"
+        ),
+        .executableTarget(
+            name: "EmbedMigrationsTool",
+            path: "Sources/Plugins/EmbedMigrationsTool",
             swiftSettings: strictSettings
         ),
         // YAML configuration.

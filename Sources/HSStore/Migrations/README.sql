@@ -1,1 +1,0 @@
--- Migrations are numbered SQL files applied in order.

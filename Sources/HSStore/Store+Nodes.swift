@@ -1,0 +1,148 @@
+import Foundation
+import HSCore
+
+extension Store {
+    static let nodeColumns = """
+        id, machine_key, node_key, disco_key, endpoints, host_info, ipv4, ipv6, hostname, given_name, user_id, \
+        register_method, tags, auth_key_id, expiry, last_seen, approved_routes, created_at, updated_at
+        """
+
+    /// Inserts a node and returns it with its id, timestamps, addresses and given name filled in.
+    ///
+    /// In the same transaction: when `pool` is given, a nil `ipv4`/`ipv6` gets the next free address of the
+    /// pool's prefix of that family; and when another node already has `givenName`, the first free of
+    /// `name-1`, `name-2`, … is used instead.
+    ///
+    /// - Throws: `.addressesExhausted` when a prefix is full, `.conflict` when a given address is taken,
+    ///   `.invalidArgument` for an invalid given name.
+    public func createNode(_ node: Node, allocatingFrom pool: AddressPool? = nil, now: Date = Date()) throws(StoreError)
+        -> Node
+    {
+        try Store.validateGivenName(node.givenName)
+        return try withState { (state) throws(StoreError) -> Node in
+            try state.database.transaction { () throws(StoreError) -> Node in
+                var node = node
+                if let pool {
+                    try Store.assignAddresses(&node, pool: pool, state: &state)
+                }
+                node.givenName = try Store.freeGivenName(state.database, base: node.givenName, excluding: nil)
+                node.createdAt = now
+                node.updatedAt = now
+                try state.database.run(
+                    """
+                    INSERT INTO nodes (machine_key, node_key, disco_key, endpoints, host_info, ipv4, ipv6, hostname,
+                        given_name, user_id, register_method, tags, auth_key_id, expiry, last_seen, approved_routes,
+                        updated_at, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                    Store.nodeValues(node) + [.text(SQLiteTime.format(now))]
+                )
+                return try Store.requireNode(state.database, id: UInt64(state.database.lastInsertRowID))
+            }
+        }
+    }
+
+    /// Writes every field of `node` except `id` and `createdAt`, sets `updatedAt` to `now`, and returns the row.
+    ///
+    /// The given name is written as is; use ``renameNode(id:givenName:)`` for a checked rename.
+    /// - Throws: `.notFound`, or `.conflict` when an address belongs to another node.
+    @discardableResult
+    public func updateNode(_ node: Node, now: Date = Date()) throws(StoreError) -> Node {
+        var node = node
+        node.updatedAt = now
+        let values = Store.nodeValues(node)
+        return try transaction { (database) throws(StoreError) -> Node in
+            try database.run(
+                """
+                UPDATE nodes SET machine_key = ?, node_key = ?, disco_key = ?, endpoints = ?, host_info = ?, ipv4 = ?,
+                    ipv6 = ?, hostname = ?, given_name = ?, user_id = ?, register_method = ?, tags = ?,
+                    auth_key_id = ?, expiry = ?, last_seen = ?, approved_routes = ?, updated_at = ?
+                WHERE id = ?
+                """,
+                values + [.integer(node.id)]
+            )
+            guard database.changes == 1 else { throw Store.nodeNotFound(node.id) }
+            return try Store.requireNode(database, id: node.id)
+        }
+    }
+
+    /// Returns the node with `id`, or nil.
+    public func node(id: UInt64) throws(StoreError) -> Node? {
+        try withDatabase { (database) throws(StoreError) in try Store.findNode(database, id: id) }
+    }
+
+    /// Returns the newest node with this machine key, or nil.
+    ///
+    /// One machine may have several nodes when it logged in as different users; this returns the highest id.
+    public func node(machineKey: MachinePublicKey) throws(StoreError) -> Node? {
+        try withDatabase { (database) throws(StoreError) in
+            try database.queryOne(
+                "SELECT \(Store.nodeColumns) FROM nodes WHERE machine_key = ? AND deleted_at IS NULL "
+                    + "ORDER BY id DESC LIMIT 1",
+                [.text(machineKey.text)],
+                row: Store.decodeNode
+            )
+        }
+    }
+
+    /// Returns the newest node with this node key, or nil.
+    public func node(nodeKey: NodePublicKey) throws(StoreError) -> Node? {
+        try withDatabase { (database) throws(StoreError) in
+            try database.queryOne(
+                "SELECT \(Store.nodeColumns) FROM nodes WHERE node_key = ? AND deleted_at IS NULL "
+                    + "ORDER BY id DESC LIMIT 1",
+                [.text(nodeKey.text)],
+                row: Store.decodeNode
+            )
+        }
+    }
+
+    /// Returns the nodes owned by `userID`, or every node when it is nil, ordered by id.
+    public func nodes(userID: UInt64? = nil) throws(StoreError) -> [Node] {
+        try withDatabase { (database) throws(StoreError) in
+            if let userID {
+                return try database.query(
+                    "SELECT \(Store.nodeColumns) FROM nodes WHERE user_id = ? AND deleted_at IS NULL ORDER BY id",
+                    [.integer(userID)],
+                    row: Store.decodeNode
+                )
+            }
+            return try database.query(
+                "SELECT \(Store.nodeColumns) FROM nodes WHERE deleted_at IS NULL ORDER BY id",
+                row: Store.decodeNode
+            )
+        }
+    }
+
+    /// Deletes a node; its addresses become free again.
+    public func deleteNode(id: UInt64) throws(StoreError) {
+        try withDatabase { (database) throws(StoreError) in
+            try database.run("DELETE FROM nodes WHERE id = ?", [.integer(id)])
+            guard database.changes == 1 else { throw Store.nodeNotFound(id) }
+        }
+    }
+
+    /// Sets a node's given name (its MagicDNS label) and returns the node.
+    ///
+    /// - Throws: `.invalidArgument` unless the name is 1 to 63 of `a-z 0-9 -` and neither starts nor ends with
+    ///   `-`; `.conflict` when another node has it; `.notFound`.
+    @discardableResult
+    public func renameNode(id: UInt64, givenName: String, now: Date = Date()) throws(StoreError) -> Node {
+        try Store.validateGivenName(givenName)
+        return try transaction { (database) throws(StoreError) -> Node in
+            _ = try Store.requireNode(database, id: id)
+            let owner = try database.queryOne(
+                "SELECT id FROM nodes WHERE given_name = ? AND id != ?",
+                [.text(givenName), .integer(id)]
+            ) { $0.int64(0) }
+            if let owner {
+                throw StoreError(.conflict, "node \(owner) is already called \"\(givenName)\"; choose another name")
+            }
+            try database.run(
+                "UPDATE nodes SET given_name = ?, updated_at = ? WHERE id = ?",
+                [.text(givenName), .text(SQLiteTime.format(now)), .integer(id)]
+            )
+            return try Store.requireNode(database, id: id)
+        }
+    }
+}
