@@ -5,6 +5,7 @@ import HSCrypto
 import HSDERP
 import HSHTTP
 import HSPosix
+import HSStore
 import HSTLS
 
 /// The running server: listeners, the control plane, the embedded DERP relay and the admin socket.
@@ -22,9 +23,15 @@ public final class HeadscaleServer: Sendable {
 
     /// Opens the database, loads or creates keys, and binds every listener. Nothing is served
     /// until ``start()``.
-    public init(options: ServerOptions, storage: any ControlStorage & AdminStorage, logger: Logger) throws {
+    public init(options: ServerOptions, logger: Logger) throws {
         self.options = options
         self.logger = logger
+        let pool = try AddressPool(
+            v4Prefix: options.prefixV4,
+            v6Prefix: options.prefixV6,
+            strategy: options.randomAllocation ? .random : .sequential
+        )
+        let storage = StoreAdapter(store: try Store(path: options.databasePath), pool: pool)
         let noiseKey = try PrivateKeyFile.loadOrCreate(path: options.noisePrivateKeyPath)
         let noisePublicKey = MachinePublicKey(bytes: noiseKey.publicKeyBytes)!
         if options.derp.isEnabled {
