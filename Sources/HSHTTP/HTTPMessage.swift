@@ -65,6 +65,8 @@ public struct HTTPRequest: Sendable {
     public var remoteAddress: String
     /// True when the request arrived over TLS.
     public var isSecure: Bool
+    /// The protocol version from the request line; it decides whether the connection stays open.
+    public var version: HTTPVersion = .http11
 
     public init(
         method: String,
@@ -90,6 +92,12 @@ public struct HTTPRequest: Sendable {
     public func queryValue(_ name: String) -> String? {
         query.first { $0.name == name }?.value
     }
+}
+
+/// The HTTP/1.x versions the server accepts.
+public enum HTTPVersion: Sendable {
+    case http10
+    case http11
 }
 
 /// An HTTP/1.1 response with a complete body. The server adds `Content-Length` and `Date`.
