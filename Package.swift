@@ -77,7 +77,11 @@ let package = Package(
         ),
         // The `headscale` command tree.
         .target(name: "HSCLI", dependencies: ["HSCore", "HSConfig", "HSControl", "HSPosix"], swiftSettings: strictSettings),
-        .executableTarget(name: "headscale", dependencies: ["HSCLI"], swiftSettings: strictSettings),
+        .executableTarget(
+            name: "headscale",
+            dependencies: ["HSCore", "HSCLI", "HSConfig", "HSControl"],
+            swiftSettings: strictSettings
+        ),
 
         .target(name: "HSTestSupport", dependencies: ["HSCore"], path: "Tests/HSTestSupport", swiftSettings: strictSettings),
         .testTarget(name: "HSCoreTests", dependencies: ["HSCore", "HSTestSupport"], swiftSettings: strictSettings),

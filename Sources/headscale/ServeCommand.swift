@@ -1,0 +1,47 @@
+import Dispatch
+import Foundation
+import HSConfig
+import HSControl
+import HSCore
+
+/// `headscale serve`: runs the server until SIGTERM or SIGINT; SIGHUP reloads the TLS certificate.
+enum ServeCommand {
+    static func run(_ loaded: LoadedConfig) throws -> Never {
+        let level = HSCore.LogLevel(name: loaded.config.log.level.rawValue) ?? .info
+        let logger = Logger(label: "headscale", minimumLevel: level)
+        if let source = loaded.sourcePath {
+            logger.info("configuration loaded", [("path", source)])
+        } else {
+            logger.info("no configuration file found; using the embedded default")
+        }
+        for warning in loaded.warnings {
+            logger.warning(warning)
+        }
+        let server = try HeadscaleServer(options: ServerOptions(config: loaded.config), logger: logger)
+        server.start()
+        let signals = installSignalHandlers(server: server)
+        withExtendedLifetime(signals) {
+            dispatchMain()
+        }
+    }
+
+    private static func installSignalHandlers(server: HeadscaleServer) -> [any DispatchSourceSignal] {
+        var sources: [any DispatchSourceSignal] = []
+        for number in [SIGTERM, SIGINT] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .main)
+            source.setEventHandler {
+                server.stop()
+                exit(0)
+            }
+            source.resume()
+            sources.append(source)
+        }
+        signal(SIGHUP, SIG_IGN)
+        let reload = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .main)
+        reload.setEventHandler { server.reload() }
+        reload.resume()
+        sources.append(reload)
+        return sources
+    }
+}

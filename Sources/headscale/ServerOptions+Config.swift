@@ -1,0 +1,35 @@
+import HSConfig
+import HSControl
+
+extension ServerOptions {
+    /// Maps the validated YAML configuration onto the server's options.
+    init(config: Config) {
+        self.init()
+        serverURL = config.serverURL
+        listenAddress = config.listenAddress
+        tlsCertificatePath = config.tlsCertPath.flatMap { $0.isEmpty ? nil : $0 }
+        tlsKeyPath = config.tlsKeyPath.flatMap { $0.isEmpty ? nil : $0 }
+        noisePrivateKeyPath = config.noisePrivateKeyPath
+        databasePath = config.database.sqlitePath
+        unixSocketPath = config.unixSocket
+        unixSocketPermissions = mode_t(config.unixSocketPermission)
+        prefixV4 = config.prefixes.v4
+        prefixV6 = config.prefixes.v6
+        randomAllocation = config.prefixes.allocation == .random
+        derp.isEnabled = config.derp.server.enabled
+        derp.regionID = config.derp.server.regionID
+        derp.regionCode = config.derp.server.regionCode
+        derp.regionName = config.derp.server.regionName
+        derp.privateKeyPath = config.derp.server.privateKeyPath
+        derp.verifyClients = config.derp.server.verifyClients
+        derp.stunListenAddress = config.derp.server.stunListenAddress.flatMap { $0.isEmpty ? nil : $0 }
+        derp.ipv4 = config.derp.server.ipv4.flatMap { $0.isEmpty ? nil : $0 }
+        derp.ipv6 = config.derp.server.ipv6.flatMap { $0.isEmpty ? nil : $0 }
+        dns.magicDNS = config.dns.magicDNS
+        dns.baseDomain = config.dns.baseDomain
+        dns.nameservers = config.dns.globalNameservers
+        dns.searchDomains = config.dns.searchDomains
+        dns.splitNameservers = config.dns.splitNameservers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        fileSharing = config.taildropEnabled
+    }
+}
