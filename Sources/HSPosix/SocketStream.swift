@@ -17,7 +17,8 @@ import Dispatch
 /// side, discards what the peer still sends for at most `lingerTimeout` so that an unread request
 /// does not turn the close into a reset that destroys the response, then closes the descriptor.
 /// An end of file from the peer stops reading and closes the same way. A send or receive error
-/// closes at once, dropping queued bytes. The handler's `streamDidClose` runs exactly once.
+/// closes at once, dropping queued bytes. Writes after `close()` are dropped. The handler's
+/// `streamDidClose` runs exactly once.
 ///
 /// Sending never raises `SIGPIPE`: Linux sends with `MSG_NOSIGNAL`, other systems set `SO_NOSIGPIPE`.
 ///

@@ -1,1 +1,0 @@
-// The HSTLS module; its files arrive with its first feature.
