@@ -1,1 +1,0 @@
-// The HSConfig module; its files arrive with its first feature.
