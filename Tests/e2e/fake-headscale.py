@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A stand-in for the headscale binary that checks the end-to-end harness itself.
 
-It knows only what the harness calls: `-c CONFIG serve` (HTTPS on listen_addr with the
+It implements only what the harness calls: `-c CONFIG serve` (HTTPS on listen_addr with the
 configured certificate, `GET /health`, the unix socket) and the CLI commands `users create`,
 `users list -o json`, `preauthkeys create -o json` and `nodes list -o json`, which share a JSON
 file beside the configured SQLite path. Every other path, `/key` included, returns 404, so a

@@ -44,21 +44,31 @@ E2E_STAGE="start"
 E2E_RESULT="fail"
 E2E_NODES=()
 
-e2e_log() { printf '[e2e %s %s] %s\n' "$(date +%H:%M:%S)" "${E2E_NAME:-?}" "$*" >&2; }
+# The script's own stdout and stderr, saved on fds 7 and 8 when lib.sh is sourced: a trap can
+# run while a function's output is redirected to a file, and its messages must still reach the console.
+exec 7>&1 8>&2
+
+e2e_log() { printf '[e2e %s %s] %s\n' "$(date +%H:%M:%S)" "${E2E_NAME:-?}" "$*" >&8; }
 
 # Prints "FAIL: NAME at stage STAGE: MESSAGE" on stdout, the telling log lines on stderr, and exits 1.
 e2e_fail() {
     E2E_RESULT=fail
     e2e_diagnose
-    echo "FAIL: $E2E_NAME at stage '$E2E_STAGE': $*"
+    echo "FAIL: $E2E_NAME at stage '$E2E_STAGE': $*" >&7
     exit 1
 }
 
 # Prints "PASS: NAME" and exits 0.
 e2e_pass() {
     E2E_RESULT=pass
-    echo "PASS: $E2E_NAME${1:+ ($1)}"
+    echo "PASS: $E2E_NAME${1:+ ($1)}" >&7
     exit 0
+}
+
+# INT/TERM trap (run.sh's time limit sends TERM): reports the stage, then the EXIT trap cleans up.
+e2e_interrupted() {
+    echo "FAIL: $E2E_NAME at stage '$E2E_STAGE': interrupted by a signal" >&7
+    exit 130
 }
 
 e2e_stage() {
@@ -74,6 +84,10 @@ e2e_init() {
     if [ "${E2E_IN_NETNS:-}" != "$$" ]; then
         [ "$(id -u)" = 0 ] || { echo "FAIL: $E2E_NAME at stage 'setup': must run as root (it uses unshare -n)"; exit 1; }
         command -v unshare >/dev/null || { echo "FAIL: $E2E_NAME at stage 'setup': unshare not found (util-linux)"; exit 1; }
+        if ! unshare -n true 2>/dev/null; then
+            echo "FAIL: $E2E_NAME at stage 'setup': 'unshare -n' is not permitted here (needs CAP_SYS_ADMIN)"
+            exit 1
+        fi
         # unshare without --fork execs in place, so the PID stays the same and marks the namespace as ours.
         E2E_IN_NETNS=$$ exec unshare -n -- "$BASH" "$0" "$@"
     fi
@@ -81,7 +95,7 @@ e2e_init() {
     e2e_check_tools
     E2E_WORK=$(mktemp -d "${E2E_WORK_ROOT:-/tmp}/headscale-e2e-$E2E_NAME.XXXXXX")
     trap e2e_cleanup EXIT
-    trap 'e2e_log "interrupted"; exit 130' INT TERM
+    trap e2e_interrupted INT TERM
     e2e_find_headscale
     e2e_log "work dir $E2E_WORK, server $HEADSCALE_BIN"
 }
@@ -138,7 +152,7 @@ e2e_spawn() {
         shift
     fi
     shift
-    "$@" <"$input" >>"$logfile" 2>&1 &
+    "$@" <"$input" >>"$logfile" 2>&1 7>&- 8>&- &
     E2E_LAST_PID=$!
     E2E_PIDS+=("$E2E_LAST_PID")
     E2E_PID_LABELS+=("$label")
@@ -215,7 +229,7 @@ e2e_wait() {
     done
 }
 
-# Prints the last lines of every log that tells why a stage failed.
+# Prints the log lines most likely to show why a stage failed: server, CLI and every node.
 e2e_diagnose() {
     [ -n "${E2E_WORK:-}" ] || return 0
     {
@@ -233,7 +247,7 @@ e2e_diagnose() {
         for node in "${E2E_NODES[@]}"; do
             e2e_node_diagnose "$node"
         done
-    } >&2
+    } >&8
 }
 
 # shellcheck source=Tests/e2e/server.sh

@@ -23,7 +23,7 @@ e2e_client_env() {
         TS_DISABLE_UPNP=1
         # An empty control URL would mean Tailscale's own servers: crash instead.
         TS_PANIC_IF_HIT_MAIN_CONTROL=1
-        # The control client pauses while it sees no usable interface; lo does not count.
+        # The control client pauses while no interface counts as up, and lo never counts.
         TS_ASSUME_NETWORK_UP_FOR_TEST=1
         # Proxied HTTP fails at a closed local port; loopback is never proxied.
         HTTP_PROXY=http://127.0.0.1:9
@@ -48,9 +48,9 @@ e2e_client_env() {
 e2e_node_dir() { echo "$E2E_WORK/nodes/$1"; }
 
 # Starts a caddy tsnet node: e2e_caddy_node NAME HOSTNAME UDP_PORT AUTHKEY [LOCAL_PORT UPSTREAM]
-# The node answers "hello" on its tailnet port 80 when no LOCAL_PORT is given. With LOCAL_PORT it
-# answers its hostname there and also reverse-proxies http://127.0.0.1:LOCAL_PORT to UPSTREAM
-# through its tailnet transport. The auth key reaches caddy only through the environment.
+# Without LOCAL_PORT the node returns "hello" on its tailnet port 80. With LOCAL_PORT it returns
+# its hostname there and also reverse-proxies http://127.0.0.1:LOCAL_PORT to UPSTREAM through its
+# tailnet transport. The auth key reaches caddy only through the environment.
 e2e_caddy_node() {
     local name=$1 hostname=$2 udp_port=$3 authkey=$4 local_port=${5:-} upstream=${6:-}
     local dir
@@ -160,11 +160,14 @@ e2e_node_pid() { eval "echo \${E2E_PID_$1:-}"; }
 
 e2e_node_log() { echo "$(e2e_node_dir "$1")/tailscale.log"; }
 
-# The node's own tailnet IPv4, from netstack's "registered IP" line (the first netmap's address).
-# 100.100.100.100 is the Tailscale DNS service address, not the node's.
+# NOTE: the log patterns below ("registered IP", "peerapi: serving on", "(with L/N peers)",
+# "now using") come from reading the tsnet 1.86/1.90 sources and have not yet matched a real netmap.
+
+# The node's own tailnet IPv4 from its log: netstack's "registered IP" line, or the peerapi
+# listener line. 100.100.100.100 is the Tailscale DNS service address, not the node's.
 e2e_node_ipv4() {
-    grep -aoE 'registered IP [0-9.]+/32' "$(e2e_node_log "$1")" 2>/dev/null |
-        awk '{print $3}' | cut -d/ -f1 | grep -v '^100\.100\.100\.100$' | head -n 1
+    grep -aoE 'registered IP [0-9.]+/32|peerapi: serving on http://[0-9.]+:' "$(e2e_node_log "$1")" 2>/dev/null |
+        grep -oE '[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+' | grep -v '^100\.100\.100\.100$' | head -n 1
 }
 
 e2e_node_ipv6() {

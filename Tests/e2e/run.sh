@@ -64,7 +64,7 @@ run_test() {
         return
     fi
     FAILED+=("$name")
-    [ "$status" = 124 ] && line="FAIL: timed out after ${E2E_TEST_TIMEOUT:-600}s"
+    [ "$status" = 124 ] && line="FAIL: timed out after ${E2E_TEST_TIMEOUT:-600}s (${line#FAIL: })"
     printf 'FAIL  %-24s %4ss  %s\n' "$name" "$((SECONDS - start))" "${line:-FAIL: exit status $status, no result line}"
     echo "----- $name: last 60 lines of $log -----"
     tail -n 60 "$log" | cut -c1-300

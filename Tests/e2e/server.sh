@@ -114,7 +114,7 @@ e2e_hs() {
     timeout 30 "$HEADSCALE_BIN" -c "$E2E_CONFIG" "$@" 2>>"$E2E_WORK/cli.log"
 }
 
-# Runs e2e_hs with stdout saved to FILE, failing the test with STAGE text when it fails:
+# Runs e2e_hs with stdout saved to FILE and fails the test when the command fails:
 # e2e_hs_to FILE COMMAND...
 e2e_hs_to() {
     local file=$1
@@ -161,13 +161,18 @@ e2e_nodes_match() {
     python3 "$E2E_DIR/hsjson.py" check-nodes "$file" "$hosts" >"$E2E_WORK/nodes-check.txt" 2>&1
 }
 
+# Prints the IPv4 that the last saved `nodes list` shows for HOSTNAME.
+e2e_listed_ipv4() {
+    python3 "$E2E_DIR/hsjson.py" nodes "$E2E_WORK/nodes.json" | awk -F'\t' -v host="$1" '$2 == host {print $5}'
+}
+
 # Waits until `nodes list` shows exactly HOSTS (comma-separated), each online with one IPv4
 # and one IPv6 from the configured prefixes, and prints that list to stderr.
 e2e_expect_nodes() {
     local hosts=$1
     if ! e2e_wait "$E2E_TIMEOUT" "" e2e_nodes_match "$hosts"; then
-        sed 's/^/    /' "$E2E_WORK/nodes-check.txt" >&2
+        sed 's/^/    /' "$E2E_WORK/nodes-check.txt" >&8
         e2e_fail "'headscale nodes list' does not show exactly $hosts online with one IPv4 and one IPv6 each: $(grep -m1 problem "$E2E_WORK/nodes-check.txt")"
     fi
-    sed 's/^/    /' "$E2E_WORK/nodes-check.txt" >&2
+    sed 's/^/    /' "$E2E_WORK/nodes-check.txt" >&8
 }

@@ -85,6 +85,8 @@ fi
 
 e2e_stage "nodes list shows both nodes"
 e2e_expect_nodes pair-a,pair-b
+[ "$(e2e_listed_ipv4 pair-a)" = "$IP_A" ] ||
+    e2e_fail "'tailscale ip -4' on pair-a prints $IP_A but 'nodes list' shows $(e2e_listed_ipv4 pair-a)"
 expect_peer_in_status pairb pair-b pair-a
 expect_peer_in_status paira pair-a pair-b
 ping_peer "$IP_A"

@@ -106,6 +106,10 @@ start_pair() {
 
     e2e_stage "nodes list shows both nodes"
     e2e_expect_nodes "$HOSTS"
+    [ "$(e2e_listed_ipv4 e2e-a)" = "$IP_A" ] ||
+        e2e_fail "node A's log shows $IP_A but 'nodes list' shows $(e2e_listed_ipv4 e2e-a)"
+    [ "$(e2e_listed_ipv4 e2e-b)" = "$IP_B" ] ||
+        e2e_fail "node B's log shows $IP_B but 'nodes list' shows $(e2e_listed_ipv4 e2e-b)"
     expect_hello "proxy B -> A returns hello"
     check_path
     e2e_log "hello through the tailnet: A=$IP_A B=$IP_B ($PATH_INFO)"
