@@ -175,10 +175,11 @@ e2e_node_ipv6() {
         awk '{print $3}' | cut -d/ -f1 | grep -vi '^fd7a:115c:a1e0::53$' | head -n 1
 }
 
-# Largest peer count in the wgengine "(with L/N peers)" lines.
+# Largest netmap peer count in the wgengine Reconfig lines, which read "(with L/N peers)" (L of
+# N peers configured lazily) or "(with N peers)" depending on the Tailscale version.
 e2e_node_peer_count() {
-    grep -aoE 'WireGuard config \(with [0-9]+/[0-9]+ peers\)' "$(e2e_node_log "$1")" 2>/dev/null |
-        sed -E 's#.*/([0-9]+) peers\)#\1#' | sort -n | tail -n 1
+    grep -aoiE 'WireGuard config \(with ([0-9]+/)?[0-9]+ peers\)' "$(e2e_node_log "$1")" 2>/dev/null |
+        sed -E 's#.*[ /]([0-9]+) peers\)#\1#' | sort -n | tail -n 1
 }
 
 e2e_node_has_ipv4() { [ -n "$(e2e_node_ipv4 "$1")" ]; }
