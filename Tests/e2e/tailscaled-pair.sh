@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Usage: Tests/e2e/tailscaled-pair.sh      (as root)
+#
+# Two stock tailscaled 1.96.4 daemons (userspace networking, each with its own socket, state and
+# UDP port) join our server with `tailscale up --authkey`, inside a fresh loopback-only network
+# namespace. Then:
+#   `headscale nodes list` shows pair-a and pair-b online with one IPv4 and one IPv6 each;
+#   `tailscale status` on each lists the other and not as offline;
+#   `tailscale ping -c 3` from pair-b to pair-a's IPv4 gets a pong (all via DERP with E2E_RELAY_ONLY=1);
+#   `tailscale debug netmap` on pair-b is JSON that lists pair-a as a peer.
+# Knobs: E2E_RELAY_ONLY=1 and those listed in lib.sh. Prints PASS or "FAIL: ... at stage ...".
+# shellcheck disable=SC2317 # functions passed to e2e_wait run indirectly
+set -u -o pipefail
+
+NAME=tailscaled-pair
+[ "${E2E_RELAY_ONLY:-0}" = 1 ] && NAME+=-relay
+
+# shellcheck source=Tests/e2e/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_init "$NAME" "$@"
+
+# Runs `tailscale up` for node NAME with hostname HOST; output goes to the node's up.log.
+tailscale_up() {
+    local name=$1 host=$2 log
+    log=$(e2e_node_dir "$name")/up.log
+    e2e_stage "tailscale up $host"
+    e2e_ts "$name" up --login-server="$E2E_SERVER_URL" --authkey="$E2E_AUTHKEY" --hostname="$host" \
+        --accept-dns=false --timeout="${E2E_TIMEOUT}s" >"$log" 2>&1 ||
+        e2e_fail "'tailscale up' for $host failed with status $?: $(tail -n 2 "$log" | tr '\n' ' ')"
+}
+
+# True when node NAME's `tailscale status` has a line for PEER that does not say offline.
+status_lists_peer() {
+    local name=$1 peer=$2 file
+    file=$(e2e_node_dir "$name")/status.txt
+    e2e_ts "$name" status >"$file" 2>&1
+    grep -E "[[:space:]]${peer}[[:space:]]" "$file" | grep -qv offline
+}
+
+expect_peer_in_status() {
+    local name=$1 host=$2 peer=$3
+    e2e_stage "tailscale status on $host lists $peer"
+    e2e_wait "$E2E_TIMEOUT" "$(e2e_node_pid "$name")" status_lists_peer "$name" "$peer" ||
+        e2e_fail "'tailscale status' on $host does not list $peer as online: $(tr '\n' '|' <"$(e2e_node_dir "$name")/status.txt" | cut -c1-300)"
+}
+
+ping_peer() {
+    local ip=$1 log=$E2E_WORK/ping.log
+    e2e_stage "tailscale ping pair-b -> pair-a"
+    e2e_ts pairb ping -c 3 --until-direct=false --timeout=5s "$ip" >"$log" 2>&1 ||
+        e2e_fail "'tailscale ping -c 3 $ip' failed with status $?: $(tr '\n' '|' <"$log" | cut -c1-300)"
+    grep -q '^pong from' "$log" || e2e_fail "'tailscale ping' printed no pong: $(tr '\n' '|' <"$log" | cut -c1-300)"
+    PING_VIA=$(grep -m1 '^pong from' "$log" | sed -E 's/.* via ([^ ]+) in .*/\1/')
+    if [ "${E2E_RELAY_ONLY:-0}" = 1 ] && grep '^pong from' "$log" | grep -qv ' via DERP('; then
+        e2e_fail "E2E_RELAY_ONLY=1 but a pong came over a direct path: $(grep '^pong from' "$log" | grep -v ' via DERP(' | head -n 1)"
+    fi
+    e2e_log "$(grep -c '^pong from' "$log") pongs, first via $PING_VIA"
+}
+
+check_netmap() {
+    local file=$E2E_WORK/netmap.json count
+    e2e_stage "tailscale debug netmap"
+    e2e_ts pairb debug netmap >"$file" 2>"$E2E_WORK/netmap.err" ||
+        e2e_fail "'tailscale debug netmap' failed with status $?: $(tail -n 1 "$E2E_WORK/netmap.err")"
+    count=$(python3 "$E2E_DIR/hsjson.py" netmap "$file" pair-a 2>&1) ||
+        e2e_fail "'tailscale debug netmap' output: $count"
+    e2e_log "pair-b's netmap has $count peer(s)"
+}
+
+e2e_require_clients tailscaled tailscale
+e2e_server_setup
+
+e2e_stage "start tailscaled"
+e2e_tailscaled_node paira 41641
+e2e_tailscaled_node pairb 41642
+tailscale_up paira pair-a
+tailscale_up pairb pair-b
+
+e2e_stage "tailscale ip"
+IP_A=$(e2e_ts paira ip -4 2>/dev/null | head -n 1)
+IP_B=$(e2e_ts pairb ip -4 2>/dev/null | head -n 1)
+if [ -z "$IP_A" ] || [ -z "$IP_B" ]; then
+    e2e_fail "'tailscale ip -4' printed no address (pair-a '$IP_A', pair-b '$IP_B')"
+fi
+
+e2e_stage "nodes list shows both nodes"
+e2e_expect_nodes pair-a,pair-b
+[ "$(e2e_listed_ipv4 pair-a)" = "$IP_A" ] ||
+    e2e_fail "'tailscale ip -4' on pair-a prints $IP_A but 'nodes list' shows $(e2e_listed_ipv4 pair-a)"
+expect_peer_in_status pairb pair-b pair-a
+expect_peer_in_status paira pair-a pair-b
+ping_peer "$IP_A"
+check_netmap
+e2e_pass "pair-a=$IP_A pair-b=$IP_B, ping via $PING_VIA"
