@@ -1,1 +1,0 @@
-// The HSCLI module; its files arrive with its first feature.
