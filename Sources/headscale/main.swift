@@ -1,4 +1,17 @@
+import Foundation
 import HSCLI
+import HSConfig
+import HSControl
 
-// The `headscale` binary: every command lives in HSCLI.
-print("headscale")
+// The `headscale` binary: the command tree lives in HSCLI; this file supplies the configuration
+// and the server to the commands that need them.
+let environment = ProcessInfo.processInfo.environment
+let status = CLI.run(arguments: Array(CommandLine.arguments.dropFirst()), environment: environment) { configPath in
+    let loaded = try ConfigLoader.load(path: configPath, environment: environment)
+    return CLIContext(
+        socketPath: loaded.config.unixSocket,
+        serve: { try ServeCommand.run(loaded) },
+        configTest: { loaded.warnings }
+    )
+}
+exit(status)
