@@ -61,6 +61,9 @@ final class UnixSocketConnection {
                 let descriptor = socket(AF_UNIX, SOCK_STREAM, 0)
             #endif
             guard descriptor >= 0 else { throw .system(call: "socket", errno: errno) }
+            // connect(2) on a unix socket blocks while the server's backlog is full; the send
+            // timeout bounds that wait.
+            setSendTimeout(descriptor, until: deadline)
             var target = address
             let result = withUnsafePointer(to: &target) { pointer in
                 pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
@@ -80,6 +83,12 @@ final class UnixSocketConnection {
             }
             Thread.sleep(forTimeInterval: 0.1)
         }
+    }
+
+    private static func setSendTimeout(_ descriptor: Int32, until deadline: ContinuousClock.Instant) {
+        let (seconds, attoseconds) = max(deadline - ContinuousClock.now, .milliseconds(1)).components
+        var timeout = timeval(tv_sec: .init(seconds), tv_usec: .init(attoseconds / 1_000_000_000_000))
+        setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 
     private static func disableSIGPIPE(_ descriptor: Int32) {
