@@ -64,6 +64,14 @@ struct AdminAPI: Sendable {
             return try routePreAuthKeys(request, resource: resource)
         case (_, "node"):
             return try routeNodes(request, resource: resource)
+        case (_, "apikey"):
+            return try routeAPIKeys(request, resource: resource)
+        case (_, "policy"):
+            return try routePolicy(request, resource: resource)
+        case (_, "auth"):
+            return try routeAuth(request, resource: resource)
+        case (_, "debug"):
+            return try routeDebug(request, resource: resource)
         default:
             throw AdminError.notFound("unknown API path \(request.path)")
         }

@@ -30,7 +30,7 @@ struct AdminPreAuthKey: Sendable {
 /// A failure of an admin request, with the HTTP status and gRPC code it maps to.
 struct AdminError: Error, Sendable, CustomStringConvertible {
     enum Kind: Sendable {
-        case invalidArgument, notFound, alreadyExists, failedPrecondition, unauthenticated, `internal`
+        case invalidArgument, notFound, alreadyExists, failedPrecondition, unauthenticated, unimplemented, `internal`
     }
 
     var kind: Kind
@@ -48,6 +48,7 @@ struct AdminError: Error, Sendable, CustomStringConvertible {
         case .alreadyExists: 409
         case .failedPrecondition: 400
         case .unauthenticated: 401
+        case .unimplemented: 501
         case .internal: 500
         }
     }
@@ -60,6 +61,7 @@ struct AdminError: Error, Sendable, CustomStringConvertible {
         case .alreadyExists: 6
         case .failedPrecondition: 9
         case .unauthenticated: 16
+        case .unimplemented: 12
         case .internal: 13
         }
     }

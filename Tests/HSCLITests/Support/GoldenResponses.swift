@@ -8,8 +8,16 @@ import Testing
 /// The recordings replaced times with `"<timestamp>"` and keys with `"<secret>"`; `body(_:)` puts
 /// back a fixed time and well-formed keys so that tables show real values.
 enum GoldenResponses {
-    static let directory =
-        ProcessInfo.processInfo.environment["HSCLI_GOLDEN_DIR"] ?? "/work/shared/testdata/api-v1-golden"
+    /// `HSCLI_GOLDEN_DIR`, else `shared/testdata/api-v1-golden` beside the repository checkout.
+    static let directory: String = {
+        if let configured = ProcessInfo.processInfo.environment["HSCLI_GOLDEN_DIR"] { return configured }
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let besideCheckout = repository.deletingLastPathComponent()
+            .appendingPathComponent("shared/testdata/api-v1-golden").path
+        return FileManager.default.fileExists(atPath: besideCheckout)
+            ? besideCheckout : "/work/shared/testdata/api-v1-golden"
+    }()
 
     /// The time substituted for `"<timestamp>"`.
     static let timestamp = "2026-01-02T03:04:05Z"
