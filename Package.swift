@@ -17,6 +17,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "headscale", targets: ["headscale"]),
+        .executable(name: "hs-loadgen", targets: ["hs-loadgen"]),
     ],
     targets: [
         // C libraries from Debian.
@@ -82,6 +83,13 @@ let package = Package(
             dependencies: ["HSCore", "HSCLI", "HSConfig", "HSControl"],
             swiftSettings: strictSettings
         ),
+        // Load generator: thousands of simulated control clients on loopback.
+        .target(
+            name: "HSLoadGen",
+            dependencies: ["HSCore", "HSCrypto", "HSNoise", "CNGHTTP2", "CZstd"],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(name: "hs-loadgen", dependencies: ["HSCore", "HSLoadGen"], swiftSettings: strictSettings),
 
         .target(name: "HSTestSupport", dependencies: ["HSCore"], path: "Tests/HSTestSupport", swiftSettings: strictSettings),
         .testTarget(name: "HSCoreTests", dependencies: ["HSCore", "HSTestSupport"], swiftSettings: strictSettings),
@@ -103,6 +111,11 @@ let package = Package(
         .testTarget(name: "HSConfigTests", dependencies: ["HSConfig", "HSTestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "HSDERPTests", dependencies: ["HSDERP", "HSCrypto", "HSTestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "HSControlTests", dependencies: ["HSControl", "HSTestSupport"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "HSLoadGenTests",
+            dependencies: ["HSLoadGen", "HSHTTP2", "CZstd", "HSTestSupport"],
+            swiftSettings: strictSettings
+        ),
         .testTarget(name: "HSCLITests", dependencies: ["HSCLI", "HSTestSupport"], swiftSettings: strictSettings),
     ],
     swiftLanguageModes: [.v6]

@@ -3,8 +3,9 @@
 #
 # Runs the whole test suite on a fresh machine: installs the Debian packages and Python modules
 # the build and the tests need, fetches the real Tailscale clients, builds everything, runs
-# `swift test` with HS_REQUIRE_INTEROP=1 (interop tests may not skip), then the end-to-end tests
-# against the debug build of `headscale`. Both parts always run; exits 1 if either failed.
+# `swift test` with HS_REQUIRE_INTEROP=1 (interop tests may not skip), the load smoke test
+# (Tests/bench/smoke.sh), then the end-to-end tests against the debug build of `headscale`.
+# All parts always run; exits 1 if any failed.
 # Knobs: E2E_SKIP=1 skips the end-to-end tests; the knobs of Tests/e2e/run.sh and lib.sh apply.
 set -u -o pipefail
 
@@ -69,9 +70,11 @@ main() {
     find_swift
     swift build --build-tests || die "swift build --build-tests failed"
 
-    local unit_status=0 e2e_status=0
+    local unit_status=0 e2e_status=0 smoke_status=0
     step "swift test (HS_REQUIRE_INTEROP=1)"
     HS_REQUIRE_INTEROP=1 swift test --skip-build || unit_status=$?
+    step "load smoke test (200 simulated clients, every delta checked)"
+    Tests/bench/smoke.sh "$(swift build --show-bin-path)" || smoke_status=$?
     if [ "${E2E_SKIP:-0}" = 1 ]; then
         step "end-to-end tests skipped (E2E_SKIP=1)"
     else
@@ -82,7 +85,8 @@ main() {
     step "summary"
     echo "swift test: $([ "$unit_status" = 0 ] && echo passed || echo "FAILED (status $unit_status)")"
     echo "end-to-end: $([ "$e2e_status" = 0 ] && echo passed || echo "FAILED (status $e2e_status)")"
-    [ "$unit_status" = 0 ] && [ "$e2e_status" = 0 ]
+    echo "load smoke: $([ "$smoke_status" = 0 ] && echo passed || echo "FAILED (status $smoke_status)")"
+    [ "$unit_status" = 0 ] && [ "$e2e_status" = 0 ] && [ "$smoke_status" = 0 ]
 }
 
 main "$@"

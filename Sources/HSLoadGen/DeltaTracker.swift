@@ -1,0 +1,105 @@
+/// Checks that every expected observer received a map message naming a node, and times it.
+///
+/// An event is "node K changed" (a join or an endpoint change). ``begin(_:nodeKey:observers:at:)``
+/// lists the observers that must see it; ``observe(observer:nodeKeys:wireBytes:at:)`` feeds the
+/// node keys found in one decoded message. The first message after `begin` that names K counts
+/// for that observer. Sans-IO and not thread-safe: ``LoadRecorder`` guards it with a mutex.
+public struct DeltaTracker: Sendable {
+    /// One observer's arrival for one event.
+    public struct Arrival: Sendable, Equatable {
+        public var observer: Int
+        public var time: Double
+        /// Noise record bytes attributed to the message that carried the event.
+        public var wireBytes: Int
+    }
+
+    /// The outcome of one event.
+    public struct Event: Sendable {
+        public let id: Int
+        public let kind: String
+        public let nodeKey: String
+        /// When the event started: the change was sent.
+        public let start: Double
+        public var expected: Set<Int>
+        public var arrivals: [Int: Arrival] = [:]
+
+        /// Observers that were expected to see the event and did not.
+        public var missing: Set<Int> { expected.subtracting(arrivals.keys) }
+        /// Seconds from `start` to each arrival, in observer order.
+        public var latencies: [Double] { arrivals.values.sorted { $0.observer < $1.observer }.map { $0.time - start } }
+    }
+
+    public private(set) var events: [Event] = []
+    /// Per observer: node key to the index of the event it is still waiting for.
+    private var pending: [Int: [String: Int]] = [:]
+
+    public init() {}
+
+    /// Starts an event and returns its id. An observer already waiting for the same key keeps
+    /// its earlier event, so one message never satisfies two events.
+    @discardableResult
+    public mutating func begin(_ kind: String, nodeKey: String, observers: Set<Int>, at start: Double) -> Int {
+        let id = events.count
+        var expected = Set<Int>()
+        for observer in observers where pending[observer]?[nodeKey] == nil {
+            pending[observer, default: [:]][nodeKey] = id
+            expected.insert(observer)
+        }
+        events.append(Event(id: id, kind: kind, nodeKey: nodeKey, start: start, expected: expected))
+        return id
+    }
+
+    /// Records a decoded message received by `observer` that names `nodeKeys`.
+    public mutating func observe(observer: Int, nodeKeys: Set<String>, wireBytes: Int, at time: Double) {
+        guard var waiting = pending[observer], !waiting.isEmpty else { return }
+        for key in nodeKeys {
+            guard let id = waiting.removeValue(forKey: key) else { continue }
+            events[id].arrivals[observer] = Arrival(observer: observer, time: time, wireBytes: wireBytes)
+        }
+        pending[observer] = waiting
+    }
+
+    /// Stops expecting anything from `observer`, whose stream ended; its events stay missing.
+    public mutating func drop(observer: Int) {
+        pending[observer] = nil
+    }
+
+    /// Every (event, observer) pair that never arrived, as text lines for a report.
+    public var missingDescriptions: [String] {
+        events.flatMap { event in
+            event.missing.sorted().map { "\(event.kind) of \(event.nodeKey.prefix(16))… not seen by client \($0)" }
+        }
+    }
+
+    /// True when every event reached every observer it expected.
+    public var isComplete: Bool { events.allSatisfy { $0.missing.isEmpty } }
+}
+
+/// Finds the node keys (`nodekey:` plus 64 hex digits) in decoded JSON.
+public enum NodeKeyScanner {
+    private static let prefix = Array("nodekey:".utf8)
+
+    /// Returns every distinct node key in `json`, in text form.
+    public static func nodeKeys(in json: [UInt8]) -> Set<String> {
+        var keys = Set<String>()
+        var index = 0
+        let last = json.count - prefix.count - 64
+        while index <= last {
+            if json[index] == prefix[0], matchesPrefix(json, at: index) {
+                let end = index + prefix.count + 64
+                keys.insert(String(decoding: json[index..<end], as: UTF8.self))
+                index = end
+            } else {
+                index += 1
+            }
+        }
+        return keys
+    }
+
+    private static func matchesPrefix(_ json: [UInt8], at index: Int) -> Bool {
+        for offset in 1..<prefix.count where json[index + offset] != prefix[offset] {
+            return false
+        }
+        return true
+    }
+}

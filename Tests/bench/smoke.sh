@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Usage: Tests/bench/smoke.sh [BIN_DIR]      (BIN_DIR: where `headscale` and `hs-loadgen` are;
+#                                            default: the debug build path)
+#
+# The load smoke test CI runs: a fresh server on loopback, 200 simulated clients in 4 concurrent
+# waves that all decode every map message, then 10 joins and 10 endpoint changes. It checks
+# correctness, not speed: every client must see every join and endpoint change that happened
+# while its stream was open, every registration must succeed, no stream may abort, and
+# `headscale nodes list` must show no duplicate address. Exits 1 on any failure.
+# Knobs: SMOKE_NODES (200), BENCH_PORT (18180), SMOKE_KEEP=1 keeps the work dir.
+set -u -o pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BENCH_DIR=$REPO/Tests/bench
+BIN=${1:-$(cd "$REPO" && swift build --show-bin-path)}
+HEADSCALE=$BIN/headscale
+LOADGEN=$BIN/hs-loadgen
+PORT=${BENCH_PORT:-18180}
+NODES=${SMOKE_NODES:-200}
+WORK=$(mktemp -d /tmp/hs-smoke.XXXXXX)
+SERVER_TASKSET=""
+
+die() {
+    echo "FAIL: load smoke test: $*"
+    exit 1
+}
+
+log() { printf '[smoke %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
+
+# shellcheck source=Tests/bench/lib.sh
+source "$BENCH_DIR/lib.sh"
+
+[ -x "$HEADSCALE" ] && [ -x "$LOADGEN" ] || die "no headscale or hs-loadgen in $BIN; run 'swift build' first"
+ulimit -n "$(ulimit -Hn)"
+[ "$(ulimit -n)" -ge $((NODES * 2 + 200)) ] || die "open-file limit $(ulimit -n) is too low for $NODES clients"
+
+CONFIG=$WORK/config.yaml
+write_config "$WORK"
+start_server "$WORK"
+cleanup() {
+    stop_server "$WORK"
+    if [ "${SMOKE_KEEP:-0}" = 1 ] || [ "${SMOKE_PASSED:-0}" != 1 ]; then
+        echo "smoke work dir kept: $WORK"
+    else
+        rm -rf "$WORK"
+    fi
+}
+trap cleanup EXIT
+authkey=$(create_user_and_key "$WORK") || exit 1
+
+log "running $NODES clients against $HEADSCALE"
+timeout 150 "$LOADGEN" --server "127.0.0.1:$PORT" --authkey "$authkey" --nodes "$NODES" --waves 4 --sample 1 \
+    --idle-seconds 0 --joins 10 --endpoint-changes 10 --phase-timeout 60 --require-complete \
+    --output "$WORK/results.json" >"$WORK/loadgen.log" 2>&1
+status=$?
+tail -n 2 "$WORK/loadgen.log"
+[ "$status" = 0 ] || die "hs-loadgen exited with status $status (missing deltas or failed clients); see $WORK/loadgen.log and $WORK/results.json"
+
+hs nodes list -o json >"$WORK/nodes.json" || die "headscale nodes list -o json failed"
+python3 "$BENCH_DIR/report.py" nodes-check "$WORK/nodes.json" >"$WORK/nodes-check.json" ||
+    die "duplicate node addresses: $(cat "$WORK/nodes-check.json")"
+listed=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["nodes"])' "$WORK/nodes-check.json")
+[ "$listed" = $((NODES + 10)) ] || die "nodes list shows $listed nodes, expected $((NODES + 10))"
+SMOKE_PASSED=1
+echo "PASS: load smoke test ($NODES clients, every join and endpoint delta seen by every client)"
