@@ -25,6 +25,9 @@ public final class HTTP2Client {
     var pendingBodies: [Int32: [UInt8]] = [:]
     /// Events collected by the callbacks during one ``receive(_:)``.
     var events: [HTTP2ClientEvent] = []
+    /// The connection error nghttp2 reported or answered with a GOAWAY; the session is over once
+    /// it is set. A GOAWAY is only known after ``takeOutput()`` produced it.
+    public internal(set) var protocolError: String?
 
     /// Creates the session and queues the connection preface and SETTINGS.
     /// - Throws: ``LoadGenError`` when nghttp2 cannot allocate the session.
@@ -75,12 +78,19 @@ public final class HTTP2Client {
     }
 
     /// Consumes server bytes and returns the events they completed.
-    /// - Throws: ``LoadGenError`` when the bytes break the HTTP/2 protocol; the session is then unusable.
+    /// - Throws: ``LoadGenError`` when the bytes break the HTTP/2 protocol or end the session;
+    ///   the session is then unusable.
     public func receive(_ bytes: [UInt8]) throws(LoadGenError) -> [HTTP2ClientEvent] {
+        if let protocolError {
+            throw LoadGenError("the HTTP/2 session is over: \(protocolError)")
+        }
         events.removeAll(keepingCapacity: true)
         let result = bytes.withUnsafeBufferPointer { nghttp2_session_mem_recv(session, $0.baseAddress, $0.count) }
         guard result >= 0 else {
             throw LoadGenError("the server's HTTP/2 bytes were rejected by nghttp2 with code \(result)")
+        }
+        if let protocolError {
+            throw LoadGenError("the server broke the HTTP/2 protocol: \(protocolError)")
         }
         return events
     }

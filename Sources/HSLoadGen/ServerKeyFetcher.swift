@@ -13,7 +13,9 @@ import HSCore
 public enum ServerKeyFetcher {
     /// Returns the `publicKey` the server at `host:port` publishes.
     /// - Throws: ``LoadGenError`` when the connection fails, the status is not 200 or no key is found.
-    public static func fetch(host: String, port: UInt16, capabilityVersion: Int) throws(LoadGenError) -> MachinePublicKey {
+    public static func fetch(host: String, port: UInt16, capabilityVersion: Int) throws(LoadGenError)
+        -> MachinePublicKey
+    {
         let response = try exchange(host: host, port: port, capabilityVersion: capabilityVersion)
         let text = String(decoding: response, as: UTF8.self)
         guard text.hasPrefix("HTTP/1.1 200") else {
@@ -46,7 +48,9 @@ public enum ServerKeyFetcher {
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
         var timeout = timeval(tv_sec: 10, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        let request = Array("GET /key?v=\(capabilityVersion) HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n\r\n".utf8)
+        let request = Array(
+            "GET /key?v=\(capabilityVersion) HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n\r\n".utf8
+        )
         guard send(fd, request, request.count, Int32(MSG_NOSIGNAL)) == request.count else {
             throw LoadGenError("sending GET /key to \(host):\(port) failed: \(String(cString: strerror(errno)))")
         }

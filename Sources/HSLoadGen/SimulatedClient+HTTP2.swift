@@ -40,6 +40,9 @@ extension SimulatedClient {
     private func flushHTTP2() throws(LoadGenError) {
         guard let http2 = connection?.http2 else { return }
         let output = http2.takeOutput()
+        if let failure = http2.protocolError {
+            throw LoadGenError(failure)
+        }
         guard !output.isEmpty else { return }
         do {
             socket?.write(try connection!.transport!.seal(output))

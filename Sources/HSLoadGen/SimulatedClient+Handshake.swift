@@ -104,7 +104,8 @@ extension SimulatedClient {
             }
             return
         }
-        let statusLine = String(decoding: inbound[..<headEnd.lowerBound], as: UTF8.self)
+        let statusLine =
+            String(decoding: inbound[..<headEnd.lowerBound], as: UTF8.self)
             .split(separator: "\r\n").first.map(String.init) ?? ""
         guard statusLine.hasPrefix("HTTP/1.1 101") else {
             throw LoadGenError("POST /ts2021 returned \"\(statusLine)\"; expected 101 Switching Protocols")

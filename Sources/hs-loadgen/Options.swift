@@ -70,7 +70,9 @@ struct Options {
             index += 1
         }
         guard !options.authKey.isEmpty else {
-            throw LoadGenError("--authkey is required: create a reusable key with `headscale preauthkeys create --reusable`")
+            throw LoadGenError(
+                "--authkey is required: create a reusable key with `headscale preauthkeys create --reusable`"
+            )
         }
         return options
     }
@@ -85,7 +87,9 @@ struct Options {
 
     private static func number(_ name: String, _ text: String, in range: ClosedRange<Int>) throws(LoadGenError) -> Int {
         guard let value = Int(text), range.contains(value) else {
-            throw LoadGenError("\(name) \"\(text)\" is invalid; use an integer from \(range.lowerBound) to \(range.upperBound)")
+            throw LoadGenError(
+                "\(name) \"\(text)\" is invalid; use an integer from \(range.lowerBound) to \(range.upperBound)"
+            )
         }
         return value
     }

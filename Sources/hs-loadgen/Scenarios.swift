@@ -39,8 +39,10 @@ struct Scenarios {
                 "register_p99_ms": ms(Statistics.percentile(latencies, 0.99)),
                 "open_streams": open, "server_rss_bytes": rss ?? -1,
             ])
-            print("ramp wave \(wave + 1)/\(options.waves): \(count) clients, \(registered) registered in "
-                + String(format: "%.2f s", elapsed) + ", \(open) streams open")
+            print(
+                "ramp wave \(wave + 1)/\(options.waves): \(count) clients, \(registered) registered in "
+                    + String(format: "%.2f s", elapsed) + ", \(open) streams open"
+            )
         }
         var section: [String: Any] = ["waves": waves, "memory_points": memoryPoints.map { [$0.x, $0.y] }]
         if let fit = Statistics.linearFit(memoryPoints) {

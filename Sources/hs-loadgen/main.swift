@@ -9,7 +9,12 @@ import HSLoadGen
 func run(_ options: Options) throws(LoadGenError) -> ([String: Any], Bool) {
     let serverKey = try ServerKeyFetcher.fetch(host: options.host, port: options.port, capabilityVersion: 130)
     let recorder = LoadRecorder()
-    let settings = ClientSettings(host: options.host, port: options.port, serverKey: serverKey, authKey: options.authKey)
+    let settings = ClientSettings(
+        host: options.host,
+        port: options.port,
+        serverKey: serverKey,
+        authKey: options.authKey
+    )
     let fleet = Fleet(settings: settings, recorder: recorder, options: options)
     var scenarios = Scenarios(fleet: fleet, options: options, serverPID: options.serverPID)
     let ownCPUStart = (try? ProcessStats.cpuSeconds(pid: getpid())) ?? 0

@@ -60,7 +60,9 @@ import Testing
     }
 
     @Test func scannerFindsNodeKeys() {
-        let json = Array("{\"Peers\":[{\"Key\":\"\(joiner)\"},{\"Key\":\"\(other)\"}],\"Node\":{\"Key\":\"\(joiner)\"}}".utf8)
+        let json = Array(
+            "{\"Peers\":[{\"Key\":\"\(joiner)\"},{\"Key\":\"\(other)\"}],\"Node\":{\"Key\":\"\(joiner)\"}}".utf8
+        )
         #expect(NodeKeyScanner.nodeKeys(in: json) == [joiner, other])
     }
 

@@ -55,10 +55,19 @@ private final class EchoServer: HTTP2ServerDelegate {
         #expect(events.contains(.closed(streamID: streamID, errorCode: 8)))
     }
 
-    @Test func garbageIsRejected() throws {
+    @Test func malformedSettingsEndsSession() throws {
         let client = try HTTP2Client()
+        // The preface goes out first, as on a real connection.
+        #expect(!client.takeOutput().isEmpty)
+        // A SETTINGS frame whose 5-byte payload is not a multiple of 6: FRAME_SIZE_ERROR (code 6).
+        let frame: [UInt8] = [0, 0, 5, 4, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5]
+        _ = try client.receive(frame)
+        let output = client.takeOutput()
+        #expect(output.count == 17)
+        #expect(output[3] == 7)
+        #expect(client.protocolError?.contains("error code 6") == true)
         #expect(throws: LoadGenError.self) {
-            _ = try client.receive(Array("HTTP/1.1 400 Bad Request\r\n\r\n".utf8))
+            _ = try client.receive([0, 0, 0, 4, 1, 0, 0, 0, 0])
         }
     }
 }

@@ -82,7 +82,14 @@ run_size() {
     [ -n "${PERF_PID:-}" ] && kill -INT "$PERF_PID" 2>/dev/null && wait "$PERF_PID" 2>/dev/null
     PERF_PID=
     tail -n 3 "$dir/loadgen.log"
-    hs nodes list -o json >"$dir/nodes.json" || log "headscale nodes list failed"
+    # Right after the generator exits, the server is still sending the online patches of N
+    # disconnects and the CLI's 5 s deadline can expire, so retry for up to a minute.
+    local attempt
+    for attempt in $(seq 1 12); do
+        hs nodes list -o json >"$dir/nodes.json" 2>>"$dir/cli.log" && break
+        log "headscale nodes list failed (attempt $attempt); retrying in 5 s"
+        sleep 5
+    done
     python3 "$BENCH_DIR/report.py" nodes-check "$dir/nodes.json" >"$dir/nodes-check.json" ||
         log "nodes list check failed; see $dir/nodes-check.json"
     stop_server "$dir"

@@ -56,7 +56,12 @@ status=$?
 tail -n 2 "$WORK/loadgen.log"
 [ "$status" = 0 ] || die "hs-loadgen exited with status $status (missing deltas or failed clients); see $WORK/loadgen.log and $WORK/results.json"
 
-hs nodes list -o json >"$WORK/nodes.json" || die "headscale nodes list -o json failed"
+# The server may still be sending the online patches of the clients that just disconnected.
+for attempt in 1 2 3 4 5 6; do
+    hs nodes list -o json >"$WORK/nodes.json" 2>>"$WORK/cli.log" && break
+    [ "$attempt" = 6 ] && die "headscale nodes list -o json failed 6 times; see $WORK/cli.log"
+    sleep 5
+done
 python3 "$BENCH_DIR/report.py" nodes-check "$WORK/nodes.json" >"$WORK/nodes-check.json" ||
     die "duplicate node addresses: $(cat "$WORK/nodes-check.json")"
 listed=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["nodes"])' "$WORK/nodes-check.json")
