@@ -5,7 +5,7 @@ import HSStore
 /// Connects the control plane and the admin API to the SQLite ``Store``.
 struct StoreAdapter: ControlStorage, AdminStorage {
     let store: Store
-    let pool: AddressPool
+    let pool: AddressPool?
 
     // MARK: ControlStorage
 
@@ -71,7 +71,8 @@ struct StoreAdapter: ControlStorage, AdminStorage {
             lastSeen: node.lastSeen,
             createdAt: node.createdAt ?? Date(timeIntervalSince1970: 0),
             authKeyID: node.authKeyID,
-            isEphemeral: isEphemeral
+            isEphemeral: isEphemeral,
+            approvedRoutes: node.approvedRoutes
         )
     }
 
@@ -91,7 +92,8 @@ struct StoreAdapter: ControlStorage, AdminStorage {
             registerMethod: node.authKeyID == nil ? .cli : .authKey,
             tags: node.tags,
             authKeyID: node.authKeyID,
-            expiry: node.expiry
+            expiry: node.expiry,
+            approvedRoutes: node.approvedRoutes
         )
         stored.lastSeen = node.lastSeen
         stored.createdAt = node.createdAt
