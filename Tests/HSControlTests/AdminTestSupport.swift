@@ -31,10 +31,15 @@ struct AdminFixture {
     let plane: ControlPlane
     let api: AdminAPI
 
-    init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("hs-admin-\(UUID().uuidString)").path
-        store = try Store(path: directory + "/db.sqlite", bcryptCost: 4)
-        let storage = StoreAdapter(store: store, pool: nil)
+    /// - Parameters:
+    ///   - directory: reuse another fixture's folder and database.
+    ///   - prefixV4: the IPv4 prefix to allocate from; none by default, as in the recordings.
+    init(directory: String? = nil, prefixV4: String? = nil) throws {
+        self.directory = directory
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("hs-admin-\(UUID().uuidString)").path
+        store = try Store(path: self.directory + "/db.sqlite", bcryptCost: 4)
+        let pool = try prefixV4.map { try AddressPool(v4Prefix: $0, v6Prefix: nil) }
+        let storage = StoreAdapter(store: store, pool: pool)
         let settings = MapSettings(
             baseDomain: "tail.test",
             derpMap: TailnetSettings.derpMapJSON([]),
