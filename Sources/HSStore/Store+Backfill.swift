@@ -3,8 +3,8 @@ import Foundation
 extension Store {
     /// Brings every node's addresses in line with `pool`, in one transaction, and returns the changed nodes.
     ///
-    /// A node that lacks an address of a family the pool has gets the next free one; an address outside the
-    /// pool's prefix of its family (or of a family the pool no longer has) is removed. With no pool, every
+    /// A node that lacks an address of a family the pool has gets the next free one. An address outside the
+    /// pool's prefix of its family, or of a family the pool no longer has, is removed. With no pool, every
     /// address is removed. Nodes that already fit are left alone.
     public func backfillAddresses(pool: AddressPool?, now: Date = Date()) throws(StoreError) -> [Node] {
         try withState { (state) throws(StoreError) -> [Node] in

@@ -1,7 +1,7 @@
 import CSQLite
 import Foundation
 
-/// What ``Store/inspect(path:)`` learned about a database file without changing it.
+/// The migration state of a database file, as ``Store/inspect(path:)`` reads it without changing it.
 public struct DatabaseInspection: Sendable, Equatable {
     /// The migrations that opening the store would apply, such as `0002_node_indexes`.
     public var pendingMigrations: [String]
@@ -35,6 +35,7 @@ extension Store {
                 sqliteCode: status
             )
         }
+
         let names = try tableNames(connection, path: path)
         let recorded = names.contains("schema_migrations") ? try recordedMigrations(connection, path: path) : []
         let known = Dictionary(uniqueKeysWithValues: embeddedMigrations.map { ($0.id, $0.name) })
@@ -46,6 +47,7 @@ extension Store {
                     + "; run the matching headscale or restore a backup"
             )
         }
+
         let adopt = recorded.isEmpty && names.contains("nodes") && names.contains("database_versions")
         let applied = Set(recorded.map(\.id)).union(adopt ? [1] : [])
         return DatabaseInspection(

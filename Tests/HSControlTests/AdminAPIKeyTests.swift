@@ -26,7 +26,9 @@ import Testing
         let (_, secret) = try fixture.store.createAPIKey(expiration: nil)
         let wrong = String(secret.dropLast()) + (secret.hasSuffix("A") ? "B" : "A")
         for header in ["Bearer " + wrong, "Bearer ", "Basic " + secret, "Bearer hskey-api-short-key"] {
-            try expectUnauthorized(fixture.send("GET", "/api/v1/user", headers: ["Authorization": header], requiresAPIKey: true))
+            try expectUnauthorized(
+                fixture.send("GET", "/api/v1/user", headers: ["Authorization": header], requiresAPIKey: true)
+            )
         }
     }
 
@@ -52,7 +54,8 @@ import Testing
         let created = try fixture.send("POST", "/api/v1/apikey", body: #"{"expiration":"2099-01-01T00:00:00Z"}"#)
         #expect(created.status == 200)
         let secret = try #require(try decodeJSON(created.body)["apiKey"]?.stringValue)
-        #expect(secret.hasPrefix("hskey-api-") && secret.count == "hskey-api-".count + 12 + 1 + 64)
+        #expect(secret.hasPrefix("hskey-api-"))
+        #expect(secret.count == "hskey-api-".count + 12 + 1 + 64)
         let list = try decodeJSON(fixture.send("GET", "/api/v1/apikey").body)
         let listed = try #require(list["apiKeys"]?.arrayValue?.first)
         #expect(listed["prefix"]?.stringValue == String(secret.prefix(22)) + "-***")

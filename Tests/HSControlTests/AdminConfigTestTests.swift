@@ -6,7 +6,7 @@ import Testing
 
 /// `headscale configtest` checks the configuration and the state paths without touching them.
 @Suite struct AdminConfigTestTests {
-    /// A config whose state lives in `<folder>/state` and whose socket lives in `<folder>/run`.
+    /// Writes a config whose state lives in `<folder>/state` and whose socket lives in `<folder>/run`.
     private func writeConfig(in folder: String) throws -> String {
         try FileManager.default.createDirectory(atPath: folder + "/run", withIntermediateDirectories: true)
         let text = """

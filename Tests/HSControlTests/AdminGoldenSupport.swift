@@ -4,7 +4,7 @@ import Testing
 
 @testable import HSControl
 
-/// One recorded request of Headscale's admin API and the answer it got.
+/// One recorded request of Headscale's admin API and its recorded response.
 struct GoldenCase: Sendable {
     var file: String
     var method: String
@@ -15,9 +15,9 @@ struct GoldenCase: Sendable {
     var expectedBody: JSONValue
 }
 
-/// Reads the recorded `/api/v1` answers: `requests.json` and one file per request.
+/// Reads the recorded `/api/v1` responses from `requests.json` and one file per request.
 enum GoldenData {
-    /// The folder next to the repository (`<repo>/../shared/testdata/api-v1-golden`), else the shared copy.
+    /// Returns the folder next to the repository (`<repo>/../shared/testdata/api-v1-golden`), else the shared copy.
     static func folder(filePath: String = #filePath) -> String? {
         let repository = URL(fileURLWithPath: filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()

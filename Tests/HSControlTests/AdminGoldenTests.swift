@@ -6,7 +6,7 @@ import Testing
 
 @testable import HSControl
 
-/// Replays every recorded `/api/v1` request against a fresh server and compares the answers.
+/// Replays every recorded `/api/v1` request against a fresh server and compares the responses.
 @Suite struct AdminGoldenTests {
     /// What the seed left behind for the request's placeholders.
     struct Seeded {
@@ -61,17 +61,21 @@ import Testing
             let text = String(decoding: response.body, as: UTF8.self)
             return .failed("status \(response.status), expected \(golden.status); body \(text.prefix(300))")
         }
+
         let errorBody = try decodeJSON(response.body)
         guard (200..<300).contains(golden.status) else {
-            let hasShape = errorBody["code"]?.integerValue != nil && errorBody["message"]?.stringValue != nil
+            let hasShape =
+                errorBody["code"]?.integerValue != nil && errorBody["message"]?.stringValue != nil
                 && errorBody["details"]?.arrayValue != nil
             return hasShape ? .passed : .failed("error body lacks code, message or details")
         }
         let actual = GoldenData.normalise(errorBody)
         let expected = GoldenData.normalise(golden.expectedBody)
         guard actual == expected else {
-            return .failed("body \(String(decoding: actual.encoded(), as: UTF8.self)) expected "
-                + String(decoding: expected.encoded(), as: UTF8.self))
+            return .failed(
+                "body \(String(decoding: actual.encoded(), as: UTF8.self)) expected "
+                    + String(decoding: expected.encoded(), as: UTF8.self)
+            )
         }
         return .passed
     }
@@ -93,14 +97,26 @@ import Testing
             seeded.apiKeyPrefix = try store.createAPIKey(expiration: expiration).0.displayKey
             if name == "apikey2" { _ = try store.createAPIKey(expiration: nil) }
         case "user_alice", "user_dup", "users_abc", "users_ab":
-            let names = ["user_alice": ["alice"], "user_dup": ["dup"], "users_abc": ["alice", "bob", "carol"],
-                "users_ab": ["alice", "bob"]][name]!
+            let names = [
+                "user_alice": ["alice"], "user_dup": ["dup"], "users_abc": ["alice", "bob", "carol"],
+                "users_ab": ["alice", "bob"],
+            ][name]!
             for user in names { _ = try fixture.createUser(user) }
         case "pak2":
             let alice = try fixture.createUser("alice")
-            _ = try store.createPreAuthKey(userID: alice, reusable: true, ephemeral: false, expiration: goZeroTime, tags: [])
             _ = try store.createPreAuthKey(
-                userID: nil, reusable: false, ephemeral: true, expiration: goZeroTime, tags: ["tag:test"]
+                userID: alice,
+                reusable: true,
+                ephemeral: false,
+                expiration: goZeroTime,
+                tags: []
+            )
+            _ = try store.createPreAuthKey(
+                userID: nil,
+                reusable: false,
+                ephemeral: true,
+                expiration: goZeroTime,
+                tags: ["tag:test"]
             )
         case "node_a":
             try fixture.registerNode("node-a", userID: fixture.createUser("alice"))

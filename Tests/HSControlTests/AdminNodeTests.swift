@@ -49,7 +49,9 @@ import Testing
         let body = #"{"routes":["::/0","10.1.0.0/16"]}"#
         let approved = try node(fixture.send("POST", "/api/v1/node/1/approve_routes", body: body))
         #expect(approved["approvedRoutes"] == .array(["0.0.0.0/0", "10.1.0.0/16", "::/0"].map { .string($0) }))
-        #expect(try fixture.send("POST", "/api/v1/node/1/approve_routes", body: #"{"routes":["10.1/16"]}"#).status == 400)
+        #expect(
+            try fixture.send("POST", "/api/v1/node/1/approve_routes", body: #"{"routes":["10.1/16"]}"#).status == 400
+        )
         _ = try fixture.send("POST", "/api/v1/node/1/rename/router-2")
         let reopened = try AdminFixture(directory: fixture.directory)
         let reread = try node(reopened.send("GET", "/api/v1/node/1"))
@@ -73,7 +75,8 @@ import Testing
     @Test func debugNodeJoinsTailnet() throws {
         let fixture = try AdminFixture()
         _ = try fixture.createUser("alice")
-        let body = #"{"user":"alice","key":"hskey-authreq-abcdefghijklmnopqrstuvwx","name":"dbg","routes":["10.9.0.0/24"]}"#
+        let body =
+            #"{"user":"alice","key":"hskey-authreq-abcdefghijklmnopqrstuvwx","name":"dbg","routes":["10.9.0.0/24"]}"#
         let created = try node(fixture.send("POST", "/api/v1/debug/node", body: body))
         #expect(created["name"]?.stringValue == "dbg")
         #expect(created["availableRoutes"] == .array([.string("10.9.0.0/24")]))
@@ -84,7 +87,10 @@ import Testing
     @Test func pendingRegistrationIsUnknown() throws {
         let fixture = try AdminFixture()
         _ = try fixture.createUser("alice")
-        let response = try fixture.send("POST", "/api/v1/node/register?user=alice&key=hskey-authreq-abcdefghijklmnopqrstuvwx")
+        let response = try fixture.send(
+            "POST",
+            "/api/v1/node/register?user=alice&key=hskey-authreq-abcdefghijklmnopqrstuvwx"
+        )
         #expect(response.status == 404)
         #expect(try decodeJSON(response.body)["message"]?.stringValue?.contains("no pending registration") == true)
     }

@@ -33,7 +33,7 @@ final class AdminServerFixture {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    /// A config file that points the command line at this server's socket.
+    /// Writes a config file that points the command line at this server's socket.
     private func writeConfig() throws {
         let text = """
             server_url: http://127.0.0.1:\(port)
@@ -68,7 +68,9 @@ final class AdminServerFixture {
             throw FixtureError("no HTTP head in the reply: \(String(decoding: text.prefix(200), as: UTF8.self))")
         }
         let statusLine = String(decoding: text[..<split], as: UTF8.self).split(separator: " ")
-        guard statusLine.count >= 2, let status = Int(statusLine[1]) else { throw FixtureError("bad status line") }
+        guard statusLine.count >= 2, let status = Int(statusLine[1]) else {
+            throw FixtureError("invalid HTTP status line in the reply")
+        }
         return (status, Array(text[(split + 4)...]))
     }
 
@@ -83,7 +85,7 @@ struct FixtureError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// The `headscale` binary that `swift build` put next to the test bundle.
+/// Returns the path of the `headscale` binary that `swift build` wrote.
 func headscaleBinary(filePath: String = #filePath) throws -> String {
     let repository = URL(fileURLWithPath: filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
@@ -118,7 +120,7 @@ func runProcess(_ executable: String, _ arguments: [String]) throws -> (status: 
     )
 }
 
-/// A TCP port on 127.0.0.1 that was free a moment ago.
+/// Returns a TCP port on 127.0.0.1 that was free a moment ago.
 func freeLoopbackPort() throws -> UInt16 {
     let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(descriptor) }

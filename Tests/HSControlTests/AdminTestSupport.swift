@@ -35,7 +35,8 @@ struct AdminFixture {
     ///   - directory: reuse another fixture's folder and database.
     ///   - prefixV4: the IPv4 prefix to allocate from; none by default, as in the recordings.
     init(directory: String? = nil, prefixV4: String? = nil) throws {
-        self.directory = directory
+        self.directory =
+            directory
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("hs-admin-\(UUID().uuidString)").path
         store = try Store(path: self.directory + "/db.sqlite", bcryptCost: 4)
         let pool = try prefixV4.map { try AddressPool(v4Prefix: $0, v6Prefix: nil) }
@@ -61,11 +62,14 @@ struct AdminFixture {
         requiresAPIKey: Bool = false
     ) throws -> HTTPResponse {
         let parts = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
-        let query: [(name: String, value: String)] = parts.count < 2 ? [] : parts[1].split(separator: "&").map { pair in
-            let sides = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let value = sides.count > 1 ? String(sides[1]).removingPercentEncoding ?? String(sides[1]) : ""
-            return (String(sides[0]), value)
-        }
+        let query: [(name: String, value: String)] =
+            parts.count < 2
+            ? []
+            : parts[1].split(separator: "&").map { pair in
+                let sides = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                let value = sides.count > 1 ? String(sides[1]).removingPercentEncoding ?? String(sides[1]) : ""
+                return (String(sides[0]), value)
+            }
         var allHeaders = headers
         if body != nil { allHeaders.set("Content-Type", "application/json") }
         let request = HTTPRequest(
@@ -90,7 +94,13 @@ struct AdminFixture {
     /// Registers a node for `hostname` the way a client does, with a fresh single-use key.
     @discardableResult
     func registerNode(_ hostname: String, userID: UInt64, tags: [String] = []) throws -> FakeClient {
-        let key = try store.createPreAuthKey(userID: userID, reusable: false, ephemeral: false, expiration: nil, tags: tags)
+        let key = try store.createPreAuthKey(
+            userID: userID,
+            reusable: false,
+            ephemeral: false,
+            expiration: nil,
+            tags: tags
+        )
         let client = FakeClient(hostname: hostname)
         let reply = try decodeRegister(
             plane.register(try client.registerRequest(authKey: key.secret), machineKey: client.machineKey)

@@ -58,8 +58,8 @@ extension AdminAPI {
             }
             return key
         case (nil, let prefix?):
-            let wanted = Self.barePrefix(prefix)
-            guard let key = try storage.apiKeys().first(where: { $0.prefix == wanted }) else {
+            let expected = Self.barePrefix(prefix)
+            guard let key = try storage.apiKeys().first(where: { $0.prefix == expected }) else {
                 throw AdminError.notFound(
                     "no API key has the prefix \"\(prefix.prefix(40))\"; list the API keys to see the prefixes"
                 )
@@ -68,7 +68,7 @@ extension AdminAPI {
         }
     }
 
-    /// The stored lookup prefix inside any accepted spelling of it.
+    /// Extracts the stored lookup prefix from any accepted spelling of it.
     static func barePrefix(_ text: String) -> String {
         var prefix = Substring(text)
         if prefix.hasSuffix("***") { prefix = prefix.dropLast(3) }

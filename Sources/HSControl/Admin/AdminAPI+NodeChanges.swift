@@ -43,11 +43,14 @@ extension AdminAPI {
             routes.formUnion(["0.0.0.0/0", "::/0"])
         }
         let updated = try plane.setApprovedRoutes(id: node.id, to: routes.sorted())
-        logger.info("node routes approved", [("node.id", String(node.id)), ("routes", routes.sorted().joined(separator: ","))])
+        logger.info(
+            "node routes approved",
+            [("node.id", String(node.id)), ("routes", routes.sorted().joined(separator: ","))]
+        )
         return try nodeBody(updated)
     }
 
-    /// A route as `address/length`; refuses text that is not a prefix.
+    /// Returns a route as `address/length`, or throws for text that is not a prefix.
     static func canonicalRoute(_ text: String) throws -> String {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2, let address = IPAddress.parse(String(parts[0])), let length = Int(parts[1]),
@@ -60,8 +63,8 @@ extension AdminAPI {
 
     /// `POST /node/register?user=&key=`: completes a pending interactive registration.
     ///
-    /// This server keeps no pending registrations yet, so a well-formed key for an existing user is
-    /// answered with 404.
+    /// NOTE: this server keeps no pending registrations yet, so a well-formed key for an existing
+    /// user gets 404 until the registration cache exists.
     func registerPendingNode(_ request: HTTPRequest) throws -> [UInt8] {
         let key = request.queryValue("key") ?? ""
         try Self.checkAuthID(key, field: "key")

@@ -62,7 +62,9 @@ extension AdminAPI {
         var nodes = plane.nodeSnapshots()
         if let userFilter, !userFilter.isEmpty {
             guard let user = users.values.first(where: { $0.name == userFilter }) else {
-                throw AdminError.notFound("user \"\(userFilter.prefix(64))\" not found; list the users to see the names")
+                throw AdminError.notFound(
+                    "user \"\(userFilter.prefix(64))\" not found; list the users to see the names"
+                )
             }
             nodes = nodes.filter { $0.userID == user.id && $0.tags.isEmpty }
         }
@@ -95,8 +97,8 @@ extension AdminAPI {
         Dictionary(uniqueKeysWithValues: try storage.preAuthKeys(userID: nil).map { ($0.id, $0) })
     }
 
-    /// The new expiry from the `expiry` and `disableExpiry` query parameters: now when neither is set,
-    /// nil (never) for `disableExpiry=true`.
+    /// Reads the new expiry from the `expiry` and `disableExpiry` query parameters. Neither means now,
+    /// and `disableExpiry=true` means nil (never).
     static func requestedExpiry(_ request: HTTPRequest) throws -> Date? {
         let disable = request.queryValue("disableExpiry").map { $0 == "true" || $0 == "1" } ?? false
         let text = request.queryValue("expiry").flatMap { $0.isEmpty ? nil : $0 }

@@ -71,7 +71,7 @@ extension AdminJSON {
         writer.strings(node.tags)
     }
 
-    /// The routes the client announces in `Hostinfo.RoutableIPs`.
+    /// Returns the routes the client announces in `Hostinfo.RoutableIPs`.
     static func announcedRoutes(_ node: ControlNode) -> [String] {
         node.hostinfo?["RoutableIPs"]?.arrayValue?.compactMap(\.stringValue) ?? []
     }

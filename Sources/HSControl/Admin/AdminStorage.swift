@@ -114,7 +114,7 @@ protocol AdminStorage: Sendable {
     func expireAPIKey(id: UInt64, now: Date) throws
     func deleteAPIKey(id: UInt64) throws
 
-    /// The current policy text, or nil when none was stored.
+    /// Returns the current policy text, or nil when none was stored.
     func policy() throws -> AdminPolicy?
     func setPolicy(_ text: String, now: Date) throws -> AdminPolicy
 

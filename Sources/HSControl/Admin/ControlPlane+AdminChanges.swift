@@ -22,7 +22,7 @@ extension ControlPlane {
         try updateNode(id: id, now: now) { $0.approvedRoutes = routes }
     }
 
-    /// Applies addresses that storage already holds to the nodes in memory.
+    /// Copies addresses that storage already contains to the nodes in memory.
     func applyAddresses(_ changes: [(id: UInt64, ipv4: String?, ipv6: String?)], now: Date = Date()) throws {
         for change in changes {
             _ = try updateNode(id: change.id, now: now) { node in
@@ -32,8 +32,8 @@ extension ControlPlane {
         }
     }
 
-    /// Creates a node for `userID` directly, with fresh random keys, as `debug create-node` asks:
-    /// the node exists at once and peers see it, though no client holds its keys.
+    /// Creates a node for `userID` directly, with fresh random keys, for `debug create-node`.
+    /// The node exists at once and peers see it, although no client has its keys.
     func createDebugNode(userID: UInt64, name: String, routes: [String], now: Date = Date()) throws -> ControlNode {
         guard let machineKey = MachinePublicKey(bytes: Self.randomKeyBytes()),
             let nodeKey = NodePublicKey(bytes: Self.randomKeyBytes())
@@ -45,9 +45,21 @@ extension ControlPlane {
             ("Hostname", .string(name)), ("RoutableIPs", .array(routes.map { .string($0) })),
         ])
         let draft = ControlNode(
-            id: 0, machineKey: machineKey, nodeKey: nodeKey, discoKey: .zero, endpoints: [], hostinfo: hostinfo,
-            hostname: name, givenName: givenName, userID: userID, tags: [], expiry: nil, lastSeen: now,
-            createdAt: now, authKeyID: nil, isEphemeral: false
+            id: 0,
+            machineKey: machineKey,
+            nodeKey: nodeKey,
+            discoKey: .zero,
+            endpoints: [],
+            hostinfo: hostinfo,
+            hostname: name,
+            givenName: givenName,
+            userID: userID,
+            tags: [],
+            expiry: nil,
+            lastSeen: now,
+            createdAt: now,
+            authKeyID: nil,
+            isEphemeral: false
         )
         let node = try storage.insertNode(draft)
         state.withLock { state in _ = putLocked(node, in: &state, now: now) }

@@ -1,7 +1,7 @@
 import Foundation
 import HSCore
 
-/// What the admin API checks in a policy document before storing it.
+/// The checks the admin API runs on a policy document before storing it.
 ///
 /// NOTE: this only checks that the text is HuJSON (JSON with `//` and `/* */` comments and trailing
 /// commas) holding an object. The policy language itself (ACLs, grants, tag owners, tests) is
@@ -26,7 +26,7 @@ enum PolicyText {
         return value
     }
 
-    /// The tags the policy defines in `tagOwners`.
+    /// Returns the tags the policy defines in `tagOwners`.
     static func tagOwners(in text: String) throws -> Set<String> {
         guard case .object(let members) = try parse(text)["tagOwners"] ?? .object([]) else { return [] }
         return Set(members.map(\.0))
@@ -68,7 +68,7 @@ enum PolicyText {
         return output
     }
 
-    /// The index just past the string that starts at `start`.
+    /// Returns the index just past the string that starts at `start`.
     private static func stringEnd(_ input: [UInt8], from start: Int) throws -> Int {
         var index = start + 1
         while index < input.count {
@@ -81,7 +81,7 @@ enum PolicyText {
         throw AdminError.invalid("the policy has a string without its closing quote")
     }
 
-    /// The index just past the comment at `start`, or nil when no comment starts there.
+    /// Returns the index just past the comment at `start`, or nil when no comment starts there.
     private static func commentEnd(_ input: [UInt8], from start: Int) throws -> Int? {
         switch input[start + 1] {
         case UInt8(ascii: "/"):

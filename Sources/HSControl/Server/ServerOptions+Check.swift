@@ -4,9 +4,9 @@ import HSStore
 import HSTLS
 
 extension ServerOptions {
-    /// Checks that `serve` could start with these options, without creating or changing any file:
-    /// addresses and prefixes parse, TLS files load, existing key files parse, the database's
-    /// migration state is readable, and files that do not exist yet could be created.
+    /// Checks that `serve` could start with these options, without creating or changing any file.
+    /// Addresses and prefixes must parse, TLS files load and existing key files parse. The database's
+    /// migration state must be readable, and files that do not exist yet must be creatable.
     ///
     /// - Returns: notes for the operator, such as files that `serve` will create or migrations it will apply.
     /// - Throws: ``ServerError`` naming the first setting that would stop the server.
@@ -24,7 +24,9 @@ extension ServerOptions {
         if derp.isEnabled {
             try Self.checkKeyFile(derp.privateKeyPath, setting: "derp.server.private_key_path", notes: &notes)
             if let stun = derp.stunListenAddress, splitHostPort(stun) == nil {
-                throw ServerError("invalid derp.server.stun_listen_addr \"\(stun)\": use host:port, such as 0.0.0.0:3478")
+                throw ServerError(
+                    "invalid derp.server.stun_listen_addr \"\(stun)\": use host:port, such as 0.0.0.0:3478"
+                )
             }
         }
         _ = try MapSettingsBuilder.build(options: self, stunPort: nil)
