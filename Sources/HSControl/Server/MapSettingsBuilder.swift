@@ -14,7 +14,6 @@ enum MapSettingsBuilder {
             derpMap: TailnetSettings.derpMapJSON(regions),
             dnsConfig: DNSConfigEncoder(options: dns, prefixes: [options.prefixV4, options.prefixV6].compactMap { $0 })
                 .encode(),
-            packetFilter: TailnetSettings.allowAllFilter,
             fileSharing: options.fileSharing
         )
     }
