@@ -45,7 +45,6 @@ struct AdminFixture {
             baseDomain: "tail.test",
             derpMap: TailnetSettings.derpMapJSON([]),
             dnsConfig: nil,
-            packetFilter: TailnetSettings.allowAllFilter,
             fileSharing: false
         )
         let logger = Logger(label: "admin-test", minimumLevel: .critical)

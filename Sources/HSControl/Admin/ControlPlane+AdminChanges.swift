@@ -11,10 +11,13 @@ extension ControlPlane {
 
     /// Replaces a node's tags. A tagged node belongs to no user, so its owner is cleared.
     func setTags(id: UInt64, to tags: [String], now: Date = Date()) throws -> ControlNode {
-        try updateNode(id: id, now: now) { node in
+        let node = try updateNode(id: id, now: now) { node in
             node.tags = tags
             node.userID = nil
         }
+        // Tags decide which policy rules apply to the node.
+        refreshPolicy(now: now)
+        return node
     }
 
     /// Replaces the routes the administrator approved for a node.
@@ -30,6 +33,7 @@ extension ControlPlane {
                 node.ipv6 = change.ipv6
             }
         }
+        if !changes.isEmpty { refreshPolicy(now: now) }
     }
 
     /// Creates a node for `userID` directly, with fresh random keys, for `debug create-node`.
@@ -64,6 +68,7 @@ extension ControlPlane {
         let node = try storage.insertNode(draft)
         state.withLock { state in _ = putLocked(node, in: &state, now: now) }
         announce(node, now: now)
+        refreshPolicy(now: now)
         logger.info("debug node created", [("node.id", String(node.id)), ("node.name", node.givenName)])
         return node
     }
