@@ -147,7 +147,7 @@ extension ControlPlane {
             userID: key.tags.isEmpty ? key.userID : nil,
             tags: key.tags,
             expiry: nil,
-            lastSeen: now,
+            lastSeen: nil,
             createdAt: now,
             authKeyID: key.id,
             isEphemeral: key.isEphemeral || request.ephemeral

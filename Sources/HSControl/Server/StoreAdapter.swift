@@ -38,8 +38,12 @@ struct StoreAdapter: ControlStorage, AdminStorage {
         }
     }
 
+    /// Stores a new node. Registering counts as contact with the client, so a node without a
+    /// last-seen time gets the current time, as Headscale records it.
     func insertNode(_ node: ControlNode) throws -> ControlNode {
-        let stored = try store.createNode(Self.storeNode(node), allocatingFrom: pool)
+        var row = Self.storeNode(node)
+        row.lastSeen = row.lastSeen ?? Date()
+        let stored = try store.createNode(row, allocatingFrom: pool)
         var created = Self.controlNode(stored, isEphemeral: node.isEphemeral)
         created.capabilityVersion = node.capabilityVersion
         return created
