@@ -229,7 +229,11 @@ import Testing
     }
 
     @Test func slowReaderDropsBeyondQueueDepth() async throws {
-        let harness = DERPTestHarness()
+        // A stall timeout far beyond the test's run time keeps a loaded machine from turning the
+        // paused reader into a disconnected one.
+        var limits = DERPServerLimits()
+        limits.writeStallTimeoutMilliseconds = 600_000
+        let harness = DERPTestHarness(limits: limits)
         let alice = try await harness.connect(name: "alice")
         let bob = try await harness.connect(name: "bob")
         bob.serverEnd.pause()
