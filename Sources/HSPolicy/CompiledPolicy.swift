@@ -1,0 +1,173 @@
+import HSCore
+
+/// What one node receives from the policy.
+public struct CompiledNodePolicy: Sendable {
+    /// The node's packet filter, reduced to rules whose destinations are its addresses or routes.
+    public let filterRules: [FilterRule]
+    /// `filterRules` encoded as Tailscale's JSON `PacketFilter` array.
+    public let filterJSON: [UInt8]
+    /// The node's SSH rules; nil when no rule targets the node.
+    public let sshRules: [SSHPolicyRule]?
+    /// `{"rules":[...]}` as Tailscale's JSON `SSHPolicy`; nil when `sshRules` is nil.
+    public let sshPolicyJSON: [UInt8]?
+    /// Peers the node may see: those it can reach or that can reach it.
+    public let visiblePeerIDs: Set<UInt64>
+    /// Node capabilities from `nodeAttrs` (and `randomizeClientPort`): name to values.
+    public let capabilities: [String: [JSONValue]]
+}
+
+/// A policy compiled against one tailnet: every node's filter, SSH policy, peers and capabilities.
+///
+/// Compile once whenever the policy, the users or the nodes change, then look nodes up with
+/// `node(_:)`; lookups do no work. The value is immutable and safe to share between threads.
+public struct CompiledPolicy: Sendable {
+    public let nodes: [UInt64: CompiledNodePolicy]
+
+    /// Compiles `policy` for every node of `tailnet`. A nil policy allows all traffic and has no SSH rules.
+    public init(policy: Policy?, tailnet: PolicyTailnet) {
+        let policy = policy ?? Policy()
+        if policy.allowsAll {
+            self.init(nodes: CompiledPolicy.allowAll(tailnet: tailnet, policy: policy))
+        } else {
+            self.init(nodes: CompiledPolicy.compileNodes(policy: policy, tailnet: tailnet))
+        }
+    }
+
+    private init(nodes: [UInt64: CompiledNodePolicy]) {
+        self.nodes = nodes
+    }
+
+    private static func compileNodes(policy: Policy, tailnet: PolicyTailnet) -> [UInt64: CompiledNodePolicy] {
+        let resolver = AliasResolver(policy: policy, tailnet: tailnet)
+        let slots = FilterCompiler(resolver: resolver).compile()
+        var reduced: [UInt64: [CompiledRule]] = [:]
+        for node in tailnet.nodes {
+            reduced[node.id] = CompiledPolicy.reduce(slots, for: node)
+        }
+        let visibility = CompiledPolicy.visibility(reduced, nodes: tailnet.nodes)
+        let ssh = SSHCompiler(resolver: resolver)
+        var result: [UInt64: CompiledNodePolicy] = [:]
+        for node in tailnet.nodes {
+            let rules = (reduced[node.id] ?? []).map(CompiledPolicy.wireRule)
+            result[node.id] = CompiledNodePolicy(
+                filterRules: rules,
+                sshRules: ssh.rules(for: node),
+                visiblePeerIDs: visibility[node.id] ?? [],
+                capabilities: CompiledPolicy.capabilities(resolver: resolver, node: node))
+        }
+        return result
+    }
+
+    private static func allowAll(tailnet: PolicyTailnet, policy: Policy) -> [UInt64: CompiledNodePolicy] {
+        let resolver = AliasResolver(policy: policy, tailnet: tailnet)
+        let ssh = SSHCompiler(resolver: resolver)
+        let everything = FilterRule(srcIPs: ["*"], dstPorts: [FilterDestination(ip: "*", ports: .all)])
+        let allIDs = Set(tailnet.nodes.map(\.id))
+        var result: [UInt64: CompiledNodePolicy] = [:]
+        for node in tailnet.nodes {
+            result[node.id] = CompiledNodePolicy(
+                filterRules: [everything],
+                sshRules: ssh.rules(for: node),
+                visiblePeerIDs: allIDs.subtracting([node.id]),
+                capabilities: CompiledPolicy.capabilities(resolver: resolver, node: node))
+        }
+        return result
+    }
+
+    /// Returns the compiled policy of a node, or nil when the node was not in the tailnet.
+    public func node(_ id: UInt64) -> CompiledNodePolicy? {
+        nodes[id]
+    }
+
+    /// Keeps the rules, and inside them the destinations, that concern `node`.
+    static func reduce(_ slots: [RuleSlot], for node: PolicyNode) -> [CompiledRule] {
+        var result: [CompiledRule] = []
+        for slot in slots {
+            var rule: CompiledRule
+            switch slot {
+            case .shared(let shared):
+                rule = shared
+            case .perUser(let byUser):
+                guard !node.isTagged, let owner = node.userID, let own = byUser[owner] else { continue }
+                rule = own
+            }
+            if rule.isCapabilityRule {
+                guard rule.capabilityDestinations.contains(where: { concerns($0, isInternet: false, node: node) })
+                else { continue }
+                result.append(rule)
+                continue
+            }
+            rule.destinations = rule.destinations.filter { concerns($0.entry, isInternet: $0.isInternet, node: node) }
+            if !rule.destinations.isEmpty { result.append(rule) }
+        }
+        return result
+    }
+
+    /// True when traffic to `entry` is delivered to `node`: one of its addresses, or a route it serves.
+    static func concerns(_ entry: AddressEntry, isInternet: Bool, node: PolicyNode) -> Bool {
+        if entry.isWildcard { return true }
+        if isInternet { return node.isApprovedExitNode }
+        if node.addresses.contains(where: entry.contains) { return true }
+        return node.approvedSubnetRoutes.contains(where: entry.overlaps)
+    }
+
+    /// True when `node` may send from an address in `sources` (its own, or a subnet it routes).
+    static func isSource(_ node: PolicyNode, of sources: [AddressEntry]) -> Bool {
+        sources.contains { entry in
+            node.addresses.contains(where: entry.contains) || node.approvedSubnetRoutes.contains(where: entry.overlaps)
+        }
+    }
+
+    /// Two nodes see each other when either one's reduced filter admits the other as a source.
+    static func visibility(_ reduced: [UInt64: [CompiledRule]], nodes: [PolicyNode]) -> [UInt64: Set<UInt64>] {
+        var result: [UInt64: Set<UInt64>] = [:]
+        for destination in nodes {
+            for rule in reduced[destination.id] ?? [] {
+                for source in nodes where source.id != destination.id && isSource(source, of: rule.sources) {
+                    result[destination.id, default: []].insert(source.id)
+                    result[source.id, default: []].insert(destination.id)
+                }
+            }
+        }
+        return result
+    }
+
+    static func wireRule(_ rule: CompiledRule) -> FilterRule {
+        let sources = rule.sources.map(\.text)
+        if rule.isCapabilityRule {
+            let dsts = rule.capabilityDestinations.map { entry in
+                entry.isWildcard || entry.text.contains("/") || entry.text.contains("-")
+                    ? entry.text : "\(entry.text)/\(entry.first.bitWidth)"
+            }
+            return FilterRule(srcIPs: sources, dstPorts: [], capGrant: [CapabilityGrant(dsts: dsts, capMap: rule.capMap)])
+        }
+        let destinations = rule.destinations.map { FilterDestination(ip: $0.entry.text, ports: $0.ports) }
+        return FilterRule(srcIPs: sources, dstPorts: destinations, ipProto: rule.protocols)
+    }
+
+    /// Node capabilities from `nodeAttrs` entries that target the node, plus `randomize-client-port`.
+    static func capabilities(resolver: AliasResolver, node: PolicyNode) -> [String: [JSONValue]] {
+        var result: [String: [JSONValue]] = [:]
+        for rule in resolver.policy.nodeAttrs where rule.targets.contains(where: { resolver.matches(node, $0) }) {
+            for attribute in rule.attributes where result[attribute] == nil {
+                result[attribute] = []
+            }
+        }
+        if resolver.policy.randomizeClientPort {
+            result["randomize-client-port"] = []
+        }
+        return result
+    }
+}
+
+extension CompiledNodePolicy {
+    init(filterRules: [FilterRule], sshRules: [SSHPolicyRule], visiblePeerIDs: Set<UInt64>,
+         capabilities: [String: [JSONValue]]) {
+        self.filterRules = filterRules
+        filterJSON = FilterRule.encode(filterRules)
+        self.sshRules = sshRules.isEmpty ? nil : sshRules
+        sshPolicyJSON = sshRules.isEmpty ? nil : SSHPolicyRule.encodePolicy(sshRules)
+        self.visiblePeerIDs = visiblePeerIDs
+        self.capabilities = capabilities
+    }
+}
