@@ -100,6 +100,27 @@ public struct CompiledPolicy: Sendable {
             rule.destinations = rule.destinations.filter { concerns($0.entry, isInternet: $0.isInternet, node: node) }
             if !rule.destinations.isEmpty { result.append(rule) }
         }
+        return merge(result)
+    }
+
+    /// Merges IP rules with equal sources and protocols into the first of them, keeping duplicate
+    /// destinations, as Tailscale's control plane does.
+    static func merge(_ rules: [CompiledRule]) -> [CompiledRule] {
+        var result: [CompiledRule] = []
+        var indexByKey: [[String]: Int] = [:]
+        for rule in rules {
+            guard !rule.isCapabilityRule else {
+                result.append(rule)
+                continue
+            }
+            let key = rule.sources.map(\.text).sorted() + ["|"] + rule.protocols.map(String.init)
+            if let index = indexByKey[key] {
+                result[index].destinations += rule.destinations
+            } else {
+                indexByKey[key] = result.count
+                result.append(rule)
+            }
+        }
         return result
     }
 

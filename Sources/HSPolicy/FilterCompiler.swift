@@ -29,8 +29,7 @@ enum RuleSlot {
 /// Turns `acls` and `grants` into the tailnet-wide, ordered rule list.
 ///
 /// Order follows the policy: every ACL (then every grant) yields its non-self rule first and its
-/// `autogroup:self` rule second. Non-self rules with the same sources and protocols are merged into
-/// the first of them, as Tailscale's control plane does.
+/// `autogroup:self` rule second. Merging happens per node, after reduction (see `CompiledPolicy`).
 struct FilterCompiler {
     let resolver: AliasResolver
 
@@ -49,7 +48,7 @@ struct FilterCompiler {
                 slots += capabilitySlots(grant)
             }
         }
-        return merge(slots)
+        return slots
     }
 
     private func sourceEntries(_ sources: [PolicyAlias]) -> [AddressEntry] {
@@ -122,28 +121,5 @@ struct FilterCompiler {
         rule.capabilityDestinations = destinations
         rule.capMap = grant.app
         return [.shared(rule)]
-    }
-
-    /// Merges shared IP rules with equal sources and protocols into the first such rule.
-    private func merge(_ slots: [RuleSlot]) -> [RuleSlot] {
-        var result: [RuleSlot] = []
-        var indexByKey: [[String]: Int] = [:]
-        for slot in slots {
-            guard case .shared(let rule) = slot, !rule.isCapabilityRule else {
-                result.append(slot)
-                continue
-            }
-            let key = rule.sources.map(\.text).sorted() + ["|"] + rule.protocols.map(String.init)
-            if let index = indexByKey[key], case .shared(var existing) = result[index] {
-                for destination in rule.destinations where !existing.destinations.contains(destination) {
-                    existing.destinations.append(destination)
-                }
-                result[index] = .shared(existing)
-            } else {
-                indexByKey[key] = result.count
-                result.append(slot)
-            }
-        }
-        return result
     }
 }

@@ -78,8 +78,8 @@ extension SSHPolicyRule {
 ///
 /// For each policy rule whose destinations include the node, in policy order: one rule for all
 /// matching source devices with the literal users (`root` maps to `""`, which denies it, unless it
-/// is listed), then, for every `localpart:*@domain` entry, one rule per matching user that maps
-/// the local part of their email to itself, limited to that user's devices.
+/// is listed). With `localpart:*@domain` entries the sources are split per user instead, and each
+/// user whose email is in the domain gets a second rule mapping the email's local part to itself.
 struct SSHCompiler {
     let resolver: AliasResolver
 
@@ -94,44 +94,73 @@ struct SSHCompiler {
                 : .holdAndDelegate(
                     "\(resolver.tailnet.serverURL)/machine/ssh/action/$SRC_NODE_ID/to/$DST_NODE_ID"
                         + "?local_user=$LOCAL_USER")
-            result.append(
+            let users = commonUsers(rule.users)
+            func makeRule(_ nodes: [PolicyNode], _ sshUsers: [(String, String)]) -> SSHPolicyRule {
                 SSHPolicyRule(
-                    principals: sources.flatMap { $0.addresses.map(\.description) },
-                    sshUsers: commonUsers(rule.users), action: action, acceptEnv: rule.acceptEnv))
-            for domain in rule.users.compactMap(SSHCompiler.localpartDomain) {
-                for user in resolver.tailnet.users where SSHCompiler.emailDomain(user.email) == domain.lowercased() {
-                    let owned = sources.filter { !$0.isTagged && $0.userID == user.id }
-                    guard !owned.isEmpty, let localpart = user.email.split(separator: "@").first else { continue }
-                    result.append(
-                        SSHPolicyRule(
-                            principals: owned.flatMap { $0.addresses.map(\.description) },
-                            sshUsers: [(String(localpart), String(localpart))], action: action,
-                            acceptEnv: rule.acceptEnv))
+                    principals: principals(nodes, rule: rule), sshUsers: sshUsers, action: action,
+                    acceptEnv: rule.acceptEnv)
+            }
+            let domains = rule.users.compactMap(SSHCompiler.localpartDomain).map { $0.lowercased() }
+            if domains.isEmpty {
+                if matchesDestination(rule, node) {
+                    result.append(makeRule(sources, users))
                 }
+                continue
+            }
+            // With localpart entries, every user's source devices get a rule of their own, followed by
+            // the rule mapping their email's local part; tagged sources share one rule after them. Each
+            // such group may also reach its own devices, even when the destinations do not name them.
+            // NOTE: where the tagged sources' rule goes relative to the users' rules is a guess; the
+            // recorded vectors only have tagged sources alone.
+            let isDestination = matchesDestination(rule, node)
+            for user in resolver.tailnet.users {
+                let owned = sources.filter { !$0.isTagged && $0.userID == user.id }
+                let ownsNode = !node.isTagged && node.userID == user.id
+                guard !owned.isEmpty, isDestination || ownsNode else { continue }
+                result.append(makeRule(owned, users))
+                guard let domain = SSHCompiler.emailDomain(user.email), domains.contains(domain),
+                    let localpart = user.email.split(separator: "@").first
+                else { continue }
+                result.append(makeRule(owned, [(String(localpart), String(localpart))]))
+            }
+            let tagged = sources.filter(\.isTagged)
+            if !tagged.isEmpty, isDestination || tagged.contains(where: { $0.id == node.id }) {
+                result.append(makeRule(tagged, users))
             }
         }
         return result
     }
 
-    /// Source devices of `rule` that may connect to `destination`, or none when it is not a destination.
-    private func sourceNodes(_ rule: SSHRule, destination: PolicyNode) -> [PolicyNode] {
-        var selfOnly = true
-        var matched = false
-        for alias in rule.destinations {
-            if alias == .autogroup(.self) {
-                if !destination.isTagged && destination.userID != nil { matched = true }
-            } else if resolver.matches(destination, alias) {
-                matched = true
-                selfOnly = false
+    /// Node addresses of the principals. A node that `autogroup:tagged` matches appears once per tag,
+    /// as in Tailscale's control plane, which expands the autogroup tag by tag.
+    private func principals(_ nodes: [PolicyNode], rule: SSHRule) -> [String] {
+        let viaTagged = rule.sources.contains(.autogroup(.tagged))
+        var result: [String] = []
+        for node in nodes {
+            let copies = viaTagged && node.isTagged ? node.tags.count : 1
+            for _ in 0..<copies {
+                result += node.addresses.map(\.description)
             }
         }
-        guard matched else { return [] }
-        return resolver.tailnet.nodes.filter { source in
-            guard rule.sources.contains(where: { resolver.matches(source, $0) }) else { return false }
-            if selfOnly {
-                return !source.isTagged && source.userID == destination.userID
-            }
-            return true
+        return result
+    }
+
+    /// Source devices of `rule` for `destination`. When only `autogroup:self` names the destination,
+    /// that is limited to the devices of the destination's owner.
+    private func sourceNodes(_ rule: SSHRule, destination: PolicyNode) -> [PolicyNode] {
+        let sources = resolver.tailnet.nodes.filter { source in
+            rule.sources.contains { resolver.matches(source, $0) }
+        }
+        let namedOtherwise = rule.destinations.contains { $0 != .autogroup(.self) && resolver.matches(destination, $0) }
+        guard !namedOtherwise, rule.destinations.contains(.autogroup(.self)), !destination.isTagged else {
+            return sources
+        }
+        return sources.filter { !$0.isTagged && $0.userID == destination.userID }
+    }
+
+    private func matchesDestination(_ rule: SSHRule, _ node: PolicyNode) -> Bool {
+        rule.destinations.contains { alias in
+            alias == .autogroup(.self) ? !node.isTagged && node.userID != nil : resolver.matches(node, alias)
         }
     }
 

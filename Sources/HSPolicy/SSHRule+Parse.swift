@@ -1,15 +1,15 @@
+import Foundation
 import HSCore
 
 extension SSHRule {
     /// Longest allowed `checkPeriod`: one week.
     static let maxCheckPeriodNanoseconds: Int64 = 168 * 3600 * 1_000_000_000
-    /// Shortest allowed `checkPeriod`: one minute.
-    static let minCheckPeriodNanoseconds: Int64 = 60 * 1_000_000_000
 
     init(json: JSONValue, context: String) throws(PolicyError) {
         let reader = try JSONObjectReader(
             json, context: context, allowed: ["action", "src", "dst", "users", "checkPeriod", "acceptEnv"])
-        let actionText = try reader.string("action") ?? ""
+        // Tailscale's control plane ignores whitespace around the action.
+        let actionText = (try reader.string("action") ?? "").trimmingCharacters(in: .whitespaces)
         guard !actionText.isEmpty else {
             throw PolicyError("\(context): action must be specified; use \"accept\" or \"check\"")
         }
@@ -61,14 +61,12 @@ extension SSHRule {
             throw PolicyError("\(context): \(error.message); write a duration such as \"12h\" or \"always\"")
         }
         let formatted = GoDuration.format(nanoseconds)
-        guard nanoseconds > 0 else {
+        // Zero and periods under a minute are accepted, as Tailscale's control plane accepts them.
+        guard nanoseconds >= 0 else {
             throw PolicyError("\(context): checkPeriod \(formatted) must be a positive duration")
         }
         guard nanoseconds <= maxCheckPeriodNanoseconds else {
             throw PolicyError("\(context): checkPeriod \(formatted) is above the max (168h)")
-        }
-        guard nanoseconds >= minCheckPeriodNanoseconds else {
-            throw PolicyError("\(context): checkPeriod \(formatted) is below the min (1m)")
         }
         return nanoseconds / 1_000_000_000
     }
