@@ -29,7 +29,8 @@ enum RuleSlot {
 /// Turns `acls` and `grants` into the tailnet-wide, ordered rule list.
 ///
 /// Order follows the policy: every ACL (then every grant) yields its non-self rule first and its
-/// `autogroup:self` rule second. Merging happens per node, after reduction (see `CompiledPolicy`).
+/// `autogroup:self` rule second. Shared rules with equal sources and protocols are merged here;
+/// `CompiledPolicy` merges once more per node, after reduction, which joins `autogroup:self` rules.
 struct FilterCompiler {
     let resolver: AliasResolver
 
@@ -48,7 +49,30 @@ struct FilterCompiler {
                 slots += capabilitySlots(grant)
             }
         }
-        return slots
+        return merge(slots)
+    }
+
+    /// Merges shared IP rules with equal sources and protocols into the first of them, keeping
+    /// duplicate destinations. This runs before per-node reduction, so a merged rule keeps the position
+    /// of its first part even on nodes that only receive a later part.
+    private func merge(_ slots: [RuleSlot]) -> [RuleSlot] {
+        var result: [RuleSlot] = []
+        var indexByKey: [[String]: Int] = [:]
+        for slot in slots {
+            guard case .shared(let rule) = slot, !rule.isCapabilityRule else {
+                result.append(slot)
+                continue
+            }
+            let key = rule.sources.map(\.text).sorted() + ["|"] + rule.protocols.map(String.init)
+            if let index = indexByKey[key], case .shared(var existing) = result[index] {
+                existing.destinations += rule.destinations
+                result[index] = .shared(existing)
+            } else {
+                indexByKey[key] = result.count
+                result.append(slot)
+            }
+        }
+        return result
     }
 
     private func sourceEntries(_ sources: [PolicyAlias]) -> [AddressEntry] {
@@ -60,12 +84,38 @@ struct FilterCompiler {
         return result
     }
 
+    /// Builds the slots of one ACL or grant `ip` entry.
+    ///
+    /// Destinations that are not autogroups come first, as one rule; autogroup destinations follow in
+    /// policy order, each as its own slot, so that per-node merging reproduces the rule order of
+    /// Tailscale's control plane (an `autogroup:self` rule sorts after a user or tag destination of the
+    /// same ACL, but before a later `autogroup:member` one).
     private func ipSlots(
         sources: [PolicyAlias], targets: [(PolicyAlias, [PortRange])], protocols: [Int]
     ) -> [RuleSlot] {
+        let sourceList = sourceEntries(sources)
         var slots: [RuleSlot] = []
+        func appendShared(_ group: [(PolicyAlias, [PortRange])]) {
+            let destinations = compiledDestinations(group)
+            if !destinations.isEmpty && !sourceList.isEmpty {
+                slots.append(.shared(CompiledRule(sources: sourceList, destinations: destinations, protocols: protocols)))
+            }
+        }
+        appendShared(targets.filter { !$0.0.isAutogroup })
+        for target in targets where target.0.isAutogroup {
+            if target.0 == .autogroup(.self) {
+                let perUser = selfRules(sources: sources, ports: target.1, protocols: protocols)
+                if !perUser.isEmpty { slots.append(.perUser(perUser)) }
+            } else {
+                appendShared([target])
+            }
+        }
+        return slots
+    }
+
+    private func compiledDestinations(_ targets: [(PolicyAlias, [PortRange])]) -> [CompiledDestination] {
         var destinations: [CompiledDestination] = []
-        for (alias, ports) in targets where alias != .autogroup(.self) {
+        for (alias, ports) in targets {
             let isInternet = alias == .autogroup(.internet)
             for entry in resolver.entries(alias, asSource: false) {
                 for range in ports {
@@ -73,16 +123,7 @@ struct FilterCompiler {
                 }
             }
         }
-        let sourceList = sourceEntries(sources)
-        if !destinations.isEmpty && !sourceList.isEmpty {
-            slots.append(.shared(CompiledRule(sources: sourceList, destinations: destinations, protocols: protocols)))
-        }
-        let selfPorts = targets.filter { $0.0 == .autogroup(.self) }.flatMap(\.1)
-        if !selfPorts.isEmpty {
-            let perUser = selfRules(sources: sources, ports: selfPorts, protocols: protocols)
-            if !perUser.isEmpty { slots.append(.perUser(perUser)) }
-        }
-        return slots
+        return destinations
     }
 
     /// Builds, for every user, the rule letting that user's matching source devices reach all their devices.

@@ -63,6 +63,11 @@ public enum PolicyAlias: Hashable, Sendable, CustomStringConvertible {
     case prefix(IPPrefix)
     case autogroup(AutoGroup)
 
+    var isAutogroup: Bool {
+        if case .autogroup = self { return true }
+        return false
+    }
+
     public var description: String {
         switch self {
         case .wildcard: "*"
