@@ -116,6 +116,7 @@ public struct CompiledPolicy: Sendable {
             let key = rule.sources.map(\.text).sorted() + ["|"] + rule.protocols.map(String.init)
             if let index = indexByKey[key] {
                 result[index].destinations += rule.destinations
+                result[index].sourceNodeIDs += rule.sourceNodeIDs
             } else {
                 indexByKey[key] = result.count
                 result.append(rule)
@@ -144,9 +145,9 @@ public struct CompiledPolicy: Sendable {
         var result: [UInt64: Set<UInt64>] = [:]
         for destination in nodes {
             for rule in reduced[destination.id] ?? [] {
-                for source in nodes where source.id != destination.id && isSource(source, of: rule.sources) {
-                    result[destination.id, default: []].insert(source.id)
-                    result[source.id, default: []].insert(destination.id)
+                for source in rule.sourceNodeIDs where source != destination.id {
+                    result[destination.id, default: []].insert(source)
+                    result[source, default: []].insert(destination.id)
                 }
             }
         }

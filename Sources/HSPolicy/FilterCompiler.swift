@@ -15,6 +15,9 @@ struct CompiledRule {
     var protocols: [Int]
     var capabilityDestinations: [AddressEntry] = []
     var capMap: [(name: String, values: [JSONValue])] = []
+    /// Nodes that may send from `sources` (their own address or an approved subnet route), computed once
+    /// per compilation for peer visibility.
+    var sourceNodeIDs: [UInt64] = []
 
     var isCapabilityRule: Bool { !capMap.isEmpty }
 }
@@ -49,7 +52,19 @@ struct FilterCompiler {
                 slots += capabilitySlots(grant)
             }
         }
-        return merge(slots)
+        return merge(slots).map(withSourceNodes)
+    }
+
+    private func withSourceNodes(_ slot: RuleSlot) -> RuleSlot {
+        func annotate(_ rule: CompiledRule) -> CompiledRule {
+            var rule = rule
+            rule.sourceNodeIDs = resolver.tailnet.nodes.filter { CompiledPolicy.isSource($0, of: rule.sources) }.map(\.id)
+            return rule
+        }
+        switch slot {
+        case .shared(let rule): return .shared(annotate(rule))
+        case .perUser(let byUser): return .perUser(byUser.mapValues(annotate))
+        }
     }
 
     /// Merges shared IP rules with equal sources and protocols into the first of them, keeping

@@ -107,6 +107,11 @@ public struct PortRange: Sendable, Hashable, Comparable {
 
     public static let all = PortRange(first: 0, last: 65535)
 
+    public init(first: UInt16, last: UInt16) {
+        self.first = first
+        self.last = last
+    }
+
     public static func < (lhs: PortRange, rhs: PortRange) -> Bool {
         (lhs.first, lhs.last) < (rhs.first, rhs.last)
     }
