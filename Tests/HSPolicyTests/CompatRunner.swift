@@ -13,6 +13,9 @@ enum CompatRunner {
         let policy: Policy
         do {
             policy = try Policy.parse(vector.policyText)
+            if ["policytest", "sshtest"].contains(vector.category) {
+                try policy.runTests(against: vector.tailnet)
+            }
         } catch {
             guard vector.expectError else { return .failed("policy rejected: \(error.message)") }
             if vector.category != "nodeattrs" && !error.message.contains(vector.errorMessage) {
