@@ -9,9 +9,13 @@ struct AliasResolver {
     /// two inclusive ranges the control plane writes for `*`, plus the tailnet ULA prefix.
     static let tailnetRanges: [AddressEntry] = [
         AddressEntry(
-            rangeFrom: IPAddress(ipv4: 0x6440_0000), to: IPAddress(ipv4: 0x6473_5BFF)),
+            rangeFrom: IPAddress(ipv4: 0x6440_0000),
+            to: IPAddress(ipv4: 0x6473_5BFF)
+        ),
         AddressEntry(
-            rangeFrom: IPAddress(ipv4: 0x6473_5E00), to: IPAddress(ipv4: 0x647F_FFFF)),
+            rangeFrom: IPAddress(ipv4: 0x6473_5E00),
+            to: IPAddress(ipv4: 0x647F_FFFF)
+        ),
         AddressEntry(prefix: IPPrefix("fd7a:115c:a1e0::/48")!),
     ]
 

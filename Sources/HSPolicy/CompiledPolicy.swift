@@ -53,7 +53,8 @@ public struct CompiledPolicy: Sendable {
                 filterRules: rules,
                 sshRules: ssh.rules(for: node),
                 visiblePeerIDs: visibility[node.id] ?? [],
-                capabilities: CompiledPolicy.capabilities(resolver: resolver, node: node))
+                capabilities: CompiledPolicy.capabilities(resolver: resolver, node: node)
+            )
         }
         return result
     }
@@ -69,7 +70,8 @@ public struct CompiledPolicy: Sendable {
                 filterRules: [everything],
                 sshRules: ssh.rules(for: node),
                 visiblePeerIDs: allIDs.subtracting([node.id]),
-                capabilities: CompiledPolicy.capabilities(resolver: resolver, node: node))
+                capabilities: CompiledPolicy.capabilities(resolver: resolver, node: node)
+            )
         }
         return result
     }
@@ -161,7 +163,11 @@ public struct CompiledPolicy: Sendable {
                 entry.isWildcard || entry.text.contains("/") || entry.text.contains("-")
                     ? entry.text : "\(entry.text)/\(entry.first.bitWidth)"
             }
-            return FilterRule(srcIPs: sources, dstPorts: [], capGrant: [CapabilityGrant(dsts: dsts, capMap: rule.capMap)])
+            return FilterRule(
+                srcIPs: sources,
+                dstPorts: [],
+                capGrant: [CapabilityGrant(dsts: dsts, capMap: rule.capMap)]
+            )
         }
         let destinations = rule.destinations.map { FilterDestination(ip: $0.entry.text, ports: $0.ports) }
         return FilterRule(srcIPs: sources, dstPorts: destinations, ipProto: rule.protocols)
@@ -183,8 +189,12 @@ public struct CompiledPolicy: Sendable {
 }
 
 extension CompiledNodePolicy {
-    init(filterRules: [FilterRule], sshRules: [SSHPolicyRule], visiblePeerIDs: Set<UInt64>,
-         capabilities: [String: [JSONValue]]) {
+    init(
+        filterRules: [FilterRule],
+        sshRules: [SSHPolicyRule],
+        visiblePeerIDs: Set<UInt64>,
+        capabilities: [String: [JSONValue]]
+    ) {
         self.filterRules = filterRules
         filterJSON = FilterRule.encode(filterRules)
         self.sshRules = sshRules.isEmpty ? nil : sshRules

@@ -58,7 +58,8 @@ struct FilterCompiler {
     private func withSourceNodes(_ slot: RuleSlot) -> RuleSlot {
         func annotate(_ rule: CompiledRule) -> CompiledRule {
             var rule = rule
-            rule.sourceNodeIDs = resolver.tailnet.nodes.filter { CompiledPolicy.isSource($0, of: rule.sources) }.map(\.id)
+            let senders = resolver.tailnet.nodes.filter { CompiledPolicy.isSource($0, of: rule.sources) }
+            rule.sourceNodeIDs = senders.map(\.id)
             return rule
         }
         switch slot {
@@ -101,19 +102,23 @@ struct FilterCompiler {
 
     /// Builds the slots of one ACL or grant `ip` entry.
     ///
-    /// Destinations that are not autogroups come first, as one rule; autogroup destinations follow in
-    /// policy order, each as its own slot, so that per-node merging reproduces the rule order of
-    /// Tailscale's control plane (an `autogroup:self` rule sorts after a user or tag destination of the
-    /// same ACL, but before a later `autogroup:member` one).
+    /// Destinations that are not autogroups come first, as one rule. Autogroup destinations follow in
+    /// policy order, each as its own slot, so that merging reproduces the rule order of Tailscale's
+    /// control plane. There, an `autogroup:self` rule sorts after a user or tag destination of the same
+    /// ACL, but before a later `autogroup:member` one.
     private func ipSlots(
-        sources: [PolicyAlias], targets: [(PolicyAlias, [PortRange])], protocols: [Int]
+        sources: [PolicyAlias],
+        targets: [(PolicyAlias, [PortRange])],
+        protocols: [Int]
     ) -> [RuleSlot] {
         let sourceList = sourceEntries(sources)
         var slots: [RuleSlot] = []
         func appendShared(_ group: [(PolicyAlias, [PortRange])]) {
             let destinations = compiledDestinations(group)
             if !destinations.isEmpty && !sourceList.isEmpty {
-                slots.append(.shared(CompiledRule(sources: sourceList, destinations: destinations, protocols: protocols)))
+                slots.append(
+                    .shared(CompiledRule(sources: sourceList, destinations: destinations, protocols: protocols))
+                )
             }
         }
         appendShared(targets.filter { !$0.0.isAutogroup })
@@ -154,7 +159,8 @@ struct FilterCompiler {
                 for address in node.addresses {
                     for range in ports {
                         destinations.append(
-                            CompiledDestination(entry: AddressEntry(address: address), ports: range, isInternet: false))
+                            CompiledDestination(entry: AddressEntry(address: address), ports: range, isInternet: false)
+                        )
                     }
                 }
             }

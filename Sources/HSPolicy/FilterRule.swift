@@ -9,7 +9,8 @@ public struct FilterRule: Sendable, Equatable {
     public var ipProto: [Int]
     public var capGrant: [CapabilityGrant]
 
-    public init(srcIPs: [String], dstPorts: [FilterDestination], ipProto: [Int] = [], capGrant: [CapabilityGrant] = []) {
+    public init(srcIPs: [String], dstPorts: [FilterDestination], ipProto: [Int] = [], capGrant: [CapabilityGrant] = [])
+    {
         self.srcIPs = srcIPs
         self.dstPorts = dstPorts
         self.ipProto = ipProto

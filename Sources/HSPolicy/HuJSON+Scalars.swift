@@ -64,7 +64,8 @@ extension HuJSONParser {
     private mutating func parseUnicodeEscape() throws(PolicyError) -> Unicode.Scalar {
         let high = try parseHex4()
         if (0xD800..<0xDC00).contains(high) {
-            guard index + 2 <= bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
+            guard index + 2 <= bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u")
+            else {
                 throw error("high surrogate without a following low surrogate")
             }
             index += 2

@@ -75,7 +75,9 @@ struct HuJSONParser {
                 while let next = peek(), next != UInt8(ascii: "\n") { index += 1 }
             case UInt8(ascii: "/") where index + 1 < bytes.count && bytes[index + 1] == UInt8(ascii: "*"):
                 var cursor = index + 2
-                while cursor + 1 < bytes.count && !(bytes[cursor] == UInt8(ascii: "*") && bytes[cursor + 1] == UInt8(ascii: "/")) {
+                while cursor + 1 < bytes.count
+                    && !(bytes[cursor] == UInt8(ascii: "*") && bytes[cursor + 1] == UInt8(ascii: "/"))
+                {
                     cursor += 1
                 }
                 guard cursor + 1 < bytes.count else { return }

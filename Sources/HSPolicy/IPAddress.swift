@@ -46,7 +46,9 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
         guard parts.count == 4 else { return nil }
         var value: UInt32 = 0
         for part in parts {
-            guard !part.isEmpty, part.count <= 3, part.allSatisfy(\.isASCII), let octet = UInt8(part) else { return nil }
+            guard !part.isEmpty, part.count <= 3, part.allSatisfy(\.isASCII), let octet = UInt8(part) else {
+                return nil
+            }
             if part.count > 1 && part.first == "0" { return nil }
             value = value << 8 | UInt32(octet)
         }
@@ -69,7 +71,8 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
                     groups.append(UInt16(v4 & 0xFFFF))
                     continue
                 }
-                guard (1...4).contains(field.count), field.allSatisfy(\.isHexDigit), let group = UInt16(field, radix: 16)
+                guard (1...4).contains(field.count), field.allSatisfy(\.isHexDigit),
+                    let group = UInt16(field, radix: 16)
                 else { return nil }
                 groups.append(group)
             }

@@ -37,7 +37,8 @@ public struct IPPrefix: Hashable, Comparable, Sendable, CustomStringConvertible 
 
     /// The last address inside the prefix.
     public var last: IPAddress {
-        let hostBits = ~IPPrefix.mask(length: length, width: address.bitWidth)
+        let hostBits =
+            ~IPPrefix.mask(length: length, width: address.bitWidth)
             & (address.isIPv6 ? ~UInt128(0) : UInt128(UInt32.max))
         let value = address.value | hostBits
         return address.isIPv6 ? IPAddress(ipv6: value) : IPAddress(ipv4: UInt32(value))
@@ -71,7 +72,11 @@ struct AddressEntry: Hashable, Sendable {
     let isWildcard: Bool
 
     static let wildcard = AddressEntry(
-        text: "*", first: IPAddress(ipv4: 0), last: IPAddress(ipv6: ~0), isWildcard: true)
+        text: "*",
+        first: IPAddress(ipv4: 0),
+        last: IPAddress(ipv6: ~0),
+        isWildcard: true
+    )
 
     init(text: String, first: IPAddress, last: IPAddress, isWildcard: Bool = false) {
         self.text = text
@@ -84,7 +89,9 @@ struct AddressEntry: Hashable, Sendable {
     init(prefix: IPPrefix) {
         self.init(
             text: prefix.isSingleAddress ? prefix.address.description : prefix.description,
-            first: prefix.address, last: prefix.last)
+            first: prefix.address,
+            last: prefix.last
+        )
     }
 
     init(address: IPAddress) {

@@ -95,7 +95,8 @@ extension Policy {
             || reserved.contains(where: name.hasPrefix) || IPPrefix(name) != nil
         if invalid {
             throw PolicyError(
-                "hosts: \"\(name)\" is not a valid host name; use letters, digits, '-' and '.' without '@' or ':'")
+                "hosts: \"\(name)\" is not a valid host name; use letters, digits, '-' and '.' without '@' or ':'"
+            )
         }
     }
 
@@ -110,7 +111,8 @@ extension Policy {
                 case .user, .group, .tag: return alias
                 default:
                     throw PolicyError(
-                        "tagOwners[\"\(name)\"]: owner \"\(owner)\" is not a user, group or tag; only those can own tags")
+                        "tagOwners[\"\(name)\"]: owner \"\(owner)\" is not a user, group or tag; only those can own tags"
+                    )
                 }
             }
         }
@@ -121,7 +123,8 @@ extension Policy {
         let body = name.dropFirst("tag:".count)
         guard name.hasPrefix("tag:"), let first = body.first, first.isASCII, first.isLetter else {
             throw PolicyError(
-                "\(context): tag \"\(name)\" is invalid; a tag is \"tag:\" followed by a name starting with an ASCII letter")
+                "\(context): tag \"\(name)\" is invalid; a tag is \"tag:\" followed by a name starting with an ASCII letter"
+            )
         }
     }
 }

@@ -23,7 +23,8 @@ extension ACLRule {
             {
                 throw PolicyError(
                     "\(context): dst \"\(limited.alias)\" names ports, but proto \"\(proto)\" has no ports; "
-                        + "use :* or a proto of tcp, udp or sctp")
+                        + "use :* or a proto of tcp, udp or sctp"
+                )
             }
         }
     }
@@ -44,7 +45,8 @@ extension PolicyDestination {
         let trimmed = token.trimmingCharacters(in: .whitespaces)
         guard let (aliasText, portsText) = PolicyTokens.splitDestination(trimmed) else {
             throw PolicyError(
-                "\(context): dst=\"\(token)\": missing port; write \"\(token):*\" for all ports or \"\(token):22\"")
+                "\(context): dst=\"\(token)\": missing port; write \"\(token):*\" for all ports or \"\(token):22\""
+            )
         }
         let ports: [PortRange]
         do {
@@ -143,7 +145,8 @@ extension AutoApprovers {
                         try tokens.map { token throws(PolicyError) in
                             try AutoApprovers.approver(token, context: "autoApprovers.routes[\"\(text)\"]")
                         }
-                    ))
+                    )
+                )
             }
         }
         exitNode = try (reader.strings("exitNode") ?? []).map { token throws(PolicyError) in

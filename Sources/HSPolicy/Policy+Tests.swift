@@ -55,11 +55,13 @@ private struct PolicyTestRunner {
                 try resolver.policy.validateReference(destination.alias, context: "\(context): \"\(target)\"")
                 let addresses = resolver.entries(destination.alias, asSource: false).filter { !$0.isWildcard }
                     .map(\.first)
-                let allowed = !sources.isEmpty && !addresses.isEmpty && sources.allSatisfy { source in
-                    addresses.allSatisfy { address in
-                        destination.ports.allSatisfy { allows(source, address, port: $0.first, proto: proto) }
+                let allowed =
+                    !sources.isEmpty && !addresses.isEmpty
+                    && sources.allSatisfy { source in
+                        addresses.allSatisfy { address in
+                            destination.ports.allSatisfy { allows(source, address, port: $0.first, proto: proto) }
+                        }
                     }
-                }
                 if allowed != expectAllowed {
                     let verb = expectAllowed ? "cannot reach" : "can reach"
                     failures.append("\(context): \(test.source) \(verb) \(target), expected the opposite")
@@ -106,7 +108,9 @@ private struct SSHTestRunner {
             destinations += resolver.nodes(alias)
         }
         var failures: [String] = []
-        let expectations: [(users: [String], verdict: Verdict)] = [(test.accept, .accept), (test.check, .check), (test.deny, .deny)]
+        let expectations: [(users: [String], verdict: Verdict)] = [
+            (test.accept, .accept), (test.check, .check), (test.deny, .deny),
+        ]
         for node in destinations {
             let rules = SSHCompiler(resolver: resolver).rules(for: node)
             for (users, expected) in expectations {
@@ -115,7 +119,8 @@ private struct SSHTestRunner {
                     let passed = !verdicts.isEmpty && verdicts.allSatisfy { $0 == expected }
                     if !passed {
                         failures.append(
-                            "\(context): \(test.source) as \"\(user)\" on \(node.hostname) is not \(expected.rawValue)")
+                            "\(context): \(test.source) as \"\(user)\" on \(node.hostname) is not \(expected.rawValue)"
+                        )
                     }
                 }
             }
@@ -123,7 +128,7 @@ private struct SSHTestRunner {
         return failures
     }
 
-    /// The first rule admitting `source` with a mapping for `user` decides, as on the SSH server.
+    /// Returns the verdict of the first rule admitting `source` with a mapping for `user`, as the SSH server decides.
     private func verdict(_ rules: [SSHPolicyRule], source: String, user: String) -> Verdict {
         for rule in rules where rule.principals.contains(source) {
             let mapped = rule.sshUsers.first { $0.0 == user }?.1 ?? rule.sshUsers.first { $0.0 == "*" }?.1

@@ -41,11 +41,13 @@ extension Policy {
                 if member.hasPrefix("group:") {
                     lastNested = PolicyError(
                         "groups[\"\(name)\"]: \"\(member)\": group members cannot be recursive; "
-                            + "list the users of \"\(member)\" directly")
+                            + "list the users of \"\(member)\" directly"
+                    )
                 } else if member.hasPrefix("tag:") || member.hasPrefix("autogroup:") || !member.contains("@") {
                     throw PolicyError(
                         "groups[\"\(name)\"]: \"\(member)\" is not a user; group members are users such as "
-                            + "\"alice@example.com\" or \"alice@\"")
+                            + "\"alice@example.com\" or \"alice@\""
+                    )
                 }
             }
         }
@@ -96,7 +98,8 @@ extension Policy {
             try validateDestination(destination, context: context)
             if case .prefix(let prefix) = destination, prefix.isDefaultRoute {
                 throw PolicyError(
-                    "\(context): dst \"\(prefix)\" is not allowed; use \"*\" for the tailnet or autogroup:internet")
+                    "\(context): dst \"\(prefix)\" is not allowed; use \"*\" for the tailnet or autogroup:internet"
+                )
             }
             if destination == .autogroup(.internet) && !rule.app.isEmpty {
                 throw PolicyError("\(context): \"app\" cannot be used with autogroup:internet; remove one of them")
@@ -150,7 +153,8 @@ extension Policy {
             default:
                 throw PolicyError(
                     "\(context): autogroup:self can only be used with users, groups, or supported autogroups; "
-                        + "src \"\(source)\" is not one of them")
+                        + "src \"\(source)\" is not one of them"
+                )
             }
         }
     }

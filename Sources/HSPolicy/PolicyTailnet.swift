@@ -1,4 +1,4 @@
-/// A user as the policy sees it.
+/// A user, with the fields that policy aliases match.
 public struct PolicyUser: Sendable, Hashable {
     public var id: UInt64
     /// Login name; `alice@` in a policy matches the user named `alice`.
@@ -13,7 +13,7 @@ public struct PolicyUser: Sendable, Hashable {
     }
 }
 
-/// A node as the policy sees it.
+/// A node, with the fields that policy compilation reads.
 public struct PolicyNode: Sendable, Hashable {
     public var id: UInt64
     public var hostname: String
@@ -29,8 +29,14 @@ public struct PolicyNode: Sendable, Hashable {
     public var approvedRoutes: [IPPrefix]
 
     public init(
-        id: UInt64, hostname: String, ipv4: IPAddress?, ipv6: IPAddress?, userID: UInt64?, tags: [String] = [],
-        advertisedRoutes: [IPPrefix] = [], approvedRoutes: [IPPrefix] = []
+        id: UInt64,
+        hostname: String,
+        ipv4: IPAddress?,
+        ipv6: IPAddress?,
+        userID: UInt64?,
+        tags: [String] = [],
+        advertisedRoutes: [IPPrefix] = [],
+        approvedRoutes: [IPPrefix] = []
     ) {
         self.id = id
         self.hostname = hostname

@@ -11,7 +11,8 @@ enum PolicyTokens {
             guard let group = AutoGroup(rawValue: name) else {
                 throw PolicyError(
                     "autogroup \"\(token)\" is not supported; use autogroup:member, autogroup:tagged, autogroup:self, "
-                        + "autogroup:internet, autogroup:nonroot or autogroup:danger-all")
+                        + "autogroup:internet, autogroup:nonroot or autogroup:danger-all"
+                )
             }
             return .autogroup(group)
         }
@@ -83,6 +84,7 @@ enum PolicyTokens {
             return number
         }
         throw PolicyError(
-            "proto \"\(text)\" is not a known protocol; use a name such as tcp, udp, icmp or a number from 0 to 255")
+            "proto \"\(text)\" is not a known protocol; use a name such as tcp, udp, icmp or a number from 0 to 255"
+        )
     }
 }

@@ -15,7 +15,7 @@ public struct SSHPolicyRule: Sendable, Equatable {
     }
 }
 
-/// What the SSH server does when a rule matches.
+/// The SSH server's response when a rule matches.
 public enum SSHPolicyAction: Sendable, Equatable {
     /// Accept, allowing agent and port forwarding.
     case accept
@@ -93,12 +93,16 @@ struct SSHCompiler {
                 ? .accept
                 : .holdAndDelegate(
                     "\(resolver.tailnet.serverURL)/machine/ssh/action/$SRC_NODE_ID/to/$DST_NODE_ID"
-                        + "?local_user=$LOCAL_USER")
+                        + "?local_user=$LOCAL_USER"
+                )
             let users = commonUsers(rule.users)
             func makeRule(_ nodes: [PolicyNode], _ sshUsers: [(String, String)]) -> SSHPolicyRule {
                 SSHPolicyRule(
-                    principals: principals(nodes, rule: rule), sshUsers: sshUsers, action: action,
-                    acceptEnv: rule.acceptEnv)
+                    principals: principals(nodes, rule: rule),
+                    sshUsers: sshUsers,
+                    action: action,
+                    acceptEnv: rule.acceptEnv
+                )
             }
             let domains = rule.users.compactMap(SSHCompiler.localpartDomain).map { $0.lowercased() }
             if domains.isEmpty {
@@ -108,8 +112,8 @@ struct SSHCompiler {
                 continue
             }
             // With localpart entries, every user's source devices get a rule of their own, followed by
-            // the rule mapping their email's local part; tagged sources share one rule after them. Each
-            // such group may also reach its own devices, even when the destinations do not name them.
+            // the rule mapping their email's local part. Tagged sources share one rule after them.
+            // Each such group may also reach its own devices, even when the destinations do not name them.
             // NOTE: where the tagged sources' rule goes relative to the users' rules is a guess; the
             // recorded vectors only have tagged sources alone.
             let isDestination = matchesDestination(rule, node)
@@ -179,7 +183,7 @@ struct SSHCompiler {
         return result
     }
 
-    /// The domain of a well-formed `localpart:*@domain` entry.
+    /// Returns the domain of a well-formed `localpart:*@domain` entry, or nil for any other user.
     static func localpartDomain(_ user: String) -> String? {
         guard user.hasPrefix("localpart:*@") else { return nil }
         let domain = user.dropFirst("localpart:*@".count)

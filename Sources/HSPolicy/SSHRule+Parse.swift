@@ -7,7 +7,10 @@ extension SSHRule {
 
     init(json: JSONValue, context: String) throws(PolicyError) {
         let reader = try JSONObjectReader(
-            json, context: context, allowed: ["action", "src", "dst", "users", "checkPeriod", "acceptEnv"])
+            json,
+            context: context,
+            allowed: ["action", "src", "dst", "users", "checkPeriod", "acceptEnv"]
+        )
         // Tailscale's control plane ignores whitespace around the action.
         let actionText = (try reader.string("action") ?? "").trimmingCharacters(in: .whitespaces)
         guard !actionText.isEmpty else {
@@ -17,20 +20,24 @@ extension SSHRule {
             throw PolicyError("\(context): \"\(actionText)\" is not a valid action; use \"accept\" or \"check\"")
         }
         self.action = action
+
         sources = try (reader.strings("src") ?? []).map { token throws(PolicyError) in
             try PolicyAlias.parse(token, context: "\(context): src=\"\(token)\"")
         }
         destinations = try (reader.strings("dst") ?? []).map { token throws(PolicyError) in
             try SSHRule.destination(token, context: context)
         }
+
         users = try reader.strings("users") ?? []
         guard !users.isEmpty else {
             throw PolicyError("\(context): users must be specified; list local user names such as \"root\"")
         }
         for user in users where user.isEmpty || user == "*" {
             throw PolicyError(
-                "\(context): user \"\(user)\" is not valid; name a local user or use autogroup:nonroot")
+                "\(context): user \"\(user)\" is not valid; name a local user or use autogroup:nonroot"
+            )
         }
+
         acceptEnv = try reader.strings("acceptEnv")
         if acceptEnv?.contains("") == true {
             throw PolicyError("\(context): acceptEnv values cannot be empty; remove the empty entry")
@@ -47,7 +54,8 @@ extension SSHRule {
         default:
             throw PolicyError(
                 "\(context): invalid dst \"\(token)\"; SSH destinations must be tags, users, "
-                    + "autogroup:member, autogroup:tagged or autogroup:self")
+                    + "autogroup:member, autogroup:tagged or autogroup:self"
+            )
         }
     }
 
@@ -91,7 +99,10 @@ extension PolicyTest {
 extension SSHPolicyTest {
     init(json: JSONValue, context: String) throws(PolicyError) {
         let reader = try JSONObjectReader(
-            json, context: context, allowed: ["src", "dst", "accept", "deny", "check"])
+            json,
+            context: context,
+            allowed: ["src", "dst", "accept", "deny", "check"]
+        )
         guard let source = try reader.string("src"), !source.isEmpty else {
             throw PolicyError("\(context): src must be specified")
         }

@@ -7,7 +7,7 @@ enum CompatOutcome {
     case failed(String)
 }
 
-/// Runs one vector through the policy engine and compares the answer with the recording.
+/// Runs one vector through the policy engine and compares the output with the recording.
 enum CompatRunner {
     static func run(_ vector: CompatVector) -> CompatOutcome {
         let policy: Policy
@@ -19,7 +19,9 @@ enum CompatRunner {
         } catch {
             guard vector.expectError else { return .failed("policy rejected: \(error.message)") }
             if vector.category != "nodeattrs" && !error.message.contains(vector.errorMessage) {
-                return .failed("wrong error text\n  expected to contain: \(vector.errorMessage)\n  got: \(error.message)")
+                return .failed(
+                    "wrong error text\n  expected to contain: \(vector.errorMessage)\n  got: \(error.message)"
+                )
             }
             return .passed
         }
@@ -42,7 +44,10 @@ enum CompatRunner {
     }
 
     private static func compare(
-        vector: CompatVector, name: String, expected: JSONValue, node: CompiledNodePolicy
+        vector: CompatVector,
+        name: String,
+        expected: JSONValue,
+        node: CompiledNodePolicy
     ) -> [String] {
         var problems: [String] = []
         if ["acl", "routes", "grant"].contains(vector.category) {
@@ -67,7 +72,8 @@ enum CompatRunner {
             if want != got {
                 problems.append(
                     "\(name): visible peers differ; missing \(want.subtracting(got).sorted()), "
-                        + "extra \(got.subtracting(want).sorted())")
+                        + "extra \(got.subtracting(want).sorted())"
+                )
             }
         }
         return problems

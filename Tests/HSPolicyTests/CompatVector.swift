@@ -25,7 +25,7 @@ enum CompatData {
     }
 }
 
-/// One recorded scenario: a policy, a tailnet, and what Tailscale's control plane answered.
+/// One recorded scenario: a policy, a tailnet, and what Tailscale's control plane returned.
 struct CompatVector {
     let testID: String
     let category: String
@@ -48,8 +48,10 @@ struct CompatVector {
         skipReason = json["upstream_skip"]?["reason"]?.stringValue
         users = (json["users"]?.arrayValue ?? []).map { user in
             PolicyUser(
-                id: UInt64(user["id"]?.integerValue ?? 0), name: user["name"]?.stringValue ?? "",
-                email: user["email"]?.stringValue ?? "")
+                id: UInt64(user["id"]?.integerValue ?? 0),
+                name: user["name"]?.stringValue ?? "",
+                email: user["email"]?.stringValue ?? ""
+            )
         }
         let rawNodes = (json["nodes"]?.arrayValue ?? []).sorted {
             ($0["created"]?.stringValue ?? "") < ($1["created"]?.stringValue ?? "")
@@ -63,15 +65,20 @@ struct CompatVector {
             let owner = raw["user"]?.stringValue
             nodes.append(
                 PolicyNode(
-                    id: id, hostname: name,
+                    id: id,
+                    hostname: name,
                     ipv4: raw["ipv4"]?.stringValue.flatMap { IPAddress($0) },
                     ipv6: raw["ipv6"]?.stringValue.flatMap { IPAddress($0) },
                     userID: users.first { $0.name == owner }?.id,
                     tags: (raw["tags"]?.arrayValue ?? []).compactMap(\.stringValue),
-                    advertisedRoutes: (raw["routable_ips"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap { IPPrefix($0) } },
+                    advertisedRoutes: (raw["routable_ips"]?.arrayValue ?? []).compactMap {
+                        $0.stringValue.flatMap { IPPrefix($0) }
+                    },
                     approvedRoutes: (raw["approved_routes"]?.arrayValue ?? []).compactMap {
                         $0.stringValue.flatMap { IPPrefix($0) }
-                    }))
+                    }
+                )
+            )
         }
         self.nodes = nodes
         nodeIDsByName = ids

@@ -38,7 +38,8 @@ import Testing
     }
 
     @Test func errorNamesLineAndColumn() {
-        #expect(throws: PolicyError("invalid HuJSON at line 3, column 5: expected ',' or '}' after the value of \"a\"")) {
+        #expect(throws: PolicyError("invalid HuJSON at line 3, column 5: expected ',' or '}' after the value of \"a\""))
+        {
             try HuJSON.parse("{\n  \"a\": 1\n    \"b\": 2\n}")
         }
     }
@@ -52,7 +53,8 @@ import Testing
     }
 
     @Test func deepNestingRejected() {
-        let text = String(repeating: "[", count: HuJSON.maxDepth + 1) + String(repeating: "]", count: HuJSON.maxDepth + 1)
+        let text =
+            String(repeating: "[", count: HuJSON.maxDepth + 1) + String(repeating: "]", count: HuJSON.maxDepth + 1)
         #expect(throws: PolicyError.self) { try HuJSON.parse(text) }
     }
 

@@ -50,7 +50,8 @@ import Testing
             }
             print(
                 "policy-compat \(category): \(counts.vectors) vectors, \(counts.passed) passed, "
-                    + "\(counts.gaps) known gaps, \(counts.unsupported) unsupported, \(counts.failing) failing")
+                    + "\(counts.gaps) known gaps, \(counts.unsupported) unsupported, \(counts.failing) failing"
+            )
             total.vectors += counts.vectors
             total.passed += counts.passed
             total.gaps += counts.gaps
@@ -59,6 +60,7 @@ import Testing
         }
         print(
             "policy-compat total: \(total.vectors) vectors, \(total.passed) passed, \(total.gaps) known gaps, "
-                + "\(total.unsupported) unsupported, \(total.failing) failing")
+                + "\(total.unsupported) unsupported, \(total.failing) failing"
+        )
     }
 }

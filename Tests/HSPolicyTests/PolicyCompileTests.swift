@@ -10,11 +10,19 @@ enum SmallTailnet {
         PolicyUser(id: 2, name: "bob", email: "bob@example.org"),
     ]
 
-    static func node(_ id: UInt64, _ name: String, user: UInt64?, tags: [String] = [], routes: [String] = []) -> PolicyNode {
+    static func node(_ id: UInt64, _ name: String, user: UInt64?, tags: [String] = [], routes: [String] = [])
+        -> PolicyNode
+    {
         PolicyNode(
-            id: id, hostname: name, ipv4: IPAddress("100.64.0.\(id)"), ipv6: IPAddress("fd7a:115c:a1e0::\(id)"),
-            userID: user, tags: tags, advertisedRoutes: routes.compactMap { IPPrefix($0) },
-            approvedRoutes: routes.compactMap { IPPrefix($0) })
+            id: id,
+            hostname: name,
+            ipv4: IPAddress("100.64.0.\(id)"),
+            ipv6: IPAddress("fd7a:115c:a1e0::\(id)"),
+            userID: user,
+            tags: tags,
+            advertisedRoutes: routes.compactMap { IPPrefix($0) },
+            approvedRoutes: routes.compactMap { IPPrefix($0) }
+        )
     }
 
     static let tailnet = PolicyTailnet(
@@ -23,7 +31,8 @@ enum SmallTailnet {
             node(1, "laptop", user: 1), node(2, "phone", user: 1), node(3, "desktop", user: 2),
             node(4, "server", user: nil, tags: ["tag:server"], routes: ["10.1.0.0/16"]),
         ],
-        serverURL: "https://hs.example.com")
+        serverURL: "https://hs.example.com"
+    )
 
     static func compile(_ text: String) throws -> CompiledPolicy {
         CompiledPolicy(policy: try Policy.parse(text), tailnet: tailnet)
@@ -34,8 +43,10 @@ enum SmallTailnet {
     @Test func missingPolicyAllowsAll() throws {
         let compiled = CompiledPolicy(policy: nil, tailnet: SmallTailnet.tailnet)
         let laptop = try #require(compiled.node(1))
-        #expect(String(decoding: laptop.filterJSON, as: UTF8.self)
-            == #"[{"SrcIPs":["*"],"DstPorts":[{"IP":"*","Ports":{"First":0,"Last":65535}}]}]"#)
+        #expect(
+            String(decoding: laptop.filterJSON, as: UTF8.self)
+                == #"[{"SrcIPs":["*"],"DstPorts":[{"IP":"*","Ports":{"First":0,"Last":65535}}]}]"#
+        )
         #expect(laptop.visiblePeerIDs == [2, 3, 4])
         #expect(laptop.sshPolicyJSON == nil)
     }
@@ -61,8 +72,10 @@ enum SmallTailnet {
                         FilterDestination(ip: "100.64.0.4", ports: PortRange(first: 22, last: 22)),
                         FilterDestination(ip: "fd7a:115c:a1e0::4", ports: PortRange(first: 22, last: 22)),
                     ],
-                    ipProto: [6])
-            ])
+                    ipProto: [6]
+                )
+            ]
+        )
         #expect(try #require(compiled.node(1)).filterRules.isEmpty)
         #expect(server.visiblePeerIDs == [1, 2])
         #expect(try #require(compiled.node(1)).visiblePeerIDs == [4])
@@ -75,22 +88,27 @@ enum SmallTailnet {
         #expect(
             desktop.filterRules.first?.srcIPs == [
                 "100.64.0.0-100.115.91.255", "100.115.94.0-100.127.255.255", "fd7a:115c:a1e0::/48", "10.1.0.0/16",
-            ])
+            ]
+        )
     }
 
     @Test func subnetDestinationGoesToRouter() throws {
         let compiled = try SmallTailnet.compile(
-            #"{"hosts": {"lan": "10.1.2.0/24"}, "acls": [{"action": "accept", "src": ["bob@"], "dst": ["lan:443"]}]}"#)
+            #"{"hosts": {"lan": "10.1.2.0/24"}, "acls": [{"action": "accept", "src": ["bob@"], "dst": ["lan:443"]}]}"#
+        )
         #expect(try #require(compiled.node(4)).filterRules.first?.dstPorts.map(\.ip) == ["10.1.2.0/24"])
         #expect(try #require(compiled.node(3)).visiblePeerIDs == [4])
     }
 
     @Test func selfRulePerUser() throws {
         let compiled = try SmallTailnet.compile(
-            #"{"acls": [{"action": "accept", "src": ["autogroup:member"], "dst": ["autogroup:self:*"]}]}"#)
+            #"{"acls": [{"action": "accept", "src": ["autogroup:member"], "dst": ["autogroup:self:*"]}]}"#
+        )
         let phone = try #require(compiled.node(2))
         #expect(phone.filterRules.count == 1)
-        #expect(phone.filterRules.first?.srcIPs == ["100.64.0.1", "fd7a:115c:a1e0::1", "100.64.0.2", "fd7a:115c:a1e0::2"])
+        #expect(
+            phone.filterRules.first?.srcIPs == ["100.64.0.1", "fd7a:115c:a1e0::1", "100.64.0.2", "fd7a:115c:a1e0::2"]
+        )
         #expect(phone.filterRules.first?.dstPorts.map(\.ip) == ["100.64.0.2", "fd7a:115c:a1e0::2"])
         #expect(phone.visiblePeerIDs == [1])
         #expect(try #require(compiled.node(4)).filterRules.isEmpty)
@@ -111,7 +129,8 @@ enum SmallTailnet {
 
     @Test func nodeAttrsBecomeCapabilities() throws {
         let compiled = try SmallTailnet.compile(
-            #"{"nodeAttrs": [{"target": ["alice@"], "attr": ["magicdns-aaaa", "nextdns:abc"]}], "randomizeClientPort": true}"#)
+            #"{"nodeAttrs": [{"target": ["alice@"], "attr": ["magicdns-aaaa", "nextdns:abc"]}], "randomizeClientPort": true}"#
+        )
         let laptop = try #require(compiled.node(1))
         #expect(laptop.capabilities.keys.sorted() == ["magicdns-aaaa", "nextdns:abc", "randomize-client-port"])
         #expect(try #require(compiled.node(3)).capabilities.keys.sorted() == ["randomize-client-port"])
@@ -119,7 +138,8 @@ enum SmallTailnet {
 
     @Test func appGrantProducesCapGrant() throws {
         let compiled = try SmallTailnet.compile(
-            #"{"grants": [{"src": ["bob@"], "dst": ["alice@"], "app": {"example.com/cap/web": [{"role": "admin"}]}}]}"#)
+            #"{"grants": [{"src": ["bob@"], "dst": ["alice@"], "app": {"example.com/cap/web": [{"role": "admin"}]}}]}"#
+        )
         let laptop = try #require(compiled.node(1))
         let json = String(decoding: laptop.filterJSON, as: UTF8.self)
         #expect(json.contains(#""CapGrant":[{"Dsts":["100.64.0.1/32","fd7a:115c:a1e0::1/128","100.64.0.2/32","#))
@@ -131,9 +151,19 @@ enum SmallTailnet {
         let policy = try Policy.parse(
             #"{"tagOwners": {"tag:server": ["alice@"]}, "autoApprovers": {"routes": {"10.0.0.0/8": ["tag:server"]}, "exitNode": ["bob@"]}}"#
         )
-        let server = SmallTailnet.node(4, "server", user: nil, tags: ["tag:server"], routes: ["10.1.0.0/16", "192.168.0.0/24", "0.0.0.0/0"])
+        let server = SmallTailnet.node(
+            4,
+            "server",
+            user: nil,
+            tags: ["tag:server"],
+            routes: ["10.1.0.0/16", "192.168.0.0/24", "0.0.0.0/0"]
+        )
         #expect(policy.autoApprovedRoutes(for: server, users: SmallTailnet.users).map(\.description) == ["10.1.0.0/16"])
         let desktop = SmallTailnet.node(3, "desktop", user: 2, routes: ["0.0.0.0/0", "::/0", "10.2.0.0/16"])
-        #expect(policy.autoApprovedRoutes(for: desktop, users: SmallTailnet.users).map(\.description) == ["0.0.0.0/0", "::/0"])
+        #expect(
+            policy.autoApprovedRoutes(for: desktop, users: SmallTailnet.users).map(\.description) == [
+                "0.0.0.0/0", "::/0",
+            ]
+        )
     }
 }

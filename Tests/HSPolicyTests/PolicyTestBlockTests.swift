@@ -17,13 +17,15 @@ import Testing
                         {"src": "bob@", "proto": "tcp", "deny": ["tag:server:22"]}],
               "sshTests": [{"src": "alice@", "dst": ["tag:server"], "check": ["root"]},
                            {"src": "bob@", "dst": ["tag:server"], "accept": ["ubuntu"], "deny": ["root"]}]}
-            """)
+            """
+        )
         try policy.runTests(against: SmallTailnet.tailnet)
     }
 
     @Test func failingAcceptReported() throws {
         let policy = try Policy.parse(
-            "{\(Self.base) \"tests\": [{\"src\": \"bob@\", \"accept\": [\"tag:server:22\"]}]}")
+            "{\(Self.base) \"tests\": [{\"src\": \"bob@\", \"accept\": [\"tag:server:22\"]}]}"
+        )
         do {
             try policy.runTests(against: SmallTailnet.tailnet)
             Issue.record("tests passed, expected a failure")
@@ -35,7 +37,8 @@ import Testing
 
     @Test func failingSSHTestReported() throws {
         let policy = try Policy.parse(
-            "{\(Self.base) \"sshTests\": [{\"src\": \"alice@\", \"dst\": [\"tag:server\"], \"accept\": [\"root\"]}]}")
+            "{\(Self.base) \"sshTests\": [{\"src\": \"alice@\", \"dst\": [\"tag:server\"], \"accept\": [\"root\"]}]}"
+        )
         do {
             try policy.runTests(against: SmallTailnet.tailnet)
             Issue.record("SSH tests passed, expected a failure")
@@ -45,7 +48,9 @@ import Testing
     }
 
     @Test func undefinedTagInTestRejected() throws {
-        let policy = try Policy.parse("{\(Self.base) \"tests\": [{\"src\": \"tag:ghost\", \"accept\": [\"tag:server:22\"]}]}")
+        let policy = try Policy.parse(
+            "{\(Self.base) \"tests\": [{\"src\": \"tag:ghost\", \"accept\": [\"tag:server:22\"]}]}"
+        )
         #expect(throws: PolicyError.self) { try policy.runTests(against: SmallTailnet.tailnet) }
     }
 }

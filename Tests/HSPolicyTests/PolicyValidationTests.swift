@@ -39,7 +39,10 @@ import Testing
         (#"{"grants": [{"src": ["*"], "dst": ["0.0.0.0/0"], "ip": ["*"]}]}"#, "is not allowed"),
         (#"{"nodeAttrs": [{"target": ["*"], "attr": ["funnel"]}]}"#, "funnel"),
         (#"{"ssh": [{"src": ["*"], "dst": ["tag:x"], "users": ["root"]}]}"#, "action must be specified"),
-        (#"{"ssh": [{"action": "deny", "src": ["a@"], "dst": ["a@"], "users": ["root"]}]}"#, #""deny" is not a valid action"#),
+        (
+            #"{"ssh": [{"action": "deny", "src": ["a@"], "dst": ["a@"], "users": ["root"]}]}"#,
+            #""deny" is not a valid action"#
+        ),
         (#"{"ssh": [{"action": "accept", "src": ["a@"], "dst": ["a@"], "users": []}]}"#, "users must be specified"),
         (#"{"ssh": [{"action": "accept", "src": ["a@"], "dst": ["a@"], "users": ["*"]}]}"#, #"user "*" is not valid"#),
         (#"{"ssh": [{"action": "accept", "src": ["a@"], "dst": ["*"], "users": ["root"]}]}"#, #"invalid dst "*""#),
@@ -98,7 +101,9 @@ import Testing
             }
             """
         let policy = try Policy.parse(text)
-        #expect(policy.acls[0].destinations[0].ports == [PortRange(first: 22, last: 22), PortRange(first: 80, last: 90)])
+        #expect(
+            policy.acls[0].destinations[0].ports == [PortRange(first: 22, last: 22), PortRange(first: 80, last: 90)]
+        )
         #expect(policy.acls[1].protocols == [6])
         #expect(policy.acls[2].protocols == [17])
         #expect(policy.acls[2].destinations[0].alias == .prefix(try #require(IPPrefix("fd7a:115c:a1e0::1"))))
