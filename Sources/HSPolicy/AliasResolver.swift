@@ -29,29 +29,44 @@ struct AliasResolver {
         return (v4 + [IPPrefix("2000::/3")!]).map { AddressEntry(prefix: $0) }
     }()
 
+    /// User ids by lowercased email, and by login name.
+    private let idsByEmail: [String: [UInt64]]
+    private let idsByName: [String: [UInt64]]
+    /// User ids of every group, resolved once.
+    private let groupUserIDs: [String: Set<UInt64>]
+
     init(policy: Policy, tailnet: PolicyTailnet) {
         self.policy = policy
         self.tailnet = tailnet
+        var byEmail: [String: [UInt64]] = [:]
+        var byName: [String: [UInt64]] = [:]
+        for user in tailnet.users {
+            if !user.email.isEmpty { byEmail[user.email.lowercased(), default: []].append(user.id) }
+            byName[user.name, default: []].append(user.id)
+        }
+        idsByEmail = byEmail
+        idsByName = byName
+        var groups: [String: Set<UInt64>] = [:]
+        for (name, members) in policy.groups {
+            groups[name] = Set(members.flatMap { AliasResolver.userIDs(token: $0, byEmail: byEmail, byName: byName) })
+        }
+        groupUserIDs = groups
     }
 
-    /// Users a user token refers to: by email first, then by login name (`alice@` or the whole token).
-    func users(matching token: String) -> [PolicyUser] {
-        let byEmail = tailnet.users.filter { !$0.email.isEmpty && $0.email.lowercased() == token.lowercased() }
-        if !byEmail.isEmpty { return byEmail }
+    /// Ids of the users a user token refers to: by email first, then by login name (`alice@` or the whole token).
+    // NOTE: Headscale 0.29 rejects a token that matches several users; here all of them match.
+    private static func userIDs(token: String, byEmail: [String: [UInt64]], byName: [String: [UInt64]]) -> [UInt64] {
+        if let ids = byEmail[token.lowercased()] { return ids }
         let name = token.hasSuffix("@") ? String(token.dropLast()) : token
-        return tailnet.users.filter { $0.name == name || $0.name == token }
+        return (byName[name] ?? []) + (name == token ? [] : byName[token] ?? [])
     }
 
     func userIDs(for alias: PolicyAlias) -> Set<UInt64> {
         switch alias {
         case .user(let token):
-            return Set(users(matching: token).map(\.id))
+            return Set(AliasResolver.userIDs(token: token, byEmail: idsByEmail, byName: idsByName))
         case .group(let name):
-            var ids: Set<UInt64> = []
-            for member in policy.groupMembers(name) ?? [] {
-                ids.formUnion(users(matching: member).map(\.id))
-            }
-            return ids
+            return groupUserIDs[name] ?? []
         default:
             return []
         }

@@ -54,54 +54,62 @@ extension FilterRule {
         var writer = JSONWriter()
         writer.beginArray()
         for rule in rules {
-            writer.beginObject()
-            writer.key("SrcIPs")
-            writer.strings(rule.srcIPs)
-            if !rule.dstPorts.isEmpty {
-                writer.key("DstPorts")
-                writer.beginArray()
-                for destination in rule.dstPorts {
-                    writer.beginObject()
-                    writer.key("IP")
-                    writer.string(destination.ip)
-                    writer.key("Ports")
-                    writer.beginObject()
-                    writer.key("First")
-                    writer.integer(destination.ports.first)
-                    writer.key("Last")
-                    writer.integer(destination.ports.last)
-                    writer.endObject()
-                    writer.endObject()
-                }
-                writer.endArray()
-            }
-            if !rule.ipProto.isEmpty {
-                writer.key("IPProto")
-                writer.beginArray()
-                for number in rule.ipProto { writer.integer(number) }
-                writer.endArray()
-            }
-            if !rule.capGrant.isEmpty {
-                writer.key("CapGrant")
-                writer.beginArray()
-                for grant in rule.capGrant {
-                    writer.beginObject()
-                    writer.key("Dsts")
-                    writer.strings(grant.dsts)
-                    writer.key("CapMap")
-                    writer.beginObject()
-                    for (name, values) in grant.capMap {
-                        writer.key(name)
-                        writer.value(.array(values))
-                    }
-                    writer.endObject()
-                    writer.endObject()
-                }
-                writer.endArray()
-            }
-            writer.endObject()
+            rule.write(into: &writer)
         }
         writer.endArray()
         return writer.bytes
+    }
+
+    private func write(into writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.key("SrcIPs")
+        writer.strings(srcIPs)
+        if !dstPorts.isEmpty {
+            writer.key("DstPorts")
+            writer.beginArray()
+            for destination in dstPorts {
+                writer.beginObject()
+                writer.key("IP")
+                writer.string(destination.ip)
+                writer.key("Ports")
+                writer.beginObject()
+                writer.key("First")
+                writer.integer(destination.ports.first)
+                writer.key("Last")
+                writer.integer(destination.ports.last)
+                writer.endObject()
+                writer.endObject()
+            }
+            writer.endArray()
+        }
+        if !ipProto.isEmpty {
+            writer.key("IPProto")
+            writer.beginArray()
+            for number in ipProto { writer.integer(number) }
+            writer.endArray()
+        }
+        if !capGrant.isEmpty {
+            writer.key("CapGrant")
+            writeCapabilityGrants(into: &writer)
+        }
+        writer.endObject()
+    }
+
+    private func writeCapabilityGrants(into writer: inout JSONWriter) {
+        writer.beginArray()
+        for grant in capGrant {
+            writer.beginObject()
+            writer.key("Dsts")
+            writer.strings(grant.dsts)
+            writer.key("CapMap")
+            writer.beginObject()
+            for (name, values) in grant.capMap {
+                writer.key(name)
+                writer.value(.array(values))
+            }
+            writer.endObject()
+            writer.endObject()
+        }
+        writer.endArray()
     }
 }
