@@ -14,7 +14,10 @@ public enum HuJSON {
     ///
     /// - Throws: `PolicyError` naming the line and column of the first syntax error.
     public static func parse(_ text: String) throws(PolicyError) -> JSONValue {
-        var parser = HuJSONParser(bytes: Array(text.utf8))
+        var bytes = Array(text.utf8)
+        // Editors on some systems save a UTF-8 byte order mark; it carries no meaning in JSON.
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
+        var parser = HuJSONParser(bytes: bytes)
         parser.skipTrivia()
         let value = try parser.parseValue(depth: 0)
         parser.skipTrivia()

@@ -58,6 +58,10 @@ import Testing
         #expect(throws: PolicyError.self) { try HuJSON.parse(text) }
     }
 
+    @Test func byteOrderMarkSkipped() throws {
+        #expect(try HuJSON.parse("\u{FEFF}[true]") == .array([.bool(true)]))
+    }
+
     @Test func emptyPolicyAllowsAll() throws {
         let policy = try Policy.parse("  // nothing here\n")
         #expect(policy.allowsAll)

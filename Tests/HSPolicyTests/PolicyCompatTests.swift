@@ -22,7 +22,12 @@ import Testing
             Issue.record(Comment(rawValue: message))
             return
         }
-        let index = try CompatData.readJSON(directory.appendingPathComponent("index.json"))
+        let indexFile = directory.appendingPathComponent("index.json")
+        guard FileManager.default.fileExists(atPath: indexFile.path) else {
+            Issue.record(Comment(rawValue: "policy compatibility vectors not found: \(indexFile.path) is missing"))
+            return
+        }
+        let index = try CompatData.readJSON(indexFile)
         var total = (vectors: 0, passed: 0, gaps: 0, failing: 0, unsupported: 0)
         for category in Self.categories {
             let entries = (index["vectors"]?.arrayValue ?? []).filter { $0["category"]?.stringValue == category }
