@@ -33,7 +33,7 @@ enum RuleSlot {
 ///
 /// Order follows the policy: every ACL (then every grant) yields its non-self rule first and its
 /// `autogroup:self` rule second. Shared rules with equal sources and protocols are merged here;
-/// `CompiledPolicy` merges once more per node, after reduction, which joins `autogroup:self` rules.
+/// `CompiledTailnetPolicy` merges once more per node, after reduction, which joins `autogroup:self` rules.
 struct FilterCompiler {
     let resolver: AliasResolver
 
@@ -58,7 +58,7 @@ struct FilterCompiler {
     private func withSourceNodes(_ slot: RuleSlot) -> RuleSlot {
         func annotate(_ rule: CompiledRule) -> CompiledRule {
             var rule = rule
-            let senders = resolver.tailnet.nodes.filter { CompiledPolicy.isSource($0, of: rule.sources) }
+            let senders = resolver.tailnet.nodes.filter { CompiledTailnetPolicy.isSource($0, of: rule.sources) }
             rule.sourceNodeIDs = senders.map(\.id)
             return rule
         }

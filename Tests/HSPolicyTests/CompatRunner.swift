@@ -28,7 +28,7 @@ enum CompatRunner {
         if vector.expectError {
             return .failed("policy accepted, expected error: \(vector.errorMessage)")
         }
-        let compiled = CompiledPolicy(policy: policy, tailnet: vector.tailnet)
+        let compiled = CompiledTailnetPolicy(policy: policy, tailnet: vector.tailnet)
         var problems: [String] = []
         for (name, expected) in vector.results {
             guard let id = vector.nodeIDsByName[name], let node = compiled.node(id) else {

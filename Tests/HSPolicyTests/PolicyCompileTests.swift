@@ -34,14 +34,14 @@ enum SmallTailnet {
         serverURL: "https://hs.example.com"
     )
 
-    static func compile(_ text: String) throws -> CompiledPolicy {
-        CompiledPolicy(policy: try Policy.parse(text), tailnet: tailnet)
+    static func compile(_ text: String) throws -> CompiledTailnetPolicy {
+        CompiledTailnetPolicy(policy: try Policy.parse(text), tailnet: tailnet)
     }
 }
 
 @Suite struct PolicyCompileTests {
     @Test func missingPolicyAllowsAll() throws {
-        let compiled = CompiledPolicy(policy: nil, tailnet: SmallTailnet.tailnet)
+        let compiled = CompiledTailnetPolicy(policy: nil, tailnet: SmallTailnet.tailnet)
         let laptop = try #require(compiled.node(1))
         #expect(
             String(decoding: laptop.filterJSON, as: UTF8.self)
@@ -49,6 +49,9 @@ enum SmallTailnet {
         )
         #expect(laptop.visiblePeerIDs == [2, 3, 4])
         #expect(laptop.sshPolicyJSON == nil)
+        #expect(compiled.allowsAll)
+        #expect(compiled.visiblePeers(of: 1) == nil)
+        #expect(compiled.packetFilter(for: 1) == laptop.filterJSON)
     }
 
     @Test func emptyGrantsDenyAll() throws {
@@ -80,6 +83,10 @@ enum SmallTailnet {
         #expect(server.visiblePeerIDs == [1, 2])
         #expect(try #require(compiled.node(1)).visiblePeerIDs == [4])
         #expect(try #require(compiled.node(3)).visiblePeerIDs.isEmpty)
+        #expect(!compiled.allowsAll)
+        #expect(compiled.visiblePeers(of: 3) == [])
+        #expect(compiled.packetFilter(for: 99) == Array("[]".utf8))
+        #expect(compiled.sshPolicy(for: 4) == nil)
     }
 
     @Test func wildcardSourceIncludesRoutes() throws {

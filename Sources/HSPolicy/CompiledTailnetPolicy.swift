@@ -20,21 +20,21 @@ public struct CompiledNodePolicy: Sendable {
 ///
 /// Compile once whenever the policy, the users or the nodes change, then look nodes up with
 /// `node(_:)`; lookups do no work. The value is immutable and safe to share between threads.
-public struct CompiledPolicy: Sendable {
+public struct CompiledTailnetPolicy: Sendable {
     public let nodes: [UInt64: CompiledNodePolicy]
+    /// True when the policy allows all traffic between all nodes (no policy, or no `acls` and no
+    /// `grants`); every node then has the same filter and sees every other node.
+    public let allowsAll: Bool
 
     /// Compiles `policy` for every node of `tailnet`. A nil policy allows all traffic and has no SSH rules.
     public init(policy: Policy?, tailnet: PolicyTailnet) {
         let policy = policy ?? Policy()
+        allowsAll = policy.allowsAll
         if policy.allowsAll {
-            self.init(nodes: CompiledPolicy.allowAll(tailnet: tailnet, policy: policy))
+            nodes = CompiledTailnetPolicy.allowAll(tailnet: tailnet, policy: policy)
         } else {
-            self.init(nodes: CompiledPolicy.compileNodes(policy: policy, tailnet: tailnet))
+            nodes = CompiledTailnetPolicy.compileNodes(policy: policy, tailnet: tailnet)
         }
-    }
-
-    private init(nodes: [UInt64: CompiledNodePolicy]) {
-        self.nodes = nodes
     }
 
     private static func compileNodes(policy: Policy, tailnet: PolicyTailnet) -> [UInt64: CompiledNodePolicy] {
@@ -42,18 +42,18 @@ public struct CompiledPolicy: Sendable {
         let slots = FilterCompiler(resolver: resolver).compile()
         var reduced: [UInt64: [CompiledRule]] = [:]
         for node in tailnet.nodes {
-            reduced[node.id] = CompiledPolicy.reduce(slots, for: node)
+            reduced[node.id] = CompiledTailnetPolicy.reduce(slots, for: node)
         }
-        let visibility = CompiledPolicy.visibility(reduced, nodes: tailnet.nodes)
+        let visibility = CompiledTailnetPolicy.visibility(reduced, nodes: tailnet.nodes)
         let ssh = SSHCompiler(resolver: resolver)
         var result: [UInt64: CompiledNodePolicy] = [:]
         for node in tailnet.nodes {
-            let rules = (reduced[node.id] ?? []).map(CompiledPolicy.wireRule)
+            let rules = (reduced[node.id] ?? []).map(CompiledTailnetPolicy.wireRule)
             result[node.id] = CompiledNodePolicy(
                 filterRules: rules,
                 sshRules: ssh.rules(for: node),
                 visiblePeerIDs: visibility[node.id] ?? [],
-                capabilities: CompiledPolicy.capabilities(resolver: resolver, node: node)
+                capabilities: CompiledTailnetPolicy.capabilities(resolver: resolver, node: node)
             )
         }
         return result
@@ -70,7 +70,7 @@ public struct CompiledPolicy: Sendable {
                 filterRules: [everything],
                 sshRules: ssh.rules(for: node),
                 visiblePeerIDs: allIDs.subtracting([node.id]),
-                capabilities: CompiledPolicy.capabilities(resolver: resolver, node: node)
+                capabilities: CompiledTailnetPolicy.capabilities(resolver: resolver, node: node)
             )
         }
         return result
@@ -79,6 +79,21 @@ public struct CompiledPolicy: Sendable {
     /// Returns the compiled policy of a node, or nil when the node was not in the tailnet.
     public func node(_ id: UInt64) -> CompiledNodePolicy? {
         nodes[id]
+    }
+
+    /// Returns the node's encoded packet filter; `[]` (deny all) for a node not in the tailnet.
+    public func packetFilter(for nodeID: UInt64) -> [UInt8] {
+        nodes[nodeID]?.filterJSON ?? Array("[]".utf8)
+    }
+
+    /// Returns the peers `nodeID` may see, or nil when the policy allows all (every node sees every other).
+    public func visiblePeers(of nodeID: UInt64) -> Set<UInt64>? {
+        allowsAll ? nil : nodes[nodeID]?.visiblePeerIDs ?? []
+    }
+
+    /// Returns the node's encoded `SSHPolicy`, or nil to send none.
+    public func sshPolicy(for nodeID: UInt64) -> [UInt8]? {
+        nodes[nodeID]?.sshPolicyJSON
     }
 
     static func wireRule(_ rule: CompiledRule) -> FilterRule {

@@ -1,5 +1,5 @@
 /// Per-node reduction, merging and peer visibility.
-extension CompiledPolicy {
+extension CompiledTailnetPolicy {
     /// Keeps the rules, and inside them the destinations, that concern `node`.
     static func reduce(_ slots: [RuleSlot], for node: PolicyNode) -> [CompiledRule] {
         var result: [CompiledRule] = []
