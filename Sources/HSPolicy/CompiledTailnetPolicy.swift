@@ -1,6 +1,6 @@
 import HSCore
 
-/// What one node receives from the policy.
+/// The compiled policy of one node: its filter, SSH policy, visible peers and capabilities.
 public struct CompiledNodePolicy: Sendable {
     /// The node's packet filter, reduced to rules whose destinations are its addresses or routes.
     public let filterRules: [FilterRule]
