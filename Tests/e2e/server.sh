@@ -64,7 +64,7 @@ log:
   format: text
 policy:
   mode: file
-  path: ""
+  path: "${E2E_POLICY_PATH:-}"
 dns:
   magic_dns: true
   base_domain: e2e.test
