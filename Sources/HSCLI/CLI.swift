@@ -1,3 +1,5 @@
+import HSConfig
+
 /// The parts of the loaded configuration that the CLI uses, provided by the executable.
 public struct CLIContext: Sendable {
     /// The admin API's unix socket (`unix_socket` in the config).
@@ -7,6 +9,8 @@ public struct CLIContext: Sendable {
     /// Builds the server from the config without serving and returns the warnings to print;
     /// `headscale configtest` calls it. Throwing means the configuration is invalid.
     public var configTest: @Sendable () throws -> [String]
+    /// Returns the security findings for the configuration in use; `headscale configtest` prints them.
+    public var audit: @Sendable () -> [AuditFinding]
     /// The time allowed for one admin API request (Headscale's `cli.timeout`, 5 s by default).
     public var timeout: Duration
 
@@ -14,12 +18,14 @@ public struct CLIContext: Sendable {
         socketPath: String,
         timeout: Duration = .seconds(5),
         serve: @escaping @Sendable () throws -> Void,
-        configTest: @escaping @Sendable () throws -> [String]
+        configTest: @escaping @Sendable () throws -> [String],
+        audit: @escaping @Sendable () -> [AuditFinding] = { [] }
     ) {
         self.socketPath = socketPath
         self.timeout = timeout
         self.serve = serve
         self.configTest = configTest
+        self.audit = audit
     }
 }
 

@@ -17,12 +17,28 @@ enum ServeCommand {
         for warning in loaded.warnings {
             logger.warning(warning)
         }
+        try checkSecurity(loaded, logger: logger)
         let server = try HeadscaleServer(options: ServerOptions(config: loaded.config), logger: logger)
         server.start()
         let signals = installSignalHandlers(server: server)
         withExtendedLifetime(signals) {
             dispatchMain()
         }
+    }
+
+    /// Logs every audit finding, refuses to start while a secret is open to group or others, and creates the
+    /// unix socket's directory.
+    private static func checkSecurity(_ loaded: LoadedConfig, logger: Logger) throws {
+        for finding in ConfigAudit.findings(for: loaded) {
+            let fields = [("code", finding.code), ("key", finding.key), ("fix", finding.fix)]
+            switch finding.severity {
+            case .info: logger.info(finding.message, fields)
+            case .warning: logger.warning(finding.message, fields)
+            case .error: logger.error(finding.message, fields)
+            }
+        }
+        try SecretFiles.enforce(loaded.config, sourcePath: loaded.sourcePath)
+        try SecretFiles.createSocketDirectory(for: loaded.config, sourcePath: loaded.sourcePath)
     }
 
     private static func installSignalHandlers(server: HeadscaleServer) -> [any DispatchSourceSignal] {
