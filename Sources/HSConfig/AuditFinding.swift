@@ -27,9 +27,9 @@ public struct AuditFinding: Sendable, Equatable, CustomStringConvertible {
     public var severity: AuditSeverity
     /// The configuration key the finding is about, such as `listen_addr`.
     public var key: String
-    /// What is wrong, naming the value or path.
+    /// The problem, naming the value or path.
     public var message: String
-    /// What to change, as a command or a configuration edit.
+    /// The change that removes the finding, as a command or a configuration edit.
     public var fix: String
 
     public init(code: String, severity: AuditSeverity, key: String, message: String, fix: String) {

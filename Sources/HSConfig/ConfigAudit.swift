@@ -18,8 +18,8 @@ public enum ConfigAudit {
         findings(for: loaded.config, sourcePath: loaded.sourcePath)
     }
 
-    /// Audits `config`. `sourcePath` is the file it was read from (nil for the embedded default); the audit
-    /// rereads it to find settings that ``Config`` does not keep, such as an inline OIDC client secret.
+    /// Audits `config`. `sourcePath` is the file it was read from, or nil for the embedded default. The audit
+    /// rereads that file to find settings that ``Config`` does not keep, such as an inline OIDC client secret.
     ///
     /// - Returns: every finding, most severe first, in a stable order within one severity.
     public static func findings(

@@ -1,13 +1,13 @@
 /// Classifies listen addresses (`host:port`) by who can reach them.
 enum ListenAddress {
-    /// Whether `address` (`host:port`) binds to loopback only. An empty host, `0.0.0.0`, `[::]` and any name but
+    /// Checks whether `address` (`host:port`) binds to loopback only. An empty host, `0.0.0.0`, `[::]` and any name but
     /// `localhost` count as reachable from other machines, because a name may resolve to any interface.
     static func isLoopback(_ address: String) -> Bool {
         guard let colon = address.lastIndex(of: ":") else { return false }
         return isLoopbackHost(String(address[..<colon]))
     }
 
-    /// Whether `host` (a name, an IPv4 address or an IPv6 address, bracketed or not) is a loopback address.
+    /// Checks whether `host` (a name, an IPv4 address or an IPv6 address, bracketed or not) is a loopback address.
     static func isLoopbackHost(_ host: String) -> Bool {
         var bare = host.lowercased()
         if bare.hasPrefix("["), bare.hasSuffix("]") {

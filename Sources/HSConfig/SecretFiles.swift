@@ -6,7 +6,7 @@ import Foundation
     import Darwin
 #endif
 
-/// A file that holds a secret the server reads or creates, with the configuration key that names it.
+/// A file that contains a secret the server reads or creates, with the configuration key that names it.
 public struct SecretFile: Sendable, Equatable {
     /// The key, such as `noise.private_key_path`; SQLite's side files carry the database key.
     public var key: String
@@ -68,11 +68,11 @@ public enum SecretFiles {
         sourcePath: String?,
         effectiveUserID: uid_t = geteuid()
     ) throws(ConfigError) {
-        let refused = findings(for: config, effectiveUserID: effectiveUserID).filter { $0.severity == .error }
-        guard !refused.isEmpty else { return }
+        let blocking = findings(for: config, effectiveUserID: effectiveUserID).filter { $0.severity == .error }
+        guard !blocking.isEmpty else { return }
         throw ConfigError(
             sourcePath: sourcePath,
-            problems: refused.map { "\($0.key): \($0.message); the server refuses to start until you run: \($0.fix)" }
+            problems: blocking.map { "\($0.key): \($0.message); the server refuses to start until you run: \($0.fix)" }
         )
     }
 
