@@ -51,17 +51,32 @@ extension ConfigAudit {
     }
 
     static func policyFindings(_ policy: Config.Policy) -> [AuditFinding] {
-        guard policy.mode == .file, policy.path == nil else { return [] }
+        guard policy.mode == .file else { return [] }
+        guard let path = policy.path else {
+            return [noPolicyFinding]
+        }
+        guard case .found(let status) = FileStatus.read(path), status.st_mode & 0o022 != 0 else { return [] }
         return [
             AuditFinding(
-                code: "no-policy",
-                severity: .info,
+                code: "policy-file-writable",
+                severity: .warning,
                 key: "policy.path",
-                message: "no policy file is set, so every node can reach every other node on every port",
-                fix: "write an access policy and set policy.path to it, or set policy.mode: database and load one "
-                    + "with headscale policy set"
+                message: "\(path) has mode \(FileStatus.octal(status.st_mode & 0o7777)), so group or other users "
+                    + "can rewrite the access rules between nodes",
+                fix: "chmod 644 \(FileStatus.shellQuoted(path))"
             )
         ]
+    }
+
+    private static var noPolicyFinding: AuditFinding {
+        AuditFinding(
+            code: "no-policy",
+            severity: .info,
+            key: "policy.path",
+            message: "no policy file is set, so every node can reach every other node on every port",
+            fix: "write an access policy and set policy.path to it, or set policy.mode: database and load one "
+                + "with headscale policy set"
+        )
     }
 
     /// Checks the configuration file: its mode, and secrets written into it that ``Config`` does not keep.

@@ -171,6 +171,19 @@ import Testing
         #expect(findings.first?.severity == .info)
     }
 
+    @Test func writablePolicyFile() throws {
+        let fixture = try AuditFixture {
+            $0.replacingOccurrences(of: "mode: database", with: "mode: file\n  path: STATE/../policy.hujson")
+        }
+        let policy = try fixture.folder.write("policy.hujson", "{}\n")
+        chmod(policy, 0o644)
+        #expect(try fixture.findings() == [])
+        chmod(policy, 0o666)
+        let findings = try fixture.findings()
+        #expect(codes(findings) == ["policy-file-writable"])
+        #expect(findings.first?.fix == "chmod 644 \(policy)")
+    }
+
     @Test func writableConfigFile() throws {
         let fixture = try AuditFixture()
         chmod(fixture.configPath, 0o664)
