@@ -13,7 +13,7 @@ public struct SecretFile: Sendable, Equatable {
     public var path: String
 }
 
-/// The files that hold the server's secrets, and the rule that keeps them private: each file has no group or
+/// The files that contain the server's secrets, and the rule that keeps them private: each file has no group or
 /// other permission bits, and its directory is neither readable nor writable by group or others.
 ///
 /// `headscale serve` refuses to start while a rule is broken (``enforce(_:sourcePath:effectiveUserID:)``) and
@@ -34,8 +34,10 @@ public enum SecretFiles {
             files.append(SecretFile(key: "derp.server.private_key_path", path: config.derp.server.privateKeyPath))
         }
         let database = config.database.sqlitePath
-        for path in [database, database + "-wal", database + "-journal"] {
-            files.append(SecretFile(key: "database.sqlite.path", path: path))
+        if !database.isEmpty {
+            for path in [database, database + "-wal", database + "-journal"] {
+                files.append(SecretFile(key: "database.sqlite.path", path: path))
+            }
         }
         if let key = config.tlsKeyPath, !key.isEmpty {
             files.append(SecretFile(key: "tls_key_path", path: key))
