@@ -6,10 +6,12 @@ public struct CLIContext: Sendable {
     public var socketPath: String
     /// Runs the server until it stops; `headscale serve` calls it.
     public var serve: @Sendable () throws -> Void
-    /// Builds the server from the config without serving and returns the warnings to print;
-    /// `headscale configtest` calls it. Throwing means the configuration is invalid.
+    /// Checks that the server could start from the config without changing any file, and returns notes to
+    /// print, such as files that `serve` will create; `headscale configtest` calls it. Throwing means the
+    /// configuration is invalid. Warnings come from ``audit`` instead.
     public var configTest: @Sendable () throws -> [String]
-    /// Returns the security findings for the configuration in use; `headscale configtest` prints them.
+    /// Returns the findings for the configuration in use, the loader's warnings among them;
+    /// `headscale configtest` prints them, and `--strict` fails on any of severity warning.
     public var audit: @Sendable () -> [AuditFinding]
     /// The time allowed for one admin API request (Headscale's `cli.timeout`, 5 s by default).
     public var timeout: Duration

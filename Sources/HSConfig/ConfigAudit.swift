@@ -13,9 +13,10 @@ import Foundation
 /// file system (modes of secrets and of the configuration file) but change nothing, so the audit is safe to run
 /// on a live server's configuration from any thread.
 public enum ConfigAudit {
-    /// Audits the configuration `loaded` describes, including the file it was read from.
+    /// Audits the configuration `loaded` describes, including the file it was read from. The loader's
+    /// warnings come first among the warnings, with code `config-warning`.
     public static func findings(for loaded: LoadedConfig) -> [AuditFinding] {
-        findings(for: loaded.config, sourcePath: loaded.sourcePath)
+        sorted(loaderFindings(loaded.warnings) + findings(for: loaded.config, sourcePath: loaded.sourcePath))
     }
 
     /// Audits `config`. `sourcePath` is the file it was read from, or nil for the embedded default. The audit
@@ -36,8 +37,12 @@ public enum ConfigAudit {
             findings += configFileFindings(sourcePath)
         }
         findings += SecretFiles.findings(for: config, effectiveUserID: effectiveUserID)
-        // A stable sort keeps the order above within one severity.
-        return findings.enumerated()
+        return sorted(findings)
+    }
+
+    /// Orders `findings` most severe first, keeping their order within one severity.
+    private static func sorted(_ findings: [AuditFinding]) -> [AuditFinding] {
+        findings.enumerated()
             .sorted { ($0.element.severity, $1.offset) > ($1.element.severity, $0.offset) }
             .map(\.element)
     }

@@ -14,9 +14,6 @@ enum ServeCommand {
         } else {
             logger.info("no configuration file found; using the embedded default")
         }
-        for warning in loaded.warnings {
-            logger.warning(warning)
-        }
         try checkSecurity(loaded, logger: logger)
         let server = try HeadscaleServer(options: ServerOptions(config: loaded.config), logger: logger)
         server.start()
@@ -26,8 +23,8 @@ enum ServeCommand {
         }
     }
 
-    /// Logs every audit finding, refuses to start while a secret is open to group or others, and creates the
-    /// unix socket's directory.
+    /// Logs every audit finding, the loader's warnings among them, and refuses to start while a secret is open
+    /// to group or others.
     private static func checkSecurity(_ loaded: LoadedConfig, logger: Logger) throws {
         for finding in ConfigAudit.findings(for: loaded) {
             let fields = [("code", finding.code), ("key", finding.key), ("fix", finding.fix)]
@@ -38,7 +35,6 @@ enum ServeCommand {
             }
         }
         try SecretFiles.enforce(loaded.config, sourcePath: loaded.sourcePath)
-        try SecretFiles.createSocketDirectory(for: loaded.config, sourcePath: loaded.sourcePath)
     }
 
     private static func installSignalHandlers(server: HeadscaleServer) -> [any DispatchSourceSignal] {

@@ -28,10 +28,10 @@ import Testing
     static let info = AuditFinding(code: "no-policy", severity: .info, key: "policy.path", message: "m", fix: "f")
     static let error = AuditFinding(code: "secret-file-mode", severity: .error, key: "k", message: "m", fix: "chmod")
 
-    /// Runs the CLI with a context whose loader warnings and findings are fixed.
-    func run(_ arguments: [String], warnings: [String] = [], findings: [AuditFinding]) -> Outcome {
+    /// Runs the CLI with a context whose notes and findings are fixed.
+    func run(_ arguments: [String], notes: [String] = [], findings: [AuditFinding]) -> Outcome {
         run(arguments) { _ in
-            CLIContext(socketPath: "/nonexistent", serve: {}, configTest: { warnings }, audit: { findings })
+            CLIContext(socketPath: "/nonexistent", serve: {}, configTest: { notes }, audit: { findings })
         }
     }
 
@@ -71,11 +71,11 @@ import Testing
         #expect(outcome.output.hasSuffix("Configuration is valid.\n"))
     }
 
-    @Test func loaderWarningFailsWithStrict() {
-        let outcome = run(["configtest", "--strict"], warnings: ["logtail is not supported"], findings: [])
-        #expect(outcome.exitCode == 1)
-        #expect(outcome.errorOutput.hasPrefix("Warning: logtail is not supported\n"))
-        #expect(outcome.errorOutput.contains("--strict: 1 warning"))
+    @Test func notesPassWithStrict() {
+        let outcome = run(["configtest", "--strict"], notes: ["serve will create a new key"], findings: [])
+        #expect(outcome.exitCode == 0)
+        #expect(outcome.errorOutput == "Note: serve will create a new key\n")
+        #expect(outcome.output == "Configuration is valid.\n")
     }
 
     @Test func errorFindingFailsAlways() {
@@ -118,7 +118,7 @@ import Testing
             return CLIContext(
                 socketPath: loaded.config.unixSocket,
                 serve: {},
-                configTest: { loaded.warnings },
+                configTest: { [] },
                 audit: { ConfigAudit.findings(for: loaded) }
             )
         }
@@ -156,6 +156,15 @@ import Testing
         let strict = try runReal(["configtest", "--strict"], yaml: exposed)
         #expect(strict.exitCode == 1)
         #expect(strict.output.contains("warning [metrics-off-loopback] metrics_listen_addr: 0.0.0.0:9090"))
+    }
+
+    @Test func realUnknownKeyFailsWithStrict() throws {
+        let yaml = Self.realYAML.replacingOccurrences(of: "METRICS", with: "127.0.0.1:9090") + "metrics_listen_adr: x\n"
+        #expect(try runReal(["configtest"], yaml: yaml).exitCode == 0)
+        let strict = try runReal(["configtest", "--strict"], yaml: yaml)
+        #expect(strict.exitCode == 1)
+        #expect(strict.output.contains("warning [config-warning] metrics_listen_adr: metrics_listen_adr (line 21)"))
+        #expect(strict.output.contains("Fix: check its spelling"))
     }
 
     @Test func realLooseKeyFailsWithoutStrict() throws {

@@ -131,47 +131,4 @@ import Testing
         config.tlsKeyPath = nil
         try SecretFiles.enforce(config, sourcePath: fixture.configPath)
     }
-
-    @Test func socketDirectoryCreatedWithSearchBits() throws {
-        let fixture = try AuditFixture {
-            $0.replacingOccurrences(of: "STATE/headscale.sock", with: "STATE/a/run/hs.sock")
-        }
-        let config = try fixture.load().config
-        let previous = umask(0o077)
-        defer { umask(previous) }
-        try SecretFiles.createSocketDirectory(for: config, sourcePath: nil)
-        var status = stat()
-        #expect(stat(fixture.state + "/a/run", &status) == 0)
-        #expect(status.st_mode & 0o7777 == 0o710)
-    }
-
-    @Test func socketDirectoryModes() {
-        #expect(SecretFiles.socketDirectoryMode(socketPermission: 0o700) == 0o700)
-        #expect(SecretFiles.socketDirectoryMode(socketPermission: 0o770) == 0o710)
-        #expect(SecretFiles.socketDirectoryMode(socketPermission: 0o777) == 0o711)
-        #expect(SecretFiles.socketDirectoryMode(socketPermission: 0o706) == 0o701)
-    }
-
-    @Test func existingSocketDirectoryUntouched() throws {
-        let fixture = try AuditFixture()
-        chmod(fixture.state, 0o755)
-        try SecretFiles.createSocketDirectory(for: try fixture.load().config, sourcePath: nil)
-        var status = stat()
-        #expect(stat(fixture.state, &status) == 0)
-        #expect(status.st_mode & 0o7777 == 0o755)
-    }
-
-    @Test func socketDirectoryFailureNamesPath() throws {
-        let fixture = try AuditFixture {
-            $0.replacingOccurrences(of: "STATE/headscale.sock", with: "STATE/file/sub/hs.sock")
-        }
-        try fixture.createSecret("file", mode: 0o600)
-        let config = try fixture.load().config
-        do {
-            try SecretFiles.createSocketDirectory(for: config, sourcePath: fixture.configPath)
-            Issue.record("a directory was created below a regular file")
-        } catch {
-            #expect(error.problems.first?.contains(fixture.state + "/file") == true)
-        }
-    }
 }

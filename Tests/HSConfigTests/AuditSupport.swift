@@ -57,9 +57,15 @@ final class AuditFixture {
         try ConfigLoader.load(path: configPath, environment: ["HOME": "/home/t"], searchPaths: [], effectiveUserID: 0)
     }
 
-    /// Audits the file as the user running the tests.
+    /// Audits the file as the user running the tests, loader warnings included.
     func findings() throws -> [AuditFinding] {
         ConfigAudit.findings(for: try load())
+    }
+
+    /// Audits the file without the loader's warnings, for keys the loader reports as unsupported.
+    func auditFindings() throws -> [AuditFinding] {
+        let loaded = try load()
+        return ConfigAudit.findings(for: loaded.config, sourcePath: loaded.sourcePath)
     }
 
     /// Creates `name` in the state folder with `mode`, and returns its path.

@@ -107,7 +107,7 @@ import Testing
         let fixture = try AuditFixture {
             $0 + "oidc:\n  issuer: https://id.corp.test\n  client_id: headscale\n  client_secret: hunter2-value\n"
         }
-        let findings = try fixture.findings()
+        let findings = try fixture.auditFindings()
         #expect(codes(findings) == ["oidc-secret-inline"])
         let finding = try #require(findings.first)
         #expect(finding.key == "oidc.client_secret")
@@ -118,7 +118,7 @@ import Testing
 
     @Test func oidcSecretPathIsFine() throws {
         let fixture = try AuditFixture { $0 + "oidc:\n  client_secret_path: /run/credentials/oidc\n" }
-        #expect(try fixture.findings() == [])
+        #expect(try fixture.auditFindings() == [])
     }
 
     @Test(arguments: ["example.com", "tailnet.example.org", "EXAMPLE.NET"])
@@ -202,6 +202,30 @@ import Testing
         try fixture.createSecret("noise.key", mode: 0o640)
         let findings = try fixture.findings()
         #expect(codes(findings) == ["secret-file-mode", "metrics-off-loopback", "example-base-domain", "no-policy"])
+    }
+
+    @Test func loaderWarningsBecomeFindings() throws {
+        let fixture = try AuditFixture { $0 + "logtail:\n  enabled: false\nephemeral_node_inactivity_timeout: 30m\n" }
+        let loaded = try fixture.load()
+        #expect(loaded.warnings.count == 2)
+        let findings = ConfigAudit.findings(for: loaded)
+        #expect(codes(findings) == ["config-warning", "config-warning"])
+        let unsupported = try #require(findings.first { $0.key == "logtail" })
+        #expect(unsupported.severity == .warning)
+        #expect(unsupported.message.contains("does not support yet"))
+        #expect(unsupported.fix == "remove or correct logtail")
+        let deprecated = try #require(findings.first { $0.key == "ephemeral_node_inactivity_timeout" })
+        #expect(deprecated.message == "ephemeral_node_inactivity_timeout is deprecated")
+        #expect(deprecated.fix == "use node.ephemeral.inactivity_timeout")
+    }
+
+    @Test func loaderWarningsSortedBeforeAudit() throws {
+        let fixture = try AuditFixture {
+            $0.replacingOccurrences(of: "base_domain: tailnet.corp.test", with: "base_domain: example.com")
+                + "logtail:\n  enabled: false\n"
+        }
+        try fixture.createSecret("noise.key", mode: 0o604)
+        #expect(codes(try fixture.findings()) == ["secret-file-mode", "config-warning", "example-base-domain"])
     }
 
     @Test func descriptionHasSeverityCodeAndFix() {

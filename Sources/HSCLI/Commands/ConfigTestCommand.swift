@@ -4,7 +4,8 @@ import HSConfig
 /// security finding with its severity and fix.
 ///
 /// Exits with 1 when the configuration is invalid or has a finding of severity `error` (which `serve` refuses),
-/// and with `--strict` also on any warning, from loading or from the audit.
+/// and with `--strict` also on any finding of severity `warning`, which include the loader's warnings. Notes,
+/// such as files that `serve` will create, never change the exit status.
 struct ConfigTestCommand: ParsableCommand {
     static var configuration: CommandConfiguration {
         CommandConfiguration(
@@ -19,7 +20,8 @@ struct ConfigTestCommand: ParsableCommand {
                 OptionDefinition(
                     "strict",
                     kind: .flag,
-                    help: "Also exit with 1 on any warning, from loading the configuration or from the audit"
+                    help:
+                        "Also exit with 1 on any warning, such as an unknown key or a listener off loopback without TLS"
                 )
             ]
         )
@@ -33,9 +35,9 @@ struct ConfigTestCommand: ParsableCommand {
 
     func run(in context: CommandContext) throws {
         let configuration = try context.requireConfiguration()
-        let warnings: [String]
+        let notes: [String]
         do {
-            warnings = try configuration.configTest()
+            notes = try configuration.configTest()
         } catch let error as CLIError {
             throw error
         } catch {
@@ -43,9 +45,9 @@ struct ConfigTestCommand: ParsableCommand {
         }
         let findings = configuration.audit()
         let errorCount = findings.count { $0.severity == .error }
-        let warningCount = warnings.count + findings.count { $0.severity == .warning }
+        let warningCount = findings.count { $0.severity == .warning }
         let isValid = errorCount == 0 && !(isStrict && warningCount > 0)
-        report(warnings: warnings, findings: findings, isValid: isValid, in: context)
+        report(notes: notes, findings: findings, isValid: isValid, in: context)
         if errorCount > 0 {
             throw CLIError.failure(
                 "\(errorCount) \(errorCount == 1 ? "finding stops" : "findings stop") headscale serve from starting; "
@@ -60,18 +62,18 @@ struct ConfigTestCommand: ParsableCommand {
         }
     }
 
-    private func report(warnings: [String], findings: [AuditFinding], isValid: Bool, in context: CommandContext) {
+    private func report(notes: [String], findings: [AuditFinding], isValid: Bool, in context: CommandContext) {
         guard context.options.output == .human else {
             let value = JSONValue.object([
                 ("valid", .bool(isValid)),
-                ("warnings", .array(warnings.map { .string($0) })),
+                ("notes", .array(notes.map { .string($0) })),
                 ("findings", .array(findings.map(Self.json))),
             ])
             context.printResult(value, human: "")
             return
         }
-        for warning in warnings {
-            context.io.printErrorLine("Warning: \(warning)")
+        for note in notes {
+            context.io.printErrorLine("Note: \(note)")
         }
         for finding in findings {
             context.io.printLine(finding.description)
