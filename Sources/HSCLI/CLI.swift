@@ -7,8 +7,8 @@ public struct CLIContext: Sendable {
     /// Runs the server until it stops; `headscale serve` calls it.
     public var serve: @Sendable () throws -> Void
     /// Checks that the server could start from the config without changing any file, and returns notes to
-    /// print, such as files that `serve` will create; `headscale configtest` calls it. Throwing means the
-    /// configuration is invalid. Warnings come from ``audit`` instead.
+    /// print, such as files that `serve` will create. `headscale configtest` calls it, and a thrown error means
+    /// the configuration is invalid. Warnings come from ``audit``.
     public var configTest: @Sendable () throws -> [String]
     /// Returns the findings for the configuration in use, the loader's warnings among them;
     /// `headscale configtest` prints them, and `--strict` fails on any of severity warning.

@@ -1,7 +1,7 @@
 import HSConfig
 
-/// `headscale configtest`: checks the configuration, builds the server from it without serving, and prints every
-/// security finding with its severity and fix.
+/// `headscale configtest`: checks that the server could start from the configuration, without changing any file,
+/// and prints every security finding with its severity and fix.
 ///
 /// Exits with 1 when the configuration is invalid or has a finding of severity `error` (which `serve` refuses),
 /// and with `--strict` also on any finding of severity `warning`, which include the loader's warnings. Notes,
@@ -12,9 +12,9 @@ struct ConfigTestCommand: ParsableCommand {
             name: "configtest",
             abstract: "Test the configuration",
             discussion: """
-                Loads the configuration, builds the server from it without serving, and lists each security \
-                finding as "severity [code] key: problem. Fix: change". Exits with 1 when the configuration is \
-                invalid or a finding has severity error, which headscale serve refuses to start with.
+                Checks that the server could start from the configuration, without changing any file, and lists \
+                each security finding as "severity [code] key: problem. Fix: change". Exits with 1 when the \
+                configuration is invalid or a finding has severity error, which headscale serve refuses to start with.
                 """,
             options: [
                 OptionDefinition(
