@@ -141,7 +141,8 @@ e2e_create_user_and_key() {
 
 # Certificate, config, server start, user and key: everything a test needs before its nodes.
 e2e_server_setup() {
-    mkdir -p "$E2E_WORK/server"
+    # The server refuses to start while its keys sit in a directory others can list.
+    mkdir -p -m 700 "$E2E_WORK/server"
     e2e_stage "server certificate"
     e2e_make_certificate
     e2e_write_config
