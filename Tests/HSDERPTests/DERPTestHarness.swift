@@ -35,7 +35,15 @@ struct DERPTestHarness {
     let server: DERPServer
     let logger = Logger(label: "derp-test", minimumLevel: .critical)
 
-    init(limits: DERPServerLimits = DERPServerLimits(), admitClient: (@Sendable (NodePublicKey) -> Bool)? = nil) {
+    /// The server's default limits, except a write-stall timeout long enough that a loaded machine
+    /// delaying the in-memory reader never looks like a stalled client.
+    static var relaxedLimits: DERPServerLimits {
+        var limits = DERPServerLimits()
+        limits.writeStallTimeoutMilliseconds = 600_000
+        return limits
+    }
+
+    init(limits: DERPServerLimits = Self.relaxedLimits, admitClient: (@Sendable (NodePublicKey) -> Bool)? = nil) {
         server = DERPServer(
             privateKey: NaClBox.makePrivateKey(),
             logger: Logger(label: "derp-test", minimumLevel: .critical),
