@@ -32,5 +32,13 @@ extension ServerOptions {
         dns.searchDomains = config.dns.searchDomains
         dns.splitNameservers = config.dns.splitNameservers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         fileSharing = config.taildropEnabled
+        let expiry = Self.seconds(config.node.expiry)
+        nodeExpiry = expiry > 0 ? expiry : nil
+        ephemeralInactivityTimeout = Self.seconds(config.node.ephemeralInactivityTimeout)
+    }
+
+    private static func seconds(_ duration: Duration) -> TimeInterval {
+        let parts = duration.components
+        return TimeInterval(parts.seconds) + TimeInterval(parts.attoseconds) / 1e18
     }
 }

@@ -57,7 +57,18 @@ public final class HeadscaleServer: Sendable {
             tls = nil
         }
         let settings = try MapSettingsBuilder.build(options: options, stunPort: stun.map { Int($0.localPort) })
-        plane = try ControlPlane(storage: storage, settings: settings, logger: logger.with("component", "control"))
+        let lifecycle = LifecycleOptions(
+            serverURL: options.serverURL,
+            nodeExpiry: options.nodeExpiry,
+            ephemeralInactivityTimeout: options.ephemeralInactivityTimeout,
+            registrationTimeout: options.registerCacheExpiration
+        )
+        plane = try ControlPlane(
+            storage: storage,
+            settings: settings,
+            logger: logger.with("component", "control"),
+            lifecycle: lifecycle
+        )
         let admin = AdminAPI(storage: storage, plane: plane, logger: logger.with("component", "api"))
         let router = NoiseRouter(plane: plane, logger: logger.with("component", "noise"))
         let handler = ControlHTTPHandler(
