@@ -11,6 +11,7 @@
 #   two-nodes-wrong-key      a third node with a wrong pre-auth key is rejected
 #   tailscaled-pair          two stock tailscaled 1.96.4: up, status, ping, debug netmap
 #   tailscaled-pair-relay    the same with direct UDP off
+#   interactive-login        tailscaled without a key; auth register, logout, re-login, expire
 #
 # Knobs: HEADSCALE_BIN (skips the build), E2E_BUILD=release|debug (default release),
 # E2E_SKIP_FETCH=1 (use the clients already in E2E_CLIENTS_DIR), E2E_TEST_TIMEOUT (seconds per
@@ -22,7 +23,7 @@ DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$DIR/../.." && pwd)
 
 ALL_TESTS=(two-nodes two-nodes-forwarder two-nodes-relay two-nodes-restart two-nodes-wrong-key
-    tailscaled-pair tailscaled-pair-relay)
+    tailscaled-pair tailscaled-pair-relay interactive-login)
 
 # Prints the command line of one test (environment assignments first), or fails on an unknown name.
 test_command() {
@@ -34,6 +35,7 @@ test_command() {
         two-nodes-wrong-key) echo "$DIR/two-nodes.sh --wrong-key" ;;
         tailscaled-pair) echo "$DIR/tailscaled-pair.sh" ;;
         tailscaled-pair-relay) echo "E2E_RELAY_ONLY=1 $DIR/tailscaled-pair.sh" ;;
+        interactive-login) echo "$DIR/interactive-login.sh" ;;
         *) return 1 ;;
     esac
 }
