@@ -10,7 +10,7 @@ import Testing
 @testable import HSControl
 
 extension ControlPlane {
-    /// Registers and returns the answer given at once; a parked request is a test failure.
+    /// Registers and returns the immediate outcome. A parked request is a test failure.
     func register(_ request: RegisterRequest, machineKey: MachinePublicKey, now: Date = Date()) -> RegisterOutcome {
         let reply = ReplyBox()
         register(request, machineKey: machineKey, now: now, reply: reply.reply)
@@ -127,7 +127,7 @@ final class CapturingResponder: HTTPResponder {
 }
 
 extension FakeClient {
-    /// A register request carrying extra fields, such as `Followup`, `Expiry` or `OldNodeKey`.
+    /// Builds a register request carrying extra fields, such as `Followup`, `Expiry` or `OldNodeKey`.
     func registerRequest(authKey: String? = nil, extra: [String: Any]) throws -> RegisterRequest {
         var body: [String: Any] = [
             "Version": 130, "NodeKey": nodeKey.text, "Hostinfo": ["Hostname": hostname, "OS": "linux"],
@@ -137,18 +137,18 @@ extension FakeClient {
         return try JSONDecoder().decode(RegisterRequest.self, from: JSONSerialization.data(withJSONObject: body))
     }
 
-    /// A register request without an auth key, as an interactive login sends it.
+    /// Builds a register request without an auth key, as an interactive login sends it.
     func registerRequest() throws -> RegisterRequest {
         try registerRequest(authKey: nil)
     }
 
-    /// The request `tailscale logout` sends: the current key with an expiry in the past.
+    /// Builds the request `tailscale logout` sends: the current key with an expiry in the past.
     func logoutRequest() throws -> RegisterRequest {
         try registerRequest(extra: ["Expiry": "1970-01-01T00:02:03Z"])
     }
 }
 
-/// A fresh random node key.
+/// Creates a random node key.
 func randomNodeKey() -> NodePublicKey {
     NodePublicKey(bytes: (0..<32).map { _ in UInt8.random(in: 0...255) })!
 }

@@ -1,7 +1,7 @@
 import Foundation
 import HSCore
 
-/// Why an administrator's decision on an interactive login failed.
+/// A failed administrator decision on an interactive login.
 enum InteractiveLoginError: Error, Sendable {
     /// No login waits under this id: it never existed, expired, or was decided.
     case noPendingLogin(AuthRequestID)
@@ -43,7 +43,8 @@ extension ControlPlane {
         return base + "/register/" + id.text
     }
 
-    /// Parks a follow-up on its pending login, or answers at once when it is decided or unknown.
+    /// Parks a follow-up on its pending login, or returns the response at once when the login is
+    /// decided or unknown.
     func awaitFollowup(
         _ request: RegisterRequest,
         machineKey: MachinePublicKey,
@@ -54,7 +55,8 @@ extension ControlPlane {
             return .response(beginInteractiveLogin(request, machineKey: machineKey, now: now))
         }
         switch pendingRegistrations.wait(for: id, machineKey: machineKey, reply: reply) {
-        case .parked:
+        case .parked(let displaced):
+            displaced?(.response(RegisterResponses.error("a newer request is waiting for this login")))
             return .parked
         case .decided(.response(let bytes)):
             return .response(bytes)
@@ -65,13 +67,13 @@ extension ControlPlane {
         }
     }
 
-    /// The pending login under `id`, for the registration page and the admin API.
+    /// Returns the pending login under `id`, for the registration page and the admin API.
     func pendingLogin(_ id: AuthRequestID) -> PendingRegistration? {
         pendingRegistrations.pending(id)
     }
 
     /// Registers the pending login `id` to `userID` (`headscale auth register`): creates the node,
-    /// or gives the machine's node of that user the new key, and answers the waiting client.
+    /// or gives the machine's node of that user the new key, and sends the waiting client the result.
     /// - Throws: ``InteractiveLoginError`` when no login waits under `id`; storage errors.
     func completeInteractiveLogin(_ id: AuthRequestID, userID: UInt64, now: Date = Date()) throws -> ControlNode {
         guard let pending = pendingRegistrations.claim(id) else { throw InteractiveLoginError.noPendingLogin(id) }
@@ -91,7 +93,7 @@ extension ControlPlane {
         return node
     }
 
-    /// Refuses the pending login `id` (`headscale auth reject`); the waiting client gets an error.
+    /// Rejects the pending login `id` (`headscale auth reject`), so the waiting client gets an error.
     /// - Throws: ``InteractiveLoginError`` when no login waits under `id`.
     func rejectInteractiveLogin(_ id: AuthRequestID) throws {
         guard pendingRegistrations.claim(id) != nil else { throw InteractiveLoginError.noPendingLogin(id) }

@@ -51,8 +51,8 @@ extension ControlPlane {
         }
     }
 
-    /// Arms a timer that tells everyone when `node`'s key expires; cancels it when the node has
-    /// no future expiry.
+    /// Arms a timer that announces `node`'s key expiry to its own and its peers' streams, or cancels
+    /// the timer when the node has no future expiry.
     func scheduleExpiryNotice(_ node: ControlNode, now: Date) {
         guard node.tags.isEmpty, let expiry = node.expiry, expiry > now else {
             expiryTimers.cancel(node.id)
@@ -80,8 +80,8 @@ extension ControlPlane {
         announce(current, now: now)
     }
 
-    /// The key expiry a login gives a node: none for tagged nodes, else the client's requested
-    /// future expiry, else `node.expiry` from now, else none.
+    /// Computes the key expiry a login gives a node: none for tagged nodes, else the client's
+    /// requested future expiry, else `node.expiry` from now, else none.
     func loginExpiry(tags: [String], requested: Date?, now: Date) -> Date? {
         guard tags.isEmpty else { return nil }
         if let requested, requested > now { return requested }

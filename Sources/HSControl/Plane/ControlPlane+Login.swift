@@ -2,7 +2,7 @@ import Foundation
 import HSCore
 import Synchronization
 
-/// Who a login makes the owner of the node: a user, or tags (a tagged node belongs to no user).
+/// The owner a login gives the node: a user, or tags (a tagged node belongs to no user).
 struct LoginOwner: Sendable {
     var userID: UInt64?
     var tags: [String]
@@ -12,9 +12,9 @@ struct LoginOwner: Sendable {
 }
 
 extension ControlPlane {
-    /// Completes a login: the machine's node with the same owner takes the new node key, keeps its
-    /// addresses and gets a fresh expiry; otherwise a new node is created. A machine that logs in
-    /// as another user therefore gets a second node.
+    /// Completes a login. The machine's node with the same owner takes the new node key, keeps its
+    /// addresses and gets a fresh expiry. Without such a node a new one is created, so a machine
+    /// that logs in as another user gets a second node.
     func login(
         _ owner: LoginOwner,
         request: RegisterRequest,

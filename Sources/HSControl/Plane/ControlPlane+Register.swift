@@ -14,13 +14,13 @@ enum RegisterOutcome: Sendable {
 let minimumCapabilityVersion = 113
 
 extension ControlPlane {
-    /// What a register request leads to, before it is encoded.
+    /// The result of evaluating a register request, before it is encoded.
     enum RegisterDecision {
-        /// Answer with the success shape for this node.
+        /// Send the success shape for this node.
         case node(ControlNode)
-        /// Answer with a ready response, such as a new `AuthURL`.
+        /// Send a ready response, such as a new `AuthURL`.
         case response([UInt8])
-        /// The follow-up request was parked and will be answered later.
+        /// The follow-up request was parked and gets its response later.
         case parked
     }
 
@@ -52,7 +52,7 @@ extension ControlPlane {
             }
         } catch let error as RegistrationError {
             logger.info(
-                "registration refused",
+                "registration rejected",
                 [("machine.key", machineKey.shortDescription), ("reason", error.message)]
             )
             reply(.response(RegisterResponses.error(error.message)))
@@ -142,7 +142,7 @@ extension ControlPlane {
         scheduleExpiryNotice(node, now: now)
     }
 
-    /// The success shape for `node`, with its user or the tagged-devices identity.
+    /// Encodes the success shape for `node`, with its user or the tagged-devices identity.
     func registerResponse(for node: ControlNode, now: Date) -> [UInt8] {
         let user = state.withLock { state in node.userID.flatMap { state.users[$0] } }
         return RegisterResponses.success(node: node, user: user, now: now)

@@ -12,7 +12,7 @@ struct LifecycleOptions: Sendable {
     var ephemeralInactivityTimeout: TimeInterval = 30 * 60
     /// How long an interactive login waits for `headscale auth register`.
     var registrationTimeout: TimeInterval = 15 * 60
-    /// The most interactive logins waiting at once; the oldest is dropped beyond it.
+    /// The maximum number of interactive logins waiting at once. Beyond it the oldest is dropped.
     var maxPendingRegistrations = 1000
 }
 
@@ -23,7 +23,7 @@ final class NodeTimers: Sendable {
     private let timers = Mutex<(serial: UInt64, byNode: [UInt64: (serial: UInt64, timer: any DispatchSourceTimer)])>(
         (0, [:])
     )
-    /// Longest single wait; a later deadline fires early and the action reschedules itself.
+    /// The maximum single wait. A later deadline fires early and its action reschedules itself.
     static let maxWait: TimeInterval = 24 * 60 * 60
 
     init(label: String) {
@@ -42,7 +42,7 @@ final class NodeTimers: Sendable {
             timers.byNode.updateValue((timers.serial, timer), forKey: nodeID)?.timer.cancel()
             return timers.serial
         }
-        // The handler holds the serial, not the timer, so a fired timer leaves no cycle behind.
+        // The handler captures the serial, not the timer, so a fired timer leaves no cycle behind.
         timer.setEventHandler { [weak self] in
             let isCurrent = self?.timers.withLock { timers -> Bool in
                 guard timers.byNode[nodeID]?.serial == serial else { return false }

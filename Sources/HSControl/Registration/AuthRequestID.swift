@@ -15,7 +15,7 @@ struct AuthRequestID: Hashable, Sendable, CustomStringConvertible {
     let text: String
     var description: String { text }
 
-    /// A fresh id from the system's cryptographic random source.
+    /// Creates a fresh id from the system's cryptographic random source.
     static func random() -> AuthRequestID {
         var generator = SystemRandomNumberGenerator()
         var tail = String.UnicodeScalarView()

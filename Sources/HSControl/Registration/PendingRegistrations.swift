@@ -10,7 +10,7 @@ struct PendingRegistration: Sendable {
     let createdAt: Date
 }
 
-/// Answers one held `/machine/register` request; may be called on any thread, exactly once.
+/// Sends the response to one held `/machine/register` request. Callable on any thread, exactly once.
 typealias RegisterReply = @Sendable (RegisterOutcome) -> Void
 
 /// The bounded cache of interactive logins that wait for `headscale auth register`.
@@ -38,8 +38,11 @@ final class PendingRegistrations: Sendable {
         var order: [AuthRequestID] = []
     }
 
-    /// The most entries kept at once.
+    /// The maximum number of entries kept at once.
     let capacity: Int
+    /// The maximum number of follow-ups parked on one entry, because a client that reconnects leaves
+    /// its old one behind.
+    static let maxWaiters = 4
     private let state = Mutex(State())
 
     init(capacity: Int) {
@@ -60,7 +63,7 @@ final class PendingRegistrations: Sendable {
         }
     }
 
-    /// The registration under `id` while it still waits for a decision.
+    /// Returns the registration under `id` while it still waits for a decision.
     func pending(_ id: AuthRequestID) -> PendingRegistration? {
         state.withLock { state in
             guard let entry = state.entries[id], case .pending = entry.phase else { return nil }
@@ -70,11 +73,13 @@ final class PendingRegistrations: Sendable {
 
     /// The outcome of parking a follow-up request.
     enum WaitResult: Sendable {
-        /// The reply was parked and runs once the entry is decided or expires.
-        case parked
-        /// Already decided: answer with this at once.
+        /// The reply was parked and runs once the entry is decided or expires. `displaced` is the
+        /// oldest parked reply when the entry already had ``maxWaiters``, and the caller must send it
+        /// an error.
+        case parked(displaced: RegisterReply?)
+        /// Already decided, so the caller sends this outcome at once.
         case decided(RegisterOutcome)
-        /// No such entry for this machine: start a new login.
+        /// No such entry for this machine, so the caller starts a new login.
         case unknown
     }
 
@@ -83,9 +88,10 @@ final class PendingRegistrations: Sendable {
         state.withLock { state in
             guard var entry = state.entries[id], entry.registration.machineKey == machineKey else { return .unknown }
             if case .decided(let outcome) = entry.phase { return .decided(outcome) }
+            let displaced = entry.waiters.count >= Self.maxWaiters ? entry.waiters.removeFirst() : nil
             entry.waiters.append(reply)
             state.entries[id] = entry
-            return .parked
+            return .parked(displaced: displaced)
         }
     }
 

@@ -3,8 +3,8 @@ import HSCore
 
 /// The `RegisterResponse` bodies this server sends, as JSON.
 enum RegisterResponses {
-    /// The success shape: the node's user (or the tagged-devices identity) and whether its key
-    /// has expired.
+    /// Encodes the success shape: the node's user (or the tagged-devices identity) and whether its
+    /// key has expired.
     static func success(node: ControlNode, user: ControlUser?, now: Date) -> [UInt8] {
         let isTagged = !node.tags.isEmpty
         let userID = isTagged ? taggedDevicesUserID : (node.userID ?? taggedDevicesUserID)
@@ -55,7 +55,7 @@ enum RegisterResponses {
         return writer.bytes
     }
 
-    /// The answer to a logout whose node is gone (deleted, or never known).
+    /// Encodes the response to a logout whose node is gone (deleted, or never known).
     static func loggedOut() -> [UInt8] {
         var writer = JSONWriter()
         writer.beginObject()
@@ -67,7 +67,7 @@ enum RegisterResponses {
         return writer.bytes
     }
 
-    /// A refusal the client shows its user.
+    /// Encodes a rejection that the client shows its user.
     static func error(_ message: String) -> [UInt8] {
         var writer = JSONWriter()
         writer.beginObject()

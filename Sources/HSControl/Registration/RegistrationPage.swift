@@ -1,9 +1,9 @@
 import HSHTTP
 
-/// The page behind an `AuthURL` (`GET /register/<auth id>`): it tells whoever opened it which
-/// command the administrator runs to let the machine in.
+/// The page behind an `AuthURL` (`GET /register/<auth id>`). It shows the command that the
+/// administrator runs to let the machine in.
 enum RegistrationPage {
-    /// The response for the request path `path`, which starts with `/register/`.
+    /// Builds the response for the request path `path`, which starts with `/register/`.
     static func response(path: String, plane: ControlPlane) -> HTTPResponse {
         let text = String(path.dropFirst("/register/".count))
         guard let id = AuthRequestID(parsing: text) else {
@@ -25,7 +25,7 @@ enum RegistrationPage {
         )
     }
 
-    /// The page itself. `id` holds only URL-safe base64 characters, so it needs no escaping.
+    /// Renders the page. `id` contains only URL-safe base64 characters, so it needs no escaping.
     static func html(id: AuthRequestID) -> String {
         """
         <!DOCTYPE html>
