@@ -20,6 +20,7 @@ extension ControlPlane {
             sink.terminate()
         }
         deliver(MapMessages.peersRemoved([id], now: now), to: others)
+        refreshPolicy(now: now)
         logger.info("node deleted", [("node.id", String(id))])
     }
 
