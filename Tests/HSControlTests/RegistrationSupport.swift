@@ -66,7 +66,6 @@ struct LifecycleFixture {
             baseDomain: "tail.test",
             derpMap: TailnetSettings.derpMapJSON([]),
             dnsConfig: nil,
-            packetFilter: TailnetSettings.allowAllFilter,
             fileSharing: false
         )
         userID = try store.createUser(name: "alice").id
