@@ -75,6 +75,25 @@ import Testing
         #expect(fixture.plane.nodeSnapshots().isEmpty)
     }
 
+    @Test func restartSchedulesEphemeralDeletion() throws {
+        var options = LifecycleOptions()
+        options.ephemeralInactivityTimeout = 3600
+        let first = try LifecycleFixture(options)
+        let temporary = FakeClient(hostname: "temp")
+        let keeper = FakeClient(hostname: "keeper")
+        _ = first.plane.register(
+            try temporary.registerRequest(authKey: first.makeKey(ephemeral: true)),
+            machineKey: temporary.machineKey
+        )
+        _ = first.plane.register(try keeper.registerRequest(authKey: first.makeKey()), machineKey: keeper.machineKey)
+        #expect(try first.store.nodes().count == 2)
+
+        options.ephemeralInactivityTimeout = 0.3
+        let restarted = try LifecycleFixture(options, directory: first.directory)
+        #expect(try LifecycleFixture.eventually { try restarted.store.nodes().count == 1 })
+        #expect(try restarted.store.nodes().first?.hostname == "keeper")
+    }
+
     @Test func reconnectCancelsEphemeralDeletion() throws {
         var options = LifecycleOptions()
         options.ephemeralInactivityTimeout = 0.3

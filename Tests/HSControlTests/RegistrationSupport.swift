@@ -54,9 +54,13 @@ struct LifecycleFixture {
     let admin: AdminAPI
     let userID: UInt64
 
-    init(_ lifecycle: LifecycleOptions = LifecycleOptions()) throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hs-life-\(UUID().uuidString)")
-            .path
+    let directory: String
+
+    /// Opens the database in `directory` (a new temporary one when nil), as a restarted server would.
+    init(_ lifecycle: LifecycleOptions = LifecycleOptions(), directory: String? = nil) throws {
+        let fresh = FileManager.default.temporaryDirectory.appendingPathComponent("hs-life-\(UUID().uuidString)")
+        let directory = directory ?? fresh.path
+        self.directory = directory
         store = try Store(path: directory + "/db.sqlite", bcryptCost: 4)
         let adapter = StoreAdapter(
             store: store,
@@ -68,7 +72,7 @@ struct LifecycleFixture {
             dnsConfig: nil,
             fileSharing: false
         )
-        userID = try store.createUser(name: "alice").id
+        userID = try store.user(name: "alice")?.id ?? store.createUser(name: "alice").id
         let logger = Logger(label: "test", minimumLevel: .critical)
         plane = try ControlPlane(storage: adapter, settings: settings, logger: logger, lifecycle: lifecycle)
         admin = AdminAPI(storage: adapter, plane: plane, logger: logger)
