@@ -176,10 +176,10 @@ import Testing
         _ = fixture.plane.register(try client.registerRequest(authKey: key), machineKey: client.machineKey)
         let node = try #require(fixture.plane.nodeSnapshots().first)
         _ = try fixture.plane.expireNode(id: node.id, at: Date())
-        let refused = try decodeRegister(
+        let interactive = try decodeRegister(
             fixture.plane.register(try client.registerRequest(authKey: nil), machineKey: client.machineKey)
         )
-        #expect(refused["AuthURL"] != nil)
+        #expect(interactive["AuthURL"] != nil)
 
         client.nodeKey = randomNodeKey()
         let reply = try decodeRegister(
@@ -190,6 +190,25 @@ import Testing
         #expect(!revived.isExpired(at: Date()))
         #expect(revived.nodeKey == client.nodeKey)
         #expect(try fixture.store.nodes().count == 1)
+    }
+
+    @Test func restartWithUsedKeySucceeds() throws {
+        let fixture = try LifecycleFixture()
+        let key = try fixture.makeKey(reusable: false)
+        let client = FakeClient(hostname: "container")
+        _ = fixture.plane.register(try client.registerRequest(authKey: key), machineKey: client.machineKey)
+        let reply = try decodeRegister(
+            fixture.plane.register(try client.registerRequest(authKey: key), machineKey: client.machineKey)
+        )
+        #expect(reply["Error"] == nil)
+        #expect(reply["MachineAuthorized"] as? Bool == true)
+        #expect(try fixture.store.nodes().count == 1)
+
+        let stranger = FakeClient(hostname: "stranger")
+        let refused = try decodeRegister(
+            fixture.plane.register(try stranger.registerRequest(authKey: key), machineKey: stranger.machineKey)
+        )
+        #expect(refused["Error"] as? String == "pre-auth key already used")
     }
 
     @Test func oldNodeKeyRotationKeepsNode() throws {

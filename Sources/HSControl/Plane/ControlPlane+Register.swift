@@ -79,7 +79,9 @@ extension ControlPlane {
             return try logout(known, now: now)
         }
         let authKey = request.auth?.authKey ?? ""
-        if let known, authKey.isEmpty, !known.isExpired(at: now) {
+        // A live node that presents its current node key again is a restart, even with an auth key:
+        // containers often rerun `tailscale up --authkey` with a key that is used or expired by now.
+        if let known, !known.isExpired(at: now) {
             return .node(known)
         }
         if !request.oldNodeKey.isZero, authKey.isEmpty,
