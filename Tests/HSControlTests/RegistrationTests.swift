@@ -172,6 +172,26 @@ import Testing
         #expect(fixture.plane.pendingLogin(id) != nil)
     }
 
+    @Test func deprecatedNodeRegisterWorks() throws {
+        let fixture = try LifecycleFixture()
+        let client = FakeClient(hostname: "legacy")
+        let first = try decodeRegister(
+            fixture.plane.register(try client.registerRequest(), machineKey: client.machineKey)
+        )
+        let id = try Self.authID(in: first)
+        let path = "/api/v1/node/register"
+        let request = HTTPRequest(
+            method: "POST",
+            target: path,
+            path: path,
+            query: [("user", "alice"), ("key", id.text)]
+        )
+        let body = try fixture.admin.registerNodeByQuery(request)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])
+        #expect((json["node"] as? [String: Any])?["givenName"] as? String == "legacy")
+        #expect(throws: AdminError.self) { try fixture.admin.registerNodeByQuery(request) }
+    }
+
     @Test func registrationPageNamesCommand() throws {
         let fixture = try LifecycleFixture()
         let client = FakeClient(hostname: "box")

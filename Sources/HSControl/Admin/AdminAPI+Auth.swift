@@ -37,6 +37,13 @@ extension AdminAPI {
         }
     }
 
+    /// `POST /api/v1/node/register?user=NAME&key=AUTH_ID`, the deprecated form of `auth register`
+    /// that `headscale nodes register` still sends. Same statuses as `POST /api/v1/auth/register`.
+    func registerNodeByQuery(_ request: HTTPRequest) throws -> [UInt8] {
+        let id = try Self.authID(request.queryValue("key").map(JSONValue.string))
+        return try registerLogin(id, userName: request.queryValue("user") ?? "")
+    }
+
     private func registerLogin(_ id: AuthRequestID, userName: String) throws -> [UInt8] {
         guard plane.pendingLogin(id) != nil else { throw Self.noPendingLogin(id) }
         guard !userName.isEmpty else {
