@@ -115,20 +115,6 @@ struct LifecycleFixture {
     }
 }
 
-/// Keeps the response the admin API gives.
-final class CapturingResponder: HTTPResponder {
-    private let captured = Mutex<HTTPResponse?>(nil)
-    var response: HTTPResponse? { captured.withLock { $0 } }
-
-    func respond(_ response: HTTPResponse) {
-        captured.withLock { $0 = $0 ?? response }
-    }
-
-    func upgrade(_ head: HTTPResponse, then: @escaping @Sendable (any ByteStream, [UInt8]) -> Void) {
-        Issue.record("the admin API asked for an upgrade")
-    }
-}
-
 extension FakeClient {
     /// Builds a register request carrying extra fields, such as `Followup`, `Expiry` or `OldNodeKey`.
     func registerRequest(authKey: String? = nil, extra: [String: Any]) throws -> RegisterRequest {
