@@ -77,6 +77,6 @@ extension AdminAPI {
     }
 
     private static func noPendingLogin(_ id: AuthRequestID) -> AdminError {
-        AdminError.notFound("no login is waiting under auth id \(id); it may have expired: run tailscale up again")
+        AdminError.notFound("no pending registration has auth id \(id); it may have expired: run tailscale up again")
     }
 }
