@@ -290,6 +290,41 @@ import Testing
         #expect(nodes.first { $0.userID == bob }?.givenName == "box-1")
     }
 
+    @Test func extendingKeyIsRejected() throws {
+        let fixture = try LifecycleFixture()
+        let client = FakeClient(hostname: "greedy")
+        _ = fixture.plane.register(
+            try client.registerRequest(authKey: fixture.makeKey()),
+            machineKey: client.machineKey
+        )
+        let reply = try decodeRegister(
+            fixture.plane.register(
+                try client.registerRequest(extra: ["Expiry": "2999-01-01T00:00:00Z"]),
+                machineKey: client.machineKey
+            )
+        )
+        #expect(reply["Error"] as? String == "extending key is not allowed")
+        #expect(try fixture.store.node(nodeKey: client.nodeKey)?.expiry == nil)
+    }
+
+    @Test func concurrentLoginsOfOneMachine() throws {
+        let fixture = try LifecycleFixture()
+        let key = try fixture.makeKey()
+        let base = FakeClient(hostname: "twin")
+        let requests = try (0..<24).map { _ in
+            var copy = base
+            copy.nodeKey = randomNodeKey()
+            return try copy.registerRequest(authKey: key)
+        }
+        DispatchQueue.concurrentPerform(iterations: requests.count) { index in
+            let box = ReplyBox()
+            fixture.plane.register(requests[index], machineKey: base.machineKey, reply: box.reply)
+            _ = try? box.wait()
+        }
+        #expect(try fixture.store.nodes().count == 1)
+        #expect(fixture.plane.nodeSnapshots().count == 1)
+    }
+
     @Test func singleUseKeyHasOneWinner() throws {
         let fixture = try LifecycleFixture()
         let key = try fixture.makeKey(reusable: false)

@@ -21,6 +21,17 @@ extension ControlPlane {
         machineKey: MachinePublicKey,
         now: Date
     ) throws -> ControlNode {
+        try loginLock.withLock { _ in
+            try loginLocked(owner, request: request, machineKey: machineKey, now: now)
+        }
+    }
+
+    private func loginLocked(
+        _ owner: LoginOwner,
+        request: RegisterRequest,
+        machineKey: MachinePublicKey,
+        now: Date
+    ) throws -> ControlNode {
         if let userID = owner.userID, state.withLock({ $0.users[userID] == nil }) {
             try reloadUsers()
         }

@@ -82,6 +82,9 @@ extension ControlPlane {
         // A live node that presents its current node key again is a restart, even with an auth key:
         // containers often rerun `tailscale up --authkey` with a key that is used or expired by now.
         if let known, !known.isExpired(at: now) {
+            if authKey.isEmpty, let expiry = request.expiry, expiry > now {
+                throw RegistrationError(message: "extending key is not allowed")
+            }
             return .node(known)
         }
         if !request.oldNodeKey.isZero, authKey.isEmpty,

@@ -40,6 +40,8 @@ final class ControlPlane: Sendable {
     let ephemeralTimers = NodeTimers(label: "headscale.control.ephemeral")
     /// Tells peers and the node itself when a node's key expires.
     let expiryTimers = NodeTimers(label: "headscale.control.expiry")
+    /// Serialises logins, so two concurrent logins of one machine cannot both create a node.
+    let loginLock = Mutex(())
 
     init(
         storage: any ControlStorage,

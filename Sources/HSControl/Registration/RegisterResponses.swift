@@ -4,7 +4,7 @@ import HSCore
 /// The `RegisterResponse` bodies this server sends, as JSON.
 enum RegisterResponses {
     /// Encodes the success shape: the node's user (or the tagged-devices identity) and whether its
-    /// key has expired.
+    /// key has expired. `MachineAuthorized` is always true.
     static func success(node: ControlNode, user: ControlUser?, now: Date) -> [UInt8] {
         let isTagged = !node.tags.isEmpty
         let userID = isTagged ? taggedDevicesUserID : (node.userID ?? taggedDevicesUserID)
@@ -35,8 +35,9 @@ enum RegisterResponses {
         writer.endObject()
         writer.key("NodeKeyExpired")
         writer.bool(node.isExpired(at: now))
+        // There is no device approval, so every registered node counts as authorized, as in Headscale.
         writer.key("MachineAuthorized")
-        writer.bool(!node.isExpired(at: now))
+        writer.bool(true)
         writer.endObject()
         return writer.bytes
     }
