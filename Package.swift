@@ -71,7 +71,7 @@ let package = Package(
             name: "HSControl",
             dependencies: [
                 "HSCore", "HSCrypto", "HSPosix", "HSTLS", "HSHTTP", "HSHTTP2", "HSNoise", "HSStore", "HSConfig",
-                "HSDERP", "CZstd",
+                "HSDERP", "HSPolicy", "CZstd",
             ],
             swiftSettings: strictSettings
         ),

@@ -34,6 +34,8 @@ extension ServerOptions {
         dns.overrideLocalDNS = config.dns.overrideLocalDNS
         dns.extraRecords = config.dns.extraRecords.map { ($0.name, $0.type, $0.value) }
         fileSharing = config.taildropEnabled
+        policyMode = config.policy.mode.rawValue
+        policyPath = config.policy.path
         let expiry = Self.seconds(config.node.expiry)
         nodeExpiry = expiry > 0 ? expiry : nil
         ephemeralInactivityTimeout = Self.seconds(config.node.ephemeralInactivityTimeout)

@@ -54,6 +54,10 @@ public struct ServerOptions: Sendable {
     public var ephemeralInactivityTimeout: TimeInterval = 30 * 60
     /// How long an interactive login waits for `headscale auth register`, in seconds.
     public var registerCacheExpiration: TimeInterval = 15 * 60
+    /// `file` or `database`: where the policy comes from.
+    public var policyMode = "file"
+    /// The HuJSON policy file in `file` mode; nil or empty means no policy.
+    public var policyPath: String?
 
     public init() {}
 }
