@@ -34,6 +34,8 @@ struct ControlHTTPHandler: HTTPHandler {
             } else {
                 responder.respond(.text(404, "embedded DERP relay is disabled\n"))
             }
+        case let path where path.hasPrefix("/register/") && (request.method == "GET" || request.method == "HEAD"):
+            responder.respond(RegistrationPage.response(path: path, plane: router.plane))
         case let path where path.hasPrefix("/api/v1/"):
             admin.handle(request, responder: responder, requiresAPIKey: true)
         case "/":

@@ -58,7 +58,18 @@ public final class HeadscaleServer: Sendable {
             tls = nil
         }
         let settings = try MapSettingsBuilder.build(options: options, stunPort: stun.map { Int($0.localPort) })
-        plane = try ControlPlane(storage: storage, settings: settings, logger: logger.with("component", "control"))
+        let lifecycle = LifecycleOptions(
+            serverURL: options.serverURL,
+            nodeExpiry: options.nodeExpiry,
+            ephemeralInactivityTimeout: options.ephemeralInactivityTimeout,
+            registrationTimeout: options.registerCacheExpiration
+        )
+        plane = try ControlPlane(
+            storage: storage,
+            settings: settings,
+            logger: logger.with("component", "control"),
+            lifecycle: lifecycle
+        )
         let policyManager = PolicyManager(
             mode: options.policyMode == "database" ? .database : .file(path: options.policyPath ?? ""),
             plane: plane,
