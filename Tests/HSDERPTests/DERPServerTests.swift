@@ -100,7 +100,7 @@ import Testing
 
     @Test func peerGoneRepliesAreRateLimited() async throws {
         // No refill, so the count does not depend on how fast the frames arrive.
-        var limits = DERPServerLimits()
+        var limits = DERPTestHarness.relaxedLimits
         limits.peerGonePerSecond = 0
         let harness = DERPTestHarness(limits: limits)
         let alice = try await harness.connect(name: "alice")
@@ -176,7 +176,7 @@ import Testing
     }
 
     @Test func missingClientInfoTimesOut() async throws {
-        var limits = DERPServerLimits()
+        var limits = DERPTestHarness.relaxedLimits
         limits.handshakeTimeoutMilliseconds = 100
         let harness = DERPTestHarness(limits: limits)
         let (client, _) = harness.open(name: "silent")
@@ -265,7 +265,7 @@ import Testing
     }
 
     @Test func stalledReaderIsDisconnected() async throws {
-        var limits = DERPServerLimits()
+        var limits = DERPTestHarness.relaxedLimits
         limits.writeStallTimeoutMilliseconds = 200
         let harness = DERPTestHarness(limits: limits)
         let alice = try await harness.connect(name: "alice")
@@ -278,7 +278,7 @@ import Testing
     }
 
     @Test func keepAliveIsSent() async throws {
-        var limits = DERPServerLimits()
+        var limits = DERPTestHarness.relaxedLimits
         limits.keepAliveIntervalMilliseconds = 50
         limits.keepAliveJitterMilliseconds = 0
         let harness = DERPTestHarness(limits: limits)
