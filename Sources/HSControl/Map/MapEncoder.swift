@@ -26,20 +26,34 @@ struct MapEncoder: Sendable {
     }
 
     /// Encodes `node` as a peer entry.
-    func peerJSON(_ node: ControlNode, now: Date) -> [UInt8] {
+    /// - Parameter primaryRoutes: the subnet routes the node is the primary router for.
+    func peerJSON(_ node: ControlNode, primaryRoutes: [String] = [], now: Date) -> [UInt8] {
         var writer = JSONWriter(capacity: 1024)
-        writeNode(node, isSelf: false, now: now, into: &writer)
+        writeNode(node, isSelf: false, primaryRoutes: primaryRoutes, now: now, into: &writer)
         return writer.bytes
     }
 
     /// Encodes `node` as the self node of its own map, with its node capabilities.
-    func selfJSON(_ node: ControlNode, now: Date) -> [UInt8] {
+    func selfJSON(_ node: ControlNode, primaryRoutes: [String] = [], now: Date) -> [UInt8] {
         var writer = JSONWriter(capacity: 1024)
-        writeNode(node, isSelf: true, now: now, into: &writer)
+        writeNode(node, isSelf: true, primaryRoutes: primaryRoutes, now: now, into: &writer)
         return writer.bytes
     }
 
-    private func writeNode(_ node: ControlNode, isSelf: Bool, now: Date, into writer: inout JSONWriter) {
+    /// The prefixes routed to `node`: its own addresses, the subnets it is primary for, and its
+    /// approved exit routes.
+    static func allowedIPs(_ node: ControlNode, primaryRoutes: [String]) -> [String] {
+        let exitRoutes = RouteTable.servedRoutes(of: node).filter(RouteTable.isExitRoute)
+        return node.addressPrefixes + primaryRoutes + exitRoutes.sorted()
+    }
+
+    private func writeNode(
+        _ node: ControlNode,
+        isSelf: Bool,
+        primaryRoutes: [String],
+        now: Date,
+        into writer: inout JSONWriter
+    ) {
         let expired = node.isExpired(at: now)
         writer.beginObject()
         writer.key("ID")
@@ -61,7 +75,11 @@ struct MapEncoder: Sendable {
         writer.key("Addresses")
         writer.strings(node.addressPrefixes)
         writer.key("AllowedIPs")
-        writer.strings(node.addressPrefixes)
+        writer.strings(Self.allowedIPs(node, primaryRoutes: primaryRoutes))
+        if !primaryRoutes.isEmpty {
+            writer.key("PrimaryRoutes")
+            writer.strings(primaryRoutes)
+        }
         if !node.endpoints.isEmpty {
             writer.key("Endpoints")
             writer.strings(node.endpoints)

@@ -139,11 +139,20 @@ extension ControlPlane {
     /// Sends `node`'s new entry to every other stream and its new self entry to its own streams,
     /// and re-arms its expiry timer.
     func announce(_ node: ControlNode, now: Date) {
-        let (others, own) = state.withLock { state in
-            (streamsLocked(excluding: node.id, in: state), streamsLocked(of: node.id, in: state))
+        let (others, own, peerJSON, selfJSON, routeChanges) = state.withLock { state in
+            let routeChanges = electRoutesLocked(in: &state, now: now)
+            let primaryRoutes = state.routes.primaryRoutes(of: node.id)
+            return (
+                streamsLocked(excluding: node.id, in: state),
+                streamsLocked(of: node.id, in: state),
+                encoder.peerJSON(node, primaryRoutes: primaryRoutes, now: now),
+                encoder.selfJSON(node, primaryRoutes: primaryRoutes, now: now),
+                routeChanges.subtracting([node.id])
+            )
         }
-        deliver(MapMessages.peersChanged([encoder.peerJSON(node, now: now)], userProfiles: nil, now: now), to: others)
-        deliver(MapMessages.selfChanged(encoder.selfJSON(node, now: now), now: now), to: own)
+        deliver(MapMessages.peersChanged([peerJSON], userProfiles: nil, now: now), to: others)
+        deliver(MapMessages.selfChanged(selfJSON, now: now), to: own)
+        deliverRouteChanges(routeChanges, now: now)
         scheduleExpiryNotice(node, now: now)
     }
 

@@ -25,6 +25,8 @@ final class ControlPlane: Sendable {
         var compiler: any PolicyCompiling = AllowAllPolicy()
         /// The policy compiled for the current nodes and users.
         var policy: any CompiledPolicy = AllowAllPolicy()
+        /// The primary router of each subnet route.
+        var routes = RouteTable()
     }
 
     let storage: any ControlStorage
@@ -69,7 +71,7 @@ final class ControlPlane: Sendable {
 
     /// Stores `node` in `state` and re-encodes its peer entry.
     func putLocked(_ node: ControlNode, in state: inout State, now: Date) -> [UInt8] {
-        let json = encoder.peerJSON(node, now: now)
+        let json = encoder.peerJSON(node, primaryRoutes: state.routes.primaryRoutes(of: node.id), now: now)
         state.entries[node.id] = Entry(node: node, peerJSON: json)
         return json
     }

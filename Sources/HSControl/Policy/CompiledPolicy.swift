@@ -20,6 +20,13 @@ protocol CompiledPolicy: Sendable {
 /// Turns a policy into a ``CompiledPolicy`` for the current nodes and users.
 protocol PolicyCompiling: Sendable {
     func compile(nodes: [ControlNode], users: [ControlUser]) -> any CompiledPolicy
+
+    /// The routes `node` advertises that the policy approves without an administrator.
+    func autoApprovedRoutes(for node: ControlNode, users: [ControlUser]) -> [String]
+}
+
+extension PolicyCompiling {
+    func autoApprovedRoutes(for node: ControlNode, users: [ControlUser]) -> [String] { [] }
 }
 
 /// The behaviour without a policy: every node sees every other and accepts all traffic.

@@ -15,6 +15,13 @@ struct PolicyEngineCompiler: PolicyCompiling {
         return CompiledTailnetPolicy(policy: policy, tailnet: Self.tailnet(nodes: nodes, users: users, serverURL: serverURL))
     }
 
+    func autoApprovedRoutes(for node: ControlNode, users: [ControlUser]) -> [String] {
+        policy.autoApprovedRoutes(
+            for: Self.policyNode(node),
+            users: users.map { PolicyUser(id: $0.id, name: $0.name, email: $0.email) }
+        ).map(\.description)
+    }
+
     /// The engine's view of the tailnet: nodes in registration order, as the engine requires.
     static func tailnet(nodes: [ControlNode], users: [ControlUser], serverURL: String) -> PolicyTailnet {
         PolicyTailnet(
