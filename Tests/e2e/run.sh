@@ -12,6 +12,7 @@
 #   two-nodes-policy         a policy change over SIGHUP cuts B off from A and lets it back in
 #   tailscaled-pair          two stock tailscaled 1.96.4: up, status, ping, debug netmap
 #   tailscaled-pair-relay    the same with direct UDP off
+#   tailscaled-pair-routes   a subnet route and exit node advertised, approved and seen by the peer
 #   interactive-login        tailscaled without a key; auth register, logout, re-login, expire
 #   ephemeral-logout         tailscaled with an ephemeral key; logout deletes the node
 #
@@ -25,7 +26,7 @@ DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$DIR/../.." && pwd)
 
 ALL_TESTS=(two-nodes two-nodes-forwarder two-nodes-relay two-nodes-restart two-nodes-wrong-key two-nodes-policy
-    tailscaled-pair tailscaled-pair-relay interactive-login ephemeral-logout)
+    tailscaled-pair tailscaled-pair-relay tailscaled-pair-routes interactive-login ephemeral-logout)
 
 # Prints the command line of one test (environment assignments first), or fails on an unknown name.
 test_command() {
@@ -38,6 +39,7 @@ test_command() {
         two-nodes-policy) echo "$DIR/two-nodes.sh --policy" ;;
         tailscaled-pair) echo "$DIR/tailscaled-pair.sh" ;;
         tailscaled-pair-relay) echo "E2E_RELAY_ONLY=1 $DIR/tailscaled-pair.sh" ;;
+        tailscaled-pair-routes) echo "$DIR/tailscaled-pair.sh --routes" ;;
         interactive-login) echo "$DIR/interactive-login.sh" ;;
         ephemeral-logout) echo "$DIR/ephemeral-logout.sh" ;;
         *) return 1 ;;

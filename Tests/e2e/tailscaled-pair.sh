@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Usage: Tests/e2e/tailscaled-pair.sh      (as root)
+# Usage: Tests/e2e/tailscaled-pair.sh [--routes]      (as root)
 #
 # Two stock tailscaled 1.96.4 daemons (userspace networking, each with its own socket, state and
 # UDP port) join our server with `tailscale up --authkey`, inside a fresh loopback-only network
@@ -8,12 +8,23 @@
 #   `tailscale status` on each lists the other and not as offline;
 #   `tailscale ping -c 3` from pair-b to pair-a's IPv4 gets a pong (all via DERP with E2E_RELAY_ONLY=1);
 #   `tailscale debug netmap` on pair-b is JSON that lists pair-a as a peer.
+# --routes  then pair-a advertises a subnet route and the exit routes, the admin approves them with
+#           `headscale nodes approve-routes`, and pair-b's `tailscale status --json` must show pair-a
+#           as primary for the subnet and as an exit node, which pair-b then selects.
 # Knobs: E2E_RELAY_ONLY=1 and those listed in lib.sh. Prints PASS or "FAIL: ... at stage ...".
 # shellcheck disable=SC2317 # functions passed to e2e_wait run indirectly
 set -u -o pipefail
 
+ROUTES=0
+for arg in "$@"; do
+    case $arg in
+        --routes) ROUTES=1 ;;
+        *) echo "usage: $0 [--routes]" >&2; exit 2 ;;
+    esac
+done
 NAME=tailscaled-pair
 [ "${E2E_RELAY_ONLY:-0}" = 1 ] && NAME+=-relay
+[ "$ROUTES" = 1 ] && NAME+=-routes
 
 # shellcheck source=Tests/e2e/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -91,4 +102,45 @@ expect_peer_in_status pairb pair-b pair-a
 expect_peer_in_status paira pair-a pair-b
 ping_peer "$IP_A"
 check_netmap
+
+SUBNET=10.9.0.0/24
+
+# True when pair-b's `tailscale status --json` shows pair-a as primary for SUBNET and as an exit node.
+peer_routes_visible() {
+    local file
+    file=$(e2e_node_dir pairb)/status.json
+    e2e_ts pairb status --json >"$file" 2>/dev/null || return 1
+    python3 - "$file" "$SUBNET" <<'EOF'
+import json, sys
+status = json.load(open(sys.argv[1]))
+for peer in (status.get("Peer") or {}).values():
+    if peer.get("HostName") == "pair-a" or peer.get("DNSName", "").startswith("pair-a."):
+        ok = sys.argv[2] in (peer.get("PrimaryRoutes") or []) and peer.get("ExitNodeOption") is True
+        sys.exit(0 if ok else 1)
+sys.exit(1)
+EOF
+}
+
+check_routes() {
+    e2e_stage "pair-a advertises $SUBNET and the exit routes"
+    e2e_ts paira set --advertise-routes="$SUBNET" --advertise-exit-node >"$E2E_WORK/set.log" 2>&1 ||
+        e2e_fail "'tailscale set --advertise-routes' failed: $(tail -n 2 "$E2E_WORK/set.log")"
+    e2e_stage "admin approves the routes"
+    e2e_nodes_list "$E2E_WORK/nodes.json" || e2e_fail "'headscale nodes list' failed"
+    local id
+    id=$(python3 "$E2E_DIR/hsjson.py" nodes "$E2E_WORK/nodes.json" | awk -F'\t' '$2 == "pair-a" { print $1 }')
+    [ -n "$id" ] || e2e_fail "pair-a is missing from 'headscale nodes list'"
+    # The advertisement travels in a map update; approval applies to what the node advertised.
+    e2e_wait "$E2E_TIMEOUT" "$E2E_SERVER_PID" e2e_hs nodes approve-routes --identifier "$id" \
+        --routes "$SUBNET,0.0.0.0/0,::/0" -o json >/dev/null ||
+        e2e_fail "'headscale nodes approve-routes' failed (stderr in $E2E_WORK/cli.log)"
+    e2e_stage "pair-b sees pair-a's routes"
+    e2e_wait "$E2E_TIMEOUT" "$(e2e_node_pid pairb)" peer_routes_visible ||
+        e2e_fail "pair-b's status never showed pair-a as primary for $SUBNET and as an exit node (see $(e2e_node_dir pairb)/status.json)"
+    e2e_stage "pair-b uses pair-a as its exit node"
+    e2e_ts pairb set --exit-node="$IP_A" >"$E2E_WORK/exit.log" 2>&1 ||
+        e2e_fail "'tailscale set --exit-node=$IP_A' failed: $(tail -n 2 "$E2E_WORK/exit.log")"
+}
+
+[ "$ROUTES" = 1 ] && check_routes
 e2e_pass "pair-a=$IP_A pair-b=$IP_B, ping via $PING_VIA"
