@@ -21,9 +21,30 @@ extension ControlPlane {
         machineKey: MachinePublicKey,
         now: Date
     ) throws -> ControlNode {
-        try loginLock.withLock { _ in
+        let owner = try applyRequestedTags(owner, request: request)
+        return try loginLock.withLock { _ in
             try loginLocked(owner, request: request, machineKey: machineKey, now: now)
         }
+    }
+
+    /// Turns a user's login into a tagged one when the client asks for tags
+    /// (`tailscale up --advertise-tags`) that the policy lets this user assign.
+    /// - Throws: ``RegistrationError`` naming the tags when the user does not own them.
+    // NOTE: a single-use key is already consumed when this rejects the tags, so the client needs a
+    // new key after fixing its tags or the policy.
+    private func applyRequestedTags(_ owner: LoginOwner, request: RegisterRequest) throws -> LoginOwner {
+        let requested = request.hostinfo?["RequestTags"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        guard !requested.isEmpty, owner.tags.isEmpty, let userID = owner.userID else { return owner }
+        let allowed = state.withLock { state in
+            state.compiler.allowsTags(requested, userID: userID, users: Array(state.users.values))
+        }
+        guard allowed else {
+            throw RegistrationError(
+                message: "requested tags \(requested.joined(separator: ",")) are not permitted: the policy's tagOwners "
+                    + "must list this user (or a group of theirs) for every tag"
+            )
+        }
+        return LoginOwner(userID: nil, tags: requested.sorted(), authKeyID: owner.authKeyID, isEphemeral: owner.isEphemeral)
     }
 
     private func loginLocked(

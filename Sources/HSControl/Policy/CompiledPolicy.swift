@@ -23,10 +23,17 @@ protocol PolicyCompiling: Sendable {
 
     /// The routes `node` advertises that the policy approves without an administrator.
     func autoApprovedRoutes(for node: ControlNode, users: [ControlUser]) -> [String]
+
+    /// True when a device of `userID` may carry every tag in `tags`, per `tagOwners`.
+    func allowsTags(_ tags: [String], userID: UInt64, users: [ControlUser]) -> Bool
 }
 
 extension PolicyCompiling {
     func autoApprovedRoutes(for node: ControlNode, users: [ControlUser]) -> [String] { [] }
+
+    /// True when a device of `userID` may carry every tag in `tags`. Without a policy no tag has
+    /// an owner, so none is allowed.
+    func allowsTags(_ tags: [String], userID: UInt64, users: [ControlUser]) -> Bool { false }
 }
 
 /// The behaviour without a policy: every node sees every other and accepts all traffic.

@@ -22,6 +22,12 @@ struct PolicyEngineCompiler: PolicyCompiling {
         ).map(\.description)
     }
 
+    func allowsTags(_ tags: [String], userID: UInt64, users: [ControlUser]) -> Bool {
+        let policyUsers = users.map { PolicyUser(id: $0.id, name: $0.name, email: $0.email) }
+        guard let user = policyUsers.first(where: { $0.id == userID }) else { return false }
+        return policy.allowsTags(tags, for: user, users: policyUsers)
+    }
+
     /// The engine's view of the tailnet: nodes in registration order, as the engine requires.
     static func tailnet(nodes: [ControlNode], users: [ControlUser], serverURL: String) -> PolicyTailnet {
         PolicyTailnet(
