@@ -141,12 +141,12 @@ extension ControlPlane {
     func announce(_ node: ControlNode, now: Date) {
         let (others, own, peerJSON, selfJSON, routeChanges) = state.withLock { state in
             let routeChanges = electRoutesLocked(in: &state, now: now)
-            let primaryRoutes = state.routes.primaryRoutes(of: node.id)
+            let extras = extrasLocked(for: node.id, in: state)
             return (
                 streamsLocked(excluding: node.id, in: state),
                 streamsLocked(of: node.id, in: state),
-                encoder.peerJSON(node, primaryRoutes: primaryRoutes, now: now),
-                encoder.selfJSON(node, primaryRoutes: primaryRoutes, now: now),
+                encoder.peerJSON(node, extras: extras, now: now),
+                encoder.selfJSON(node, extras: extras, now: now),
                 routeChanges.subtracting([node.id])
             )
         }

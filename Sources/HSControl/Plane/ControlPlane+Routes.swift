@@ -16,16 +16,13 @@ extension ControlPlane {
     }
 
     /// Sends each node in `ids` to the streams that see it, and its new self entry to its own.
+    /// Used after a node's primary routes or policy capabilities changed.
     func deliverRouteChanges(_ ids: Set<UInt64>, now: Date) {
         guard !ids.isEmpty else { return }
         let messages: [(json: [UInt8], sinks: [any MapStreamSink])] = state.withLock { state in
             ids.flatMap { id -> [(json: [UInt8], sinks: [any MapStreamSink])] in
                 guard let entry = state.entries[id] else { return [] }
-                let selfJSON = encoder.selfJSON(
-                    entry.node,
-                    primaryRoutes: state.routes.primaryRoutes(of: id),
-                    now: now
-                )
+                let selfJSON = encoder.selfJSON(entry.node, extras: extrasLocked(for: id, in: state), now: now)
                 return [
                     (MapMessages.peersChanged([entry.peerJSON], userProfiles: nil, now: now),
                      streamsLocked(excluding: id, in: state)),
@@ -36,7 +33,7 @@ extension ControlPlane {
         for message in messages {
             deliver(message.json, to: message.sinks)
         }
-        logger.info("primary routes changed", [("nodes", ids.sorted().map(String.init).joined(separator: ","))])
+        logger.debug("node entries sent again", [("nodes", ids.sorted().map(String.init).joined(separator: ","))])
     }
 
     /// Approves the routes `node` advertises that the policy's `autoApprovers` allow. Returns true

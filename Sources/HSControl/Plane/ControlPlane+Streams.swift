@@ -104,7 +104,7 @@ extension ControlPlane {
             .sorted { $0.node.id < $1.node.id }
         let profiles = userProfilesLocked(for: [node] + peers.map(\.node), in: state)
         return MapMessages.fullMap(
-            selfNode: encoder.selfJSON(node, primaryRoutes: state.routes.primaryRoutes(of: node.id), now: now),
+            selfNode: encoder.selfJSON(node, extras: extrasLocked(for: node.id, in: state), now: now),
             peers: peers.map(\.peerJSON),
             userProfiles: profiles,
             settings: encoder.settings,

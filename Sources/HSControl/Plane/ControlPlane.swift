@@ -71,9 +71,17 @@ final class ControlPlane: Sendable {
 
     /// Stores `node` in `state` and re-encodes its peer entry.
     func putLocked(_ node: ControlNode, in state: inout State, now: Date) -> [UInt8] {
-        let json = encoder.peerJSON(node, primaryRoutes: state.routes.primaryRoutes(of: node.id), now: now)
+        let json = encoder.peerJSON(node, extras: extrasLocked(for: node.id, in: state), now: now)
         state.entries[node.id] = Entry(node: node, peerJSON: json)
         return json
+    }
+
+    /// The node's primary routes and policy capabilities.
+    func extrasLocked(for nodeID: UInt64, in state: State) -> NodeExtras {
+        NodeExtras(
+            primaryRoutes: state.routes.primaryRoutes(of: nodeID),
+            capabilities: state.policy.capabilities(for: nodeID)
+        )
     }
 
     /// The open streams of every node except `nodeID` that may see `nodeID`.
@@ -130,11 +138,12 @@ final class ControlPlane: Sendable {
     /// Reloads the user table, after an admin created, renamed or deleted a user.
     func reloadUsers() throws {
         let users = try storage.loadUsers()
-        let deliveries = state.withLock { state in
+        let now = Date()
+        let outcome = state.withLock { state in
             state.users = Dictionary(uniqueKeysWithValues: users.map { ($0.id, $0) })
-            return recompilePolicyLocked(in: &state, now: Date())
+            return recompilePolicyLocked(in: &state, now: now)
         }
-        deliverEach(deliveries)
+        deliver(outcome, now: now)
     }
 
     /// Every node and user, for validating a policy against the current tailnet.

@@ -15,6 +15,9 @@ protocol CompiledPolicy: Sendable {
 
     /// The node's encoded `SSHPolicy`, or nil to send none.
     func sshPolicy(for nodeID: UInt64) -> [UInt8]?
+
+    /// Node capabilities the policy grants (`nodeAttrs`), by capability name.
+    func capabilities(for nodeID: UInt64) -> [String: [JSONValue]]
 }
 
 /// Turns a policy into a ``CompiledPolicy`` for the current nodes and users.
@@ -50,6 +53,8 @@ struct AllowAllPolicy: CompiledPolicy, PolicyCompiling {
 }
 
 extension CompiledPolicy {
+    func capabilities(for nodeID: UInt64) -> [String: [JSONValue]] { [:] }
+
     /// True when `viewer` may see `peer`.
     func isVisible(_ peer: UInt64, to viewer: UInt64) -> Bool {
         visiblePeers(of: viewer)?.contains(peer) ?? true

@@ -1,7 +1,11 @@
 import HSCore
 import HSPolicy
 
-extension CompiledTailnetPolicy: CompiledPolicy {}
+extension CompiledTailnetPolicy: CompiledPolicy {
+    func capabilities(for nodeID: UInt64) -> [String: [JSONValue]] {
+        node(nodeID)?.capabilities ?? [:]
+    }
+}
 
 /// Compiles a parsed policy with the policy engine for the control plane's nodes and users.
 struct PolicyEngineCompiler: PolicyCompiling {
