@@ -7,12 +7,15 @@ extension DERPServer {
     ///
     /// With `Upgrade: DERP` (any case) it sends `101 Switching Protocols` with `Upgrade: DERP`,
     /// `Connection: Upgrade`, `Derp-Version: 2` and `Derp-Public-Key: <64 hex digits>`, then speaks
-    /// DERP on the raw stream. Any other `Upgrade` value gets 426; a shut-down server responds 503.
+    /// DERP on the raw stream. `Upgrade: websocket` goes to ``handleWebSocketUpgrade(_:responder:)``.
+    /// Any other `Upgrade` value gets 426; a shut-down server responds 503.
     public func handleUpgrade(_ request: HTTPRequest, responder: any HTTPResponder) {
         let upgrade = request.headers["Upgrade"] ?? ""
+        if upgrade.caseInsensitiveEquals("websocket") {
+            handleWebSocketUpgrade(request, responder: responder)
+            return
+        }
         guard upgrade.caseInsensitiveEquals("derp") else {
-            // NOTE: DERP over WebSocket (`Upgrade: websocket`, subprotocol `derp`) is not supported;
-            // only browser (js/wasm) clients need it.
             responder.respond(.text(426, "DERP requires connection upgrade"))
             return
         }

@@ -77,7 +77,7 @@ extension ControlPlane {
             selfNode: encoder.selfJSON(node, now: now),
             peers: peers.map(\.peerJSON),
             userProfiles: profiles,
-            settings: encoder.settings,
+            settings: settingsLocked(in: state),
             now: now
         )
     }

@@ -21,6 +21,8 @@ final class ControlPlane: Sendable {
         var users: [UInt64: ControlUser] = [:]
         var streams: [MapStreamToken: any MapStreamSink] = [:]
         var nextSerial: UInt64 = 1
+        /// The encoded `DERPMap` that full maps carry; replaced by ``replaceDERPMap(_:)``.
+        var derpMap: [UInt8] = []
     }
 
     let storage: any ControlStorage
@@ -35,6 +37,7 @@ final class ControlPlane: Sendable {
         self.encoder = MapEncoder(settings: settings)
         self.logger = logger
         var initial = State()
+        initial.derpMap = settings.derpMap
         let now = Date()
         for user in try storage.loadUsers() {
             initial.users[user.id] = user

@@ -20,6 +20,7 @@ public final class HeadscaleServer: Sendable {
     let tls: TLSServerContext?
     let derp: DERPServer?
     let stun: STUNServer?
+    let derpMaps: DERPMapUpdater
 
     /// Opens the database, loads or creates keys, and binds every listener. Nothing is served
     /// until ``start()``.
@@ -34,21 +35,9 @@ public final class HeadscaleServer: Sendable {
         let storage = StoreAdapter(store: try Store(path: options.databasePath), pool: pool)
         let noiseKey = try PrivateKeyFile.loadOrCreate(path: options.noisePrivateKeyPath)
         let noisePublicKey = MachinePublicKey(bytes: noiseKey.publicKeyBytes)!
-        if options.derp.isEnabled {
-            let derpKey = try PrivateKeyFile.loadOrCreate(path: options.derp.privateKeyPath)
-            let derpServer = DERPServer(
-                privateKey: derpKey.rawBytes,
-                logger: logger.with("component", "derp"),
-                admitClient: nil
-            )
-            derp = derpServer
-            if let address = options.derp.stunListenAddress, let (host, port) = splitHostPort(address) {
-                stun = try STUNServer(host: host, port: port, logger: logger.with("component", "stun"))
-            } else {
-                stun = nil
-            }
+        if options.derp.isEnabled, let address = options.derp.stunListenAddress, let (host, port) = splitHostPort(address) {
+            stun = try STUNServer(host: host, port: port, logger: logger.with("component", "stun"))
         } else {
-            derp = nil
             stun = nil
         }
         if let certificate = options.tlsCertificatePath, let key = options.tlsKeyPath {
@@ -56,8 +45,23 @@ public final class HeadscaleServer: Sendable {
         } else {
             tls = nil
         }
-        let settings = try MapSettingsBuilder.build(options: options, stunPort: stun.map { Int($0.localPort) })
+        derpMaps = DERPMapUpdater(
+            configuration: try MapSettingsBuilder.derpSources(options: options, stunPort: stun.map { Int($0.localPort) }),
+            logger: logger.with("component", "derpmap")
+        )
+        let settings = MapSettingsBuilder.build(options: options, derpMap: try derpMaps.loadInitialMap())
         plane = try ControlPlane(storage: storage, settings: settings, logger: logger.with("component", "control"))
+        let admission = DERPAdmission(plane: plane)
+        if options.derp.isEnabled {
+            let derpKey = try PrivateKeyFile.loadOrCreate(path: options.derp.privateKeyPath)
+            var admitClient: (@Sendable (NodePublicKey) -> Bool)?
+            if options.derp.verifyClients {
+                admitClient = { key in admission.admits(key) }
+            }
+            derp = DERPServer(privateKey: derpKey.rawBytes, logger: logger.with("component", "derp"), admitClient: admitClient)
+        } else {
+            derp = nil
+        }
         let admin = AdminAPI(storage: storage, plane: plane, logger: logger.with("component", "api"))
         let router = NoiseRouter(plane: plane, logger: logger.with("component", "noise"))
         let handler = ControlHTTPHandler(
@@ -65,6 +69,7 @@ public final class HeadscaleServer: Sendable {
             noisePublicKey: noisePublicKey,
             router: router,
             derp: derp,
+            admission: admission,
             admin: admin,
             logger: logger.with("component", "http")
         )
@@ -99,6 +104,7 @@ public final class HeadscaleServer: Sendable {
             socketServer.serve(stream, isSecure: false)
         }
         stun?.start()
+        derpMaps.start { [plane] map in plane.replaceDERPMap(map) }
         logger.notice(
             "headscale is serving",
             [
@@ -124,6 +130,7 @@ public final class HeadscaleServer: Sendable {
         mainListener.stop()
         socketListener.stop()
         stun?.stop()
+        derpMaps.stop()
         derp?.shutdown()
         logger.notice("headscale stopped")
     }

@@ -1,17 +1,14 @@
 import Foundation
 import HSCore
+import HSTLS
 
-/// Derives the tailnet-wide map parts from the server options.
+/// Derives the tailnet-wide map parts and the DERP map sources from the server options.
 enum MapSettingsBuilder {
-    static func build(options: ServerOptions, stunPort: Int?) throws -> MapSettings {
-        var regions: [TailnetSettings.DERPRegion] = []
-        if options.derp.isEnabled {
-            regions.append(try embeddedRegion(options: options, stunPort: stunPort))
-        }
+    static func build(options: ServerOptions, derpMap: DERPMap) -> MapSettings {
         let dns = options.dns
         return MapSettings(
             baseDomain: dns.baseDomain,
-            derpMap: TailnetSettings.derpMapJSON(regions),
+            derpMap: derpMap.encoded(),
             dnsConfig: TailnetSettings.dnsConfigJSON(
                 magicDNS: dns.magicDNS,
                 baseDomain: dns.baseDomain,
@@ -24,29 +21,65 @@ enum MapSettingsBuilder {
         )
     }
 
+    /// The DERP map sources of `options`: `derp.urls`, `derp.paths` and, unless disabled, the
+    /// embedded relay's region.
+    ///
+    /// - Throws: ``ServerError`` when the embedded relay is on without its own region and without a
+    ///   `derp.paths` file that could describe it, or when `server_url` is invalid.
+    static func derpSources(options: ServerOptions, stunPort: Int?) throws -> DERPMapUpdater.Configuration {
+        var configuration = DERPMapUpdater.Configuration()
+        configuration.urls = options.derp.urls
+        configuration.paths = options.derp.paths
+        if options.derp.autoUpdateEnabled {
+            guard options.derp.updateFrequencySeconds > 0 else {
+                throw ServerError("derp.update_frequency must be positive when derp.auto_update_enabled is true, such as 3h")
+            }
+            configuration.refreshInterval = options.derp.updateFrequencySeconds
+        }
+        guard options.derp.isEnabled else { return configuration }
+        if options.derp.automaticallyAddEmbeddedRegion {
+            configuration.embeddedRegion = try embeddedRegion(options: options, stunPort: stunPort)
+        } else if options.derp.paths.isEmpty {
+            throw ServerError(
+                "derp.server.automatically_add_embedded_derp_region is false but derp.paths is empty: describe "
+                    + "region \(options.derp.regionID) in a derp.paths file, or set the option to true"
+            )
+        }
+        return configuration
+    }
+
     /// The embedded relay's region: one node reached at `server_url`'s host and port, because the
-    /// relay shares the main listener.
-    static func embeddedRegion(options: ServerOptions, stunPort: Int?) throws -> TailnetSettings.DERPRegion {
+    /// relay shares the main listener. When that listener's certificate is self-signed, the node
+    /// pins it with `CertName: sha256-raw:<hex>`, so clients verify the relay without a public CA.
+    static func embeddedRegion(options: ServerOptions, stunPort: Int?) throws -> DERPRegion {
         guard let url = URL(string: options.serverURL), let scheme = url.scheme, let host = url.host else {
             throw ServerError("invalid server_url \"\(options.serverURL)\": use a URL such as https://headscale.example.com")
         }
         let port = url.port ?? (scheme == "https" ? 443 : 80)
         let isIPv4 = host.split(separator: ".").count == 4 && host.allSatisfy { $0.isNumber || $0 == "." }
-        let node = TailnetSettings.DERPNode(
-            name: String(options.derp.regionID),
-            regionID: options.derp.regionID,
-            hostName: host,
-            ipv4: options.derp.ipv4 ?? (isIPv4 ? host : nil),
-            ipv6: options.derp.ipv6,
-            derpPort: port,
-            stunPort: stunPort ?? -1,
-            certName: nil
-        )
-        return TailnetSettings.DERPRegion(
+        var node = DERPNode(name: String(options.derp.regionID), regionID: options.derp.regionID, hostName: host)
+        node.ipv4 = options.derp.ipv4 ?? (isIPv4 ? host : nil)
+        node.ipv6 = options.derp.ipv6
+        node.derpPort = port
+        node.stunPort = stunPort ?? -1
+        node.certName = try certificatePin(options: options)
+        return DERPRegion(
             regionID: options.derp.regionID,
             regionCode: options.derp.regionCode,
             regionName: options.derp.regionName,
             nodes: [node]
         )
+    }
+
+    /// `sha256-raw:<hex of the leaf's DER>` when the main listener serves a self-signed
+    /// certificate, otherwise nil.
+    ///
+    /// Tailscale clients (v1.86 and later were checked) accept a pinned relay only when the TLS
+    /// handshake presents exactly one certificate besides a DERP meta certificate, its SHA-256
+    /// matches, it is valid now, and it matches the dialed host name or IP address.
+    static func certificatePin(options: ServerOptions) throws -> String? {
+        guard let path = options.tlsCertificatePath, options.tlsKeyPath != nil else { return nil }
+        guard try certificateIsSelfSigned(path: path) else { return nil }
+        return "sha256-raw:" + (try certificateSHA256(path: path))
     }
 }
