@@ -28,13 +28,20 @@ public final class TLSClientConnection {
         guard let context = SSL_CTX_new(TLS_client_method()) else {
             throw TLSError.fromQueue("creating the TLS client context")
         }
+        // SSL_new copies the context's verification settings, so they must be in place first.
+        do throws(TLSError) {
+            try Self.configure(context, trustedCertificatesPath: trustedCertificatesPath)
+        } catch {
+            SSL_CTX_free(context)
+            throw error
+        }
         guard let ssl = SSL_new(context) else {
             SSL_CTX_free(context)
             throw TLSError.fromQueue("creating the TLS client session")
         }
         self.context = context
         self.ssl = ssl
-        try configure(trustedCertificatesPath: trustedCertificatesPath)
+        try expectHost()
         guard SSL_set_fd(ssl, fileDescriptor) == 1 else {
             throw TLSError.fromQueue("attaching the socket to the TLS session")
         }
@@ -50,7 +57,7 @@ public final class TLSClientConnection {
         }
     }
 
-    private func configure(trustedCertificatesPath: String?) throws(TLSError) {
+    private static func configure(_ context: OpaquePointer, trustedCertificatesPath: String?) throws(TLSError) {
         _ = SSL_CTX_ctrl(context, SSL_CTRL_SET_MIN_PROTO_VERSION, Int(TLS1_2_VERSION), nil)
         SSL_CTX_set_verify(context, SSL_VERIFY_PEER, nil)
         if let trustedCertificatesPath {
@@ -60,6 +67,10 @@ public final class TLSClientConnection {
         } else if SSL_CTX_set_default_verify_paths(context) != 1 {
             throw TLSError.fromQueue("loading the system's trusted certificates")
         }
+    }
+
+    /// Sets the name or IP address the certificate must match, and SNI for names.
+    private func expectHost() throws(TLSError) {
         let isIPAddress = host.contains(":") || host.split(separator: ".").count == 4 && host.allSatisfy { $0.isNumber || $0 == "." }
         if isIPAddress {
             guard X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host) == 1 else {
