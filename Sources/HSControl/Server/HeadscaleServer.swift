@@ -45,10 +45,11 @@ public final class HeadscaleServer: Sendable {
         } else {
             tls = nil
         }
-        derpMaps = DERPMapUpdater(
-            configuration: try MapSettingsBuilder.derpSources(options: options, stunPort: stun.map { Int($0.localPort) }),
-            logger: logger.with("component", "derpmap")
-        )
+        let derpSources = try MapSettingsBuilder.derpSources(options: options, stunPort: stun.map { Int($0.localPort) })
+        if let pin = derpSources.embeddedRegion?.nodes.first?.certName {
+            logger.notice("the embedded DERP region pins the self-signed TLS certificate", [("cert_name", pin)])
+        }
+        derpMaps = DERPMapUpdater(configuration: derpSources, logger: logger.with("component", "derpmap"))
         let settings = MapSettingsBuilder.build(options: options, derpMap: try derpMaps.loadInitialMap())
         plane = try ControlPlane(storage: storage, settings: settings, logger: logger.with("component", "control"))
         let admission = DERPAdmission(plane: plane)
