@@ -2,10 +2,10 @@ import HSCore
 
 /// Parses YAML files other than the main configuration, such as DERP map files, into ``JSONValue``.
 ///
-/// Scalar typing follows YAML 1.2's core schema for plain (unquoted) scalars: `null`, `~` and empty
-/// become `null`; `true`/`false` (any case) become booleans; decimal integers become integers;
-/// other numbers become doubles; everything else, and every quoted scalar, stays a string. Mapping
-/// keys stay strings in file order.
+/// Plain (unquoted) scalars are typed as in YAML 1.2's core schema. `null`, `~` and empty become
+/// `null`, and `true`/`false` in any case become booleans. Decimal integers become integers and
+/// other numbers doubles. Everything else, and every quoted scalar, stays a string. Mapping keys
+/// stay strings in file order.
 public enum YAMLDocument {
     /// A YAML syntax error with the 1-based line of the first problem.
     public struct SyntaxError: Error, Sendable, CustomStringConvertible {

@@ -75,12 +75,43 @@ public struct WebSocketFrameDecoder: Sendable {
     ///
     /// - Throws: ``DERPError`` with code `malformedFrame` or `frameTooLarge`.
     public mutating func nextFrame() throws(DERPError) -> WebSocketFrame? {
+        guard let header = try parseHeader() else { return nil }
+        guard buffer.count - start >= header.length + 4 + header.payloadLength else { return nil }
+
+        // The 4-byte masking key follows the header; the payload is XORed with it, repeated.
+        let maskStart = start + header.length
+        let mask = Array(buffer[maskStart..<maskStart + 4])
+        let payloadStart = maskStart + 4
+        var payload = Array(buffer[payloadStart..<payloadStart + header.payloadLength])
+        for index in payload.indices { payload[index] ^= mask[index & 3] }
+
+        start = payloadStart + header.payloadLength
+        if start == buffer.count {
+            buffer.removeAll(keepingCapacity: true)
+            start = 0
+        }
+        return WebSocketFrame(isFinal: header.isFinal, opcode: header.opcode, payload: payload)
+    }
+
+    private struct Header {
+        var isFinal: Bool
+        var opcode: WebSocketFrame.Opcode
+        /// Bytes before the masking key: 2, 4 or 10.
+        var length: Int
+        var payloadLength: Int
+    }
+
+    /// Validates the frame header at `start`; nil when it has not fully arrived.
+    private func parseHeader() throws(DERPError) -> Header? {
         let available = buffer.count - start
         guard available >= 2 else { return nil }
         let first = buffer[start]
         let second = buffer[start + 1]
         guard first & 0x70 == 0 else {
-            throw DERPError(.malformedFrame, "WebSocket frame sets reserved bits (first byte \(first)); no extension was negotiated")
+            throw DERPError(
+                .malformedFrame,
+                "WebSocket frame sets reserved bits (first byte \(first)), but no extension was negotiated"
+            )
         }
         guard let opcode = WebSocketFrame.Opcode(rawValue: first & 0x0F) else {
             throw DERPError(.malformedFrame, "WebSocket frame has the reserved opcode \(first & 0x0F)")
@@ -88,41 +119,31 @@ public struct WebSocketFrameDecoder: Sendable {
         guard second & 0x80 != 0 else {
             throw DERPError(.malformedFrame, "WebSocket frame from the client is not masked, which RFC 6455 requires")
         }
-        var headerLength = 2
-        var length = Int(second & 0x7F)
-        if length == 126 {
+
+        var header = Header(isFinal: first & 0x80 != 0, opcode: opcode, length: 2, payloadLength: Int(second & 0x7F))
+        if header.payloadLength == 126 {
             guard available >= 4 else { return nil }
-            length = Int(buffer[start + 2]) << 8 | Int(buffer[start + 3])
-            headerLength = 4
-        } else if length == 127 {
+            header.payloadLength = Int(buffer[start + 2]) << 8 | Int(buffer[start + 3])
+            header.length = 4
+        } else if header.payloadLength == 127 {
             guard available >= 10 else { return nil }
             var wide: UInt64 = 0
             for index in 0..<8 { wide = wide << 8 | UInt64(buffer[start + 2 + index]) }
             guard wide <= UInt64(maxPayloadLength) else { throw tooLarge(wide) }
-            length = Int(wide)
-            headerLength = 10
+            header.payloadLength = Int(wide)
+            header.length = 10
         }
-        guard length <= maxPayloadLength else { throw tooLarge(UInt64(length)) }
-        if opcode.isControl {
-            guard length <= 125, first & 0x80 != 0 else {
-                throw DERPError(.malformedFrame, "WebSocket control frame \(opcode) is fragmented or longer than 125 bytes")
-            }
+        guard header.payloadLength <= maxPayloadLength else { throw tooLarge(UInt64(header.payloadLength)) }
+        if opcode.isControl, header.payloadLength > 125 || !header.isFinal {
+            throw DERPError(.malformedFrame, "WebSocket control frame \(opcode) is fragmented or longer than 125 bytes")
         }
-        guard available >= headerLength + 4 + length else { return nil }
-        let maskStart = start + headerLength
-        let mask = Array(buffer[maskStart..<maskStart + 4])
-        let payloadStart = maskStart + 4
-        var payload = Array(buffer[payloadStart..<payloadStart + length])
-        for index in payload.indices { payload[index] ^= mask[index & 3] }
-        start = payloadStart + length
-        if start == buffer.count {
-            buffer.removeAll(keepingCapacity: true)
-            start = 0
-        }
-        return WebSocketFrame(isFinal: first & 0x80 != 0, opcode: opcode, payload: payload)
+        return header
     }
 
     private func tooLarge(_ length: UInt64) -> DERPError {
-        DERPError(.frameTooLarge, "WebSocket frame announces \(length) bytes, more than the limit of \(maxPayloadLength)")
+        DERPError(
+            .frameTooLarge,
+            "WebSocket frame announces \(length) bytes, more than the limit of \(maxPayloadLength)"
+        )
     }
 }

@@ -11,7 +11,7 @@ enum WebSocketHandshake {
         Data(SHA1.hash(Array((key + acceptGUID).utf8))).base64EncodedString()
     }
 
-    /// Whether the comma-separated `Sec-WebSocket-Protocol` values of `request` include `name`.
+    /// Returns whether the comma-separated `Sec-WebSocket-Protocol` values of `request` include `name`.
     static func offersSubprotocol(_ name: String, in request: HTTPRequest) -> Bool {
         request.headers.values("Sec-WebSocket-Protocol")
             .flatMap { $0.split(separator: ",") }
@@ -24,14 +24,17 @@ enum WebSocketHandshake {
         guard request.method == "GET" else {
             return .failure(HandshakeFailure(message: "WebSocket upgrade needs GET, not \(request.method.prefix(16))"))
         }
-        guard let version = request.headers["Sec-WebSocket-Version"], version.trimmingCharacters(in: .whitespaces) == "13"
+        guard let version = request.headers["Sec-WebSocket-Version"],
+            version.trimmingCharacters(in: .whitespaces) == "13"
         else {
             return .failure(HandshakeFailure(message: "unsupported or missing Sec-WebSocket-Version; use 13"))
         }
         guard let key = request.headers["Sec-WebSocket-Key"]?.trimmingCharacters(in: .whitespaces),
             let decoded = Data(base64Encoded: key), decoded.count == 16
         else {
-            return .failure(HandshakeFailure(message: "missing or invalid Sec-WebSocket-Key; send 16 random bytes in base64"))
+            return .failure(
+                HandshakeFailure(message: "missing or invalid Sec-WebSocket-Key; send 16 random bytes in base64")
+            )
         }
         return .success(key)
     }

@@ -71,7 +71,8 @@ public final class TLSClientConnection {
 
     /// Sets the name or IP address the certificate must match, and SNI for names.
     private func expectHost() throws(TLSError) {
-        let isIPAddress = host.contains(":") || host.split(separator: ".").count == 4 && host.allSatisfy { $0.isNumber || $0 == "." }
+        let isIPAddress =
+            host.contains(":") || host.split(separator: ".").count == 4 && host.allSatisfy { $0.isNumber || $0 == "." }
         if isIPAddress {
             guard X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host) == 1 else {
                 throw TLSError.fromQueue("setting the expected IP address \(host)")
@@ -81,7 +82,12 @@ public final class TLSClientConnection {
                 throw TLSError.fromQueue("setting the expected host name \(host)")
             }
             let sent = host.withCString { name in
-                SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, Int(TLSEXT_NAMETYPE_host_name), UnsafeMutableRawPointer(mutating: name))
+                SSL_ctrl(
+                    ssl,
+                    SSL_CTRL_SET_TLSEXT_HOSTNAME,
+                    Int(TLSEXT_NAMETYPE_host_name),
+                    UnsafeMutableRawPointer(mutating: name)
+                )
             }
             guard sent == 1 else { throw TLSError.fromQueue("setting the TLS server name \(host)") }
         }
@@ -109,7 +115,10 @@ public final class TLSClientConnection {
         if code == SSL_ERROR_ZERO_RETURN || (code == SSL_ERROR_SYSCALL && ERR_peek_error() == 0 && errno == 0) {
             return []
         }
-        throw TLSError.fromQueue("reading from \(host) over TLS", hint: code == SSL_ERROR_SYSCALL ? "timed out or reset" : nil)
+        throw TLSError.fromQueue(
+            "reading from \(host) over TLS",
+            hint: code == SSL_ERROR_SYSCALL ? "timed out or reset" : nil
+        )
     }
 
     /// Sends `close_notify` without waiting for the server's.
@@ -126,7 +135,7 @@ public final class TLSClientConnection {
 /// Whether the first certificate in the PEM file at `path` is self-signed: its issuer is its own
 /// subject and its signature verifies with its own public key.
 ///
-/// - Throws: ``TLSError`` naming the file when it cannot be read or holds no PEM certificate.
+/// - Throws: ``TLSError`` naming the file when it cannot be read or contains no PEM certificate.
 public func certificateIsSelfSigned(path: String) throws(TLSError) -> Bool {
     ERR_clear_error()
     guard let file = BIO_new_file(path, "r") else {
@@ -134,7 +143,11 @@ public func certificateIsSelfSigned(path: String) throws(TLSError) -> Bool {
     }
     defer { BIO_free(file) }
     guard let certificate = PEM_read_bio_X509(file, nil, nil, nil) else {
-        throw TLSError.fromQueue("reading a PEM certificate", path: path, hint: "the file must start with a PEM certificate")
+        throw TLSError.fromQueue(
+            "reading a PEM certificate",
+            path: path,
+            hint: "the file must start with a PEM certificate"
+        )
     }
     defer { X509_free(certificate) }
     // OpenSSL 3: 1 when the subject equals the issuer and the signature verifies with its own key.

@@ -19,7 +19,8 @@ import Testing
     }
 
     @Test func chunkedBodyIsDecoded() throws {
-        let response = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"Reg\r\n"
+        let response =
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"Reg\r\n"
             + "10\r\nions\":{}}       \r\n0\r\n\r\n"
         let server = try CannedHTTPServer(responses: [Array(response.utf8)])
         let body = try HTTPFetcher().get(server.url())

@@ -109,7 +109,12 @@ import Testing
     @Test func encodedMapParsesBack() throws {
         let source = try DERPMapSource.parse(try Self.json(Self.tailscaleJSON), origin: "test")
         let map = DERPMap.merged([source])
-        let again = DERPMap.merged([try DERPMapSource.parse(try JSONDecoder().decode(JSONValue.self, from: Data(map.encoded())), origin: "again")])
+        let again = DERPMap.merged([
+            try DERPMapSource.parse(
+                try JSONDecoder().decode(JSONValue.self, from: Data(map.encoded())),
+                origin: "again"
+            )
+        ])
         #expect(again == map)
     }
 }

@@ -22,7 +22,11 @@ final class CapturingResponder: HTTPResponder, Sendable {
 
 @Suite struct DERPMapPlaneTests {
     static let newMap = DERPMap(regions: [
-        42: DERPRegion(regionID: 42, regionCode: "new", nodes: [DERPNode(name: "42", regionID: 42, hostName: "new.test")])
+        42: DERPRegion(
+            regionID: 42,
+            regionCode: "new",
+            nodes: [DERPNode(name: "42", regionID: 42, hostName: "new.test")]
+        )
     ])
 
     @Test func newMapReachesOpenStreams() throws {
@@ -62,7 +66,10 @@ final class CapturingResponder: HTTPResponder, Sendable {
         let client = FakeClient(hostname: "a")
         let admission = DERPAdmission(plane: fixture.plane)
         #expect(!admission.admits(client.nodeKey))
-        _ = fixture.plane.register(try client.registerRequest(authKey: try fixture.makeKey()), machineKey: client.machineKey)
+        _ = fixture.plane.register(
+            try client.registerRequest(authKey: try fixture.makeKey()),
+            machineKey: client.machineKey
+        )
         #expect(admission.admits(client.nodeKey))
     }
 
@@ -76,7 +83,10 @@ final class CapturingResponder: HTTPResponder, Sendable {
     @Test func verifyEndpointAnswersAllow() throws {
         let fixture = try PlaneFixture()
         let client = FakeClient(hostname: "a")
-        _ = fixture.plane.register(try client.registerRequest(authKey: try fixture.makeKey()), machineKey: client.machineKey)
+        _ = fixture.plane.register(
+            try client.registerRequest(authKey: try fixture.makeKey()),
+            machineKey: client.machineKey
+        )
         let admission = DERPAdmission(plane: fixture.plane)
 
         let known = try verify(admission, body: #"{"NodePublic":"\#(client.nodeKey.text)","Source":"192.0.2.7"}"#)

@@ -5,7 +5,7 @@ import HSTLS
 import Synchronization
 import Testing
 
-/// A local HTTP(S) server on 127.0.0.1 that answers every request with the next canned response
+/// A local HTTP(S) server on 127.0.0.1 that responds to every request with the next canned response
 /// (the last one repeats) and closes the connection, recording the request heads.
 final class CannedHTTPServer: Sendable {
     let listener: TCPListener
@@ -32,9 +32,12 @@ final class CannedHTTPServer: Sendable {
 
     var requestHeads: [String] { heads.withLock { $0 } }
 
-    /// A response with `body` and `Content-Length`.
+    /// Builds a response with `body` and `Content-Length`.
     static func ok(_ body: String, status: String = "200 OK") -> [UInt8] {
-        Array("HTTP/1.1 \(status)\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)".utf8)
+        Array(
+            "HTTP/1.1 \(status)\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+                .utf8
+        )
     }
 
     fileprivate func nextResponse(for head: String) -> [UInt8] {
@@ -68,7 +71,8 @@ struct TestCertificates {
     let directory: String
 
     init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("hs-derpmap-\(UUID().uuidString)").path
+        directory =
+            FileManager.default.temporaryDirectory.appendingPathComponent("hs-derpmap-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     }
 
@@ -84,7 +88,8 @@ struct TestCertificates {
     }
 
     /// Writes a leaf `name.pem`/`name.key` for 127.0.0.1 signed by the self-signed CA `ca`.
-    func signed(_ name: String, by ca: (certificate: String, key: String)) throws -> (certificate: String, key: String) {
+    func signed(_ name: String, by ca: (certificate: String, key: String)) throws -> (certificate: String, key: String)
+    {
         let certificate = "\(directory)/\(name).pem"
         let key = "\(directory)/\(name).key"
         let request = "\(directory)/\(name).csr"

@@ -30,7 +30,11 @@ final class PublishedMaps: Sendable {
     static let mapB = #"{"Regions":{"8":{"RegionID":8,"Nodes":[{"Name":"8a","RegionID":8,"HostName":"b.test"}]}}}"#
 
     static func embedded() -> DERPRegion {
-        DERPRegion(regionID: 999, regionCode: "hs", nodes: [DERPNode(name: "999", regionID: 999, hostName: "127.0.0.1")])
+        DERPRegion(
+            regionID: 999,
+            regionCode: "hs",
+            nodes: [DERPNode(name: "999", regionID: 999, hostName: "127.0.0.1")]
+        )
     }
 
     @Test func failedFetchRetriesWithBackoff() async throws {

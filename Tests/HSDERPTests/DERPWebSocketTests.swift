@@ -47,9 +47,16 @@ import Testing
         #expect(head.headers["Sec-WebSocket-Protocol"] == "derp")
     }
 
-    @Test func missingSubprotocolIsRejected() {
+    @Test func missingSubprotocolGetsPlainDERP() {
         let responder = RecordingResponder()
         harness.server.handleUpgrade(Self.request(protocols: nil), responder: responder)
+        #expect(responder.responses.first?.status == 101)
+        #expect(responder.responses.first?.headers["Upgrade"] == "DERP")
+    }
+
+    @Test func directWebSocketCallNeedsSubprotocol() {
+        let responder = RecordingResponder()
+        harness.server.handleWebSocketUpgrade(Self.request(protocols: "chat"), responder: responder)
         #expect(responder.responses.first?.status == 426)
     }
 

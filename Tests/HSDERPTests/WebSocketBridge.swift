@@ -33,7 +33,9 @@ final class WebSocketBridge: ByteStreamHandler, @unchecked Sendable {
             bytes += [0x80 | 126, UInt8(payload.count >> 8), UInt8(payload.count & 0xFF)]
         } else {
             bytes.append(0x80 | 127)
-            for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: payload.count >> shift)) }
+            for shift in stride(from: 56, through: 0, by: -8) {
+                bytes.append(UInt8(truncatingIfNeeded: payload.count >> shift))
+            }
         }
         bytes += mask
         bytes += payload.enumerated().map { $0.element ^ mask[$0.offset & 3] }

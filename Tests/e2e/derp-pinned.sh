@@ -3,7 +3,7 @@
 #
 # The embedded DERP relay over a pinned self-signed certificate, with clients that do not trust it:
 # the server listens with TLS on 127.0.0.1:8443 using a self-signed certificate, so its DERP map
-# gives the embedded node `CertName: sha256-raw:<hex>`. Every client's SSL_CERT_FILE holds an
+# gives the embedded node `CertName: sha256-raw:<hex>`. Every client's SSL_CERT_FILE contains an
 # unrelated certificate instead of ours. Then:
 #   a probe node with control URL https://127.0.0.1:8443 fails certificate verification, which
 #   shows the clients really cannot verify the server through a CA;

@@ -11,6 +11,10 @@
 #   two-nodes-wrong-key      a third node with a wrong pre-auth key is rejected
 #   tailscaled-pair          two stock tailscaled 1.96.4: up, status, ping, debug netmap
 #   tailscaled-pair-relay    the same with direct UDP off
+#   derp-pinned              relay only over a pinned self-signed certificate the clients do not trust
+#   derp-pinned-forwarder    the same with node B = baseshift forwarder (tsnet 1.86.0)
+#   derp-peer-gone           a node leaves the relay and its peer gets PeerGone
+#   derp-map-file            clients use a derp.paths map file, and a rewritten file reaches them
 #
 # Knobs: HEADSCALE_BIN (skips the build), E2E_BUILD=release|debug (default release),
 # E2E_SKIP_FETCH=1 (use the clients already in E2E_CLIENTS_DIR), E2E_TEST_TIMEOUT (seconds per
@@ -22,7 +26,7 @@ DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$DIR/../.." && pwd)
 
 ALL_TESTS=(two-nodes two-nodes-forwarder two-nodes-relay two-nodes-restart two-nodes-wrong-key
-    tailscaled-pair tailscaled-pair-relay)
+    tailscaled-pair tailscaled-pair-relay derp-pinned derp-pinned-forwarder derp-peer-gone derp-map-file)
 
 # Prints the command line of one test (environment assignments first), or fails on an unknown name.
 test_command() {
@@ -34,6 +38,10 @@ test_command() {
         two-nodes-wrong-key) echo "$DIR/two-nodes.sh --wrong-key" ;;
         tailscaled-pair) echo "$DIR/tailscaled-pair.sh" ;;
         tailscaled-pair-relay) echo "E2E_RELAY_ONLY=1 $DIR/tailscaled-pair.sh" ;;
+        derp-pinned) echo "$DIR/derp-pinned.sh" ;;
+        derp-pinned-forwarder) echo "E2E_NODE_B=forwarder $DIR/derp-pinned.sh" ;;
+        derp-peer-gone) echo "$DIR/derp-peer-gone.sh" ;;
+        derp-map-file) echo "$DIR/derp-map-file.sh" ;;
         *) return 1 ;;
     esac
 }

@@ -10,13 +10,13 @@ struct DERPAdmission: Sendable {
 
     let plane: ControlPlane
 
-    /// Whether `key` belongs to a registered node.
+    /// Returns whether `key` belongs to a registered node.
     func admits(_ key: NodePublicKey) -> Bool {
         plane.isKnownNodeKey(key)
     }
 
     /// Serves `POST /verify`: Tailscale's `DERPAdmitClientRequest` JSON, `{"NodePublic":
-    /// "nodekey:<64 hex>", "Source": "<IP>"}`, answered with `{"Allow": true|false}`.
+    /// "nodekey:<64 hex>", "Source": "<IP>"}`. The response is `{"Allow": true|false}`.
     func handleVerify(_ request: HTTPRequest, responder: any HTTPResponder) {
         guard request.method == "POST" else {
             responder.respond(.text(405, "use POST /verify with a JSON DERPAdmitClientRequest\n"))
@@ -29,11 +29,15 @@ struct DERPAdmission: Sendable {
         guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(request.body)),
             let text = value["NodePublic"]?.stringValue
         else {
-            responder.respond(.text(400, "invalid request: send JSON {\"NodePublic\": \"nodekey:<hex>\", \"Source\": \"<IP>\"}\n"))
+            responder.respond(
+                .text(400, "invalid request: send JSON {\"NodePublic\": \"nodekey:<hex>\", \"Source\": \"<IP>\"}\n")
+            )
             return
         }
         guard let key = NodePublicKey(text: text) else {
-            responder.respond(.text(400, "invalid NodePublic \"\(text.prefix(80))\": expected nodekey: and 64 hex digits\n"))
+            responder.respond(
+                .text(400, "invalid NodePublic \"\(text.prefix(80))\": expected nodekey: and 64 hex digits\n")
+            )
             return
         }
         var writer = JSONWriter()

@@ -21,7 +21,9 @@ struct DERPMapSource: Sendable, Equatable {
     /// - Throws: ``ServerError`` naming `origin` and the first invalid value.
     static func parse(_ value: JSONValue, origin: String) throws(ServerError) -> DERPMapSource {
         guard case .object = value else {
-            throw ServerError("DERP map \(origin) is not an object; it must contain a \"Regions\" object keyed by region ID")
+            throw ServerError(
+                "DERP map \(origin) is not an object; it must contain a \"Regions\" object keyed by region ID"
+            )
         }
         var source = DERPMapSource(regions: [])
         if let home = field(value, "HomeParams"), home != .null { source.homeParams = home }
@@ -60,7 +62,8 @@ struct DERPMapSource: Sendable, Equatable {
         region.longitude = try number(field(value, "Longitude"), "Longitude", context)
         region.avoid = try field(value, "Avoid").map { v throws(ServerError) in try bool(v, "Avoid", context) } ?? false
         region.noMeasureNoHome =
-            try field(value, "NoMeasureNoHome").map { v throws(ServerError) in try bool(v, "NoMeasureNoHome", context) } ?? false
+            try field(value, "NoMeasureNoHome").map { v throws(ServerError) in try bool(v, "NoMeasureNoHome", context) }
+            ?? false
         guard let nodes = field(value, "Nodes")?.arrayValue, !nodes.isEmpty else {
             throw ServerError("\(context) has no \"Nodes\" list; give it at least one node with a HostName")
         }
@@ -76,7 +79,11 @@ struct DERPMapSource: Sendable, Equatable {
             throw ServerError("\(context) has no HostName; set the relay's DNS name or IP address")
         }
         let name = try string(field(value, "Name"), "Name", context) ?? ""
-        var node = DERPNode(name: name, regionID: try integer(field(value, "RegionID"), "RegionID", context) ?? regionID, hostName: hostName)
+        var node = DERPNode(
+            name: name,
+            regionID: try integer(field(value, "RegionID"), "RegionID", context) ?? regionID,
+            hostName: hostName
+        )
         node.certName = try string(field(value, "CertName"), "CertName", context)
         node.ipv4 = try string(field(value, "IPv4"), "IPv4", context)
         node.ipv6 = try string(field(value, "IPv6"), "IPv6", context)
@@ -84,16 +91,21 @@ struct DERPMapSource: Sendable, Equatable {
         node.stunPort = try integer(field(value, "STUNPort"), "STUNPort", context) ?? 0
         node.derpPort = try integer(field(value, "DERPPort"), "DERPPort", context) ?? 0
         guard (-1...65535).contains(node.stunPort), (0...65535).contains(node.derpPort) else {
-            throw ServerError("\(context) has STUNPort \(node.stunPort) or DERPPort \(node.derpPort) outside 0-65535 (-1 disables STUN)")
+            throw ServerError(
+                "\(context) has STUNPort \(node.stunPort) or DERPPort \(node.derpPort) outside 0-65535 (-1 disables STUN)"
+            )
         }
-        node.stunOnly = try field(value, "STUNOnly").map { v throws(ServerError) in try bool(v, "STUNOnly", context) } ?? false
+        node.stunOnly =
+            try field(value, "STUNOnly").map { v throws(ServerError) in try bool(v, "STUNOnly", context) } ?? false
         node.insecureForTests =
-            try field(value, "InsecureForTests").map { v throws(ServerError) in try bool(v, "InsecureForTests", context) } ?? false
-        node.canPort80 = try field(value, "CanPort80").map { v throws(ServerError) in try bool(v, "CanPort80", context) } ?? false
+            try field(value, "InsecureForTests").map { v throws(ServerError) in try bool(v, "InsecureForTests", context)
+            } ?? false
+        node.canPort80 =
+            try field(value, "CanPort80").map { v throws(ServerError) in try bool(v, "CanPort80", context) } ?? false
         return node
     }
 
-    /// The member of `object` whose key equals `name` ignoring case.
+    /// Returns the member of `object` whose key equals `name` ignoring case.
     static func field(_ object: JSONValue, _ name: String) -> JSONValue? {
         guard case .object(let members) = object else { return nil }
         let lowered = name.lowercased()

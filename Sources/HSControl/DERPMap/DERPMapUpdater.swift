@@ -13,8 +13,8 @@ import Synchronization
 /// refresh interval every source is reloaded periodically. Whenever the merged map changes, the
 /// `onChange` closure of ``start(onChange:)`` receives it encoded.
 ///
-/// Threading: loads and fetches block, so they run on the updater's own serial queue; the state
-/// sits behind a mutex and may be read from any thread.
+/// Threading: loads and fetches block, so they run on the updater's own serial queue. The state
+/// sits behind a mutex, so it may be read from any thread.
 final class DERPMapUpdater: Sendable {
     struct Configuration: Sendable {
         var urls: [String] = []
@@ -135,9 +135,12 @@ final class DERPMapUpdater: Sendable {
                 state.failures[url, default: 0] += 1
                 return state.failures[url]!
             }
-            logger.warning("fetching DERP map failed; keeping the last good map", [
-                ("url", url), ("failures", String(failures)), ("error", "\(error)"),
-            ])
+            logger.warning(
+                "fetching DERP map failed; keeping the last good map",
+                [
+                    ("url", url), ("failures", String(failures)), ("error", "\(error)"),
+                ]
+            )
             return false
         }
     }
@@ -195,7 +198,10 @@ final class DERPMapUpdater: Sendable {
             return (onChange, merged)
         }
         guard let (onChange, map) = change else { return }
-        logger.notice("DERP map changed", [("regions", map.regions.keys.sorted().map(String.init).joined(separator: ","))])
+        logger.notice(
+            "DERP map changed",
+            [("regions", map.regions.keys.sorted().map(String.init).joined(separator: ","))]
+        )
         onChange(map.encoded())
     }
 

@@ -19,23 +19,18 @@ struct HTTPFetcher: Sendable {
     /// - Throws: ``ServerError`` naming the URL when the URL is invalid, the connection or TLS
     ///   fails, the status is not 200, or a limit is exceeded.
     func get(_ url: String) throws(ServerError) -> [UInt8] {
-        guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), scheme == "http" || scheme == "https",
-            let host = parsed.host, !host.isEmpty
-        else {
-            throw ServerError("invalid DERP map URL \"\(url.prefix(200))\": use http://HOST/PATH or https://HOST/PATH")
-        }
-        let port = parsed.port ?? (scheme == "https" ? 443 : 80)
-        var target = parsed.path.isEmpty ? "/" : parsed.path
-        if let query = parsed.query { target += "?" + query }
-        let fd = try connect(host: host, port: port, url: url)
+        let target = try FetchTarget(url: url)
+        let fd = try connect(host: target.host, port: target.port, url: url)
         defer { Glibc.close(fd) }
-        let hostHeader = (parsed.port == nil ? host : "\(host):\(port)")
-        let request = "GET \(target) HTTP/1.1\r\nHost: \(hostHeader)\r\nUser-Agent: headscale\r\n"
-            + "Accept: application/json\r\nConnection: close\r\n\r\n"
+
         let connection: any FetchTransport
-        if scheme == "https" {
+        if target.isSecure {
             do {
-                connection = try TLSClientConnection(fileDescriptor: fd, host: host, trustedCertificatesPath: trustedCertificatesPath)
+                connection = try TLSClientConnection(
+                    fileDescriptor: fd,
+                    host: target.host,
+                    trustedCertificatesPath: trustedCertificatesPath
+                )
             } catch {
                 throw ServerError("fetching DERP map \(url) failed: \(error)")
             }
@@ -43,8 +38,9 @@ struct HTTPFetcher: Sendable {
             connection = PlainTransport(fd: fd)
         }
         defer { connection.finish() }
+
         do {
-            try connection.send(Array(request.utf8))
+            try connection.send(target.requestHead)
             return try readResponse(from: connection, url: url)
         } catch let error as ServerError {
             throw error
@@ -59,7 +55,9 @@ struct HTTPFetcher: Sendable {
         var results: UnsafeMutablePointer<addrinfo>?
         let status = getaddrinfo(host, String(port), &hints, &results)
         guard status == 0, let first = results else {
-            throw ServerError("fetching DERP map \(url) failed: cannot resolve \(host): \(String(cString: gai_strerror(status)))")
+            throw ServerError(
+                "fetching DERP map \(url) failed: cannot resolve \(host): \(String(cString: gai_strerror(status)))"
+            )
         }
         defer { freeaddrinfo(results) }
         var lastError: Int32 = 0
@@ -75,7 +73,9 @@ struct HTTPFetcher: Sendable {
             lastError = errno
             Glibc.close(fd)
         }
-        throw ServerError("fetching DERP map \(url) failed: connecting to \(host) port \(port): \(String(cString: strerror(lastError)))")
+        throw ServerError(
+            "fetching DERP map \(url) failed: connecting to \(host) port \(port): \(String(cString: strerror(lastError)))"
+        )
     }
 
     private func readResponse(from connection: any FetchTransport, url: String) throws -> [UInt8] {
@@ -83,32 +83,51 @@ struct HTTPFetcher: Sendable {
         var headEnd: Int?
         while headEnd == nil {
             let chunk = try connection.receive()
-            guard !chunk.isEmpty else { throw ServerError("fetching DERP map \(url) failed: connection closed before the response head") }
+            guard !chunk.isEmpty else {
+                throw ServerError("fetching DERP map \(url) failed: connection closed before the response head")
+            }
             buffer += chunk
             headEnd = HTTPResponseHead.endOfHead(in: buffer)
             guard headEnd != nil || buffer.count <= Self.maxHeadBytes else {
-                throw ServerError("fetching DERP map \(url) failed: response head is larger than \(Self.maxHeadBytes) bytes")
+                throw ServerError(
+                    "fetching DERP map \(url) failed: response head is larger than \(Self.maxHeadBytes) bytes"
+                )
             }
         }
         let head = try HTTPResponseHead(bytes: Array(buffer[..<headEnd!]), url: url)
         guard head.status == 200 else {
-            throw ServerError("fetching DERP map \(url) failed: the server responded with status \(head.status); expected 200")
+            throw ServerError(
+                "fetching DERP map \(url) failed: the server responded with status \(head.status); expected 200"
+            )
         }
-        var body = Array(buffer[(headEnd! + 4)...])
-        let limit = head.isChunked ? maxBodyBytes + maxBodyBytes / 8 + 1024 : maxBodyBytes
+        if let length = head.contentLength, length > maxBodyBytes {
+            throw ServerError(
+                "fetching DERP map \(url) failed: Content-Length \(length) exceeds the limit of \(maxBodyBytes)"
+            )
+        }
+        return try readBody(head, start: Array(buffer[(headEnd! + 4)...]), from: connection, url: url)
+    }
+
+    /// Reads the body that follows `head`, of which `start` has already arrived.
+    private func readBody(
+        _ head: HTTPResponseHead,
+        start: [UInt8],
+        from connection: any FetchTransport,
+        url: String
+    ) throws -> [UInt8] {
+        var body = start
+        // Chunk-size lines add a little to the wire size of a chunked body.
+        let wireLimit = head.isChunked ? maxBodyBytes + maxBodyBytes / 8 + 1024 : maxBodyBytes
         while head.contentLength.map({ body.count < $0 }) ?? true {
-            if head.isChunked, (try? HTTPResponseHead.decodeChunked(body, limit: maxBodyBytes)) != nil { break }
+            if head.isChunked, try HTTPResponseHead.decodeChunked(body, limit: maxBodyBytes) != nil { break }
             let chunk = try connection.receive()
             if chunk.isEmpty { break }
             body += chunk
-            guard body.count <= limit else {
+            guard body.count <= wireLimit else {
                 throw ServerError("fetching DERP map \(url) failed: body is larger than \(maxBodyBytes) bytes")
             }
         }
         if let length = head.contentLength {
-            guard length <= maxBodyBytes else {
-                throw ServerError("fetching DERP map \(url) failed: Content-Length \(length) exceeds the limit of \(maxBodyBytes)")
-            }
             guard body.count >= length else { throw ServerError("fetching DERP map \(url) failed: body ended early") }
             return Array(body.prefix(length))
         }
@@ -119,6 +138,34 @@ struct HTTPFetcher: Sendable {
             return decoded
         }
         return body
+    }
+}
+
+/// The parts of a DERP map URL that a fetch needs.
+struct FetchTarget {
+    var isSecure: Bool
+    var host: String
+    var port: Int
+    /// The GET request head, ending with the blank line.
+    var requestHead: [UInt8]
+
+    init(url: String) throws(ServerError) {
+        guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(),
+            scheme == "http" || scheme == "https",
+            let host = parsed.host, !host.isEmpty
+        else {
+            throw ServerError("invalid DERP map URL \"\(url.prefix(200))\": use http://HOST/PATH or https://HOST/PATH")
+        }
+        isSecure = scheme == "https"
+        self.host = host
+        port = parsed.port ?? (isSecure ? 443 : 80)
+        var target = parsed.path.isEmpty ? "/" : parsed.path
+        if let query = parsed.query { target += "?" + query }
+        let hostHeader = parsed.port == nil ? host : "\(host):\(port)"
+        requestHead = Array(
+            ("GET \(target) HTTP/1.1\r\nHost: \(hostHeader)\r\nUser-Agent: headscale\r\n"
+                + "Accept: application/json\r\nConnection: close\r\n\r\n").utf8
+        )
     }
 }
 
@@ -142,7 +189,9 @@ struct PlainTransport: FetchTransport {
     func send(_ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
-            let sent = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let sent = bytes[offset...].withUnsafeBytes {
+                Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+            }
             guard sent > 0 else { throw ServerError("sending the request failed: \(String(cString: strerror(errno)))") }
             offset += sent
         }
@@ -152,7 +201,9 @@ struct PlainTransport: FetchTransport {
         var buffer = [UInt8](repeating: 0, count: 16 << 10)
         let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
         guard count >= 0 else {
-            throw ServerError("reading the response failed: \(errno == EAGAIN ? "timed out" : String(cString: strerror(errno)))")
+            throw ServerError(
+                "reading the response failed: \(errno == EAGAIN ? "timed out" : String(cString: strerror(errno)))"
+            )
         }
         return Array(buffer.prefix(count))
     }

@@ -11,7 +11,9 @@ struct HTTPResponseHead {
         let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\r\n", omittingEmptySubsequences: false)
         let statusParts = lines.first?.split(separator: " ", maxSplits: 2) ?? []
         guard statusParts.count >= 2, statusParts[0].hasPrefix("HTTP/1."), let status = Int(statusParts[1]) else {
-            throw ServerError("fetching DERP map \(url) failed: invalid HTTP status line \"\(lines.first?.prefix(80) ?? "")\"")
+            throw ServerError(
+                "fetching DERP map \(url) failed: invalid HTTP status line \"\(lines.first?.prefix(80) ?? "")\""
+            )
         }
         self.status = status
         for line in lines.dropFirst() {
@@ -30,7 +32,7 @@ struct HTTPResponseHead {
         }
     }
 
-    /// The index of the `\r\n\r\n` that ends the head, or nil when it has not arrived.
+    /// Returns the index of the `\r\n\r\n` that ends the head, or nil when it has not arrived.
     static func endOfHead(in bytes: [UInt8]) -> Int? {
         guard bytes.count >= 4 else { return nil }
         for index in 0...(bytes.count - 4)

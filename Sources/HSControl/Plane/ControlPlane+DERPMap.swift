@@ -20,13 +20,13 @@ extension ControlPlane {
         logger.info("DERP map sent to open map streams", [("streams", String(sinks.count))])
     }
 
-    /// Whether a node with `key` as its current node key is registered, for DERP client
+    /// Returns whether a node with `key` as its current node key is registered, for DERP client
     /// verification. Expiry is not checked.
     func isKnownNodeKey(_ key: NodePublicKey) -> Bool {
         state.withLock { state in state.entries.values.contains { $0.node.nodeKey == key } }
     }
 
-    /// The tailnet-wide settings with the current DERP map.
+    /// Returns the tailnet-wide settings with the current DERP map.
     func settingsLocked(in state: State) -> MapSettings {
         var settings = encoder.settings
         settings.derpMap = state.derpMap

@@ -35,7 +35,9 @@ public final class HeadscaleServer: Sendable {
         let storage = StoreAdapter(store: try Store(path: options.databasePath), pool: pool)
         let noiseKey = try PrivateKeyFile.loadOrCreate(path: options.noisePrivateKeyPath)
         let noisePublicKey = MachinePublicKey(bytes: noiseKey.publicKeyBytes)!
-        if options.derp.isEnabled, let address = options.derp.stunListenAddress, let (host, port) = splitHostPort(address) {
+        if options.derp.isEnabled, let address = options.derp.stunListenAddress,
+            let (host, port) = splitHostPort(address)
+        {
             stun = try STUNServer(host: host, port: port, logger: logger.with("component", "stun"))
         } else {
             stun = nil
@@ -59,7 +61,11 @@ public final class HeadscaleServer: Sendable {
             if options.derp.verifyClients {
                 admitClient = { key in admission.admits(key) }
             }
-            derp = DERPServer(privateKey: derpKey.rawBytes, logger: logger.with("component", "derp"), admitClient: admitClient)
+            derp = DERPServer(
+                privateKey: derpKey.rawBytes,
+                logger: logger.with("component", "derp"),
+                admitClient: admitClient
+            )
         } else {
             derp = nil
         }

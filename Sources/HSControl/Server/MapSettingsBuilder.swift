@@ -21,7 +21,7 @@ enum MapSettingsBuilder {
         )
     }
 
-    /// The DERP map sources of `options`: `derp.urls`, `derp.paths` and, unless disabled, the
+    /// Collects the DERP map sources of `options`: `derp.urls`, `derp.paths` and, unless disabled, the
     /// embedded relay's region.
     ///
     /// - Throws: ``ServerError`` when the embedded relay is on without its own region and without a
@@ -32,7 +32,9 @@ enum MapSettingsBuilder {
         configuration.paths = options.derp.paths
         if options.derp.autoUpdateEnabled {
             guard options.derp.updateFrequencySeconds > 0 else {
-                throw ServerError("derp.update_frequency must be positive when derp.auto_update_enabled is true, such as 3h")
+                throw ServerError(
+                    "derp.update_frequency must be positive when derp.auto_update_enabled is true, such as 3h"
+                )
             }
             configuration.refreshInterval = options.derp.updateFrequencySeconds
         }
@@ -53,7 +55,9 @@ enum MapSettingsBuilder {
     /// pins it with `CertName: sha256-raw:<hex>`, so clients verify the relay without a public CA.
     static func embeddedRegion(options: ServerOptions, stunPort: Int?) throws -> DERPRegion {
         guard let url = URL(string: options.serverURL), let scheme = url.scheme, let host = url.host else {
-            throw ServerError("invalid server_url \"\(options.serverURL)\": use a URL such as https://headscale.example.com")
+            throw ServerError(
+                "invalid server_url \"\(options.serverURL)\": use a URL such as https://headscale.example.com"
+            )
         }
         let port = url.port ?? (scheme == "https" ? 443 : 80)
         let isIPv4 = host.split(separator: ".").count == 4 && host.allSatisfy { $0.isNumber || $0 == "." }
@@ -74,9 +78,10 @@ enum MapSettingsBuilder {
     /// `sha256-raw:<hex of the leaf's DER>` when the main listener serves a self-signed
     /// certificate, otherwise nil.
     ///
-    /// Tailscale clients (v1.86 and later were checked) accept a pinned relay only when the TLS
-    /// handshake presents exactly one certificate besides a DERP meta certificate, its SHA-256
-    /// matches, it is valid now, and it matches the dialed host name or IP address.
+    /// Tailscale's client (its tlsdial package) accepts a pinned relay only under four conditions.
+    /// The handshake presents exactly one certificate besides a DERP meta certificate, and its
+    /// SHA-256 matches. It is valid now, and it matches the dialed host name or IP address.
+    /// The e2e test derp-pinned.sh checks this with v1.86 and v1.90 clients.
     static func certificatePin(options: ServerOptions) throws -> String? {
         guard let path = options.tlsCertificatePath, options.tlsKeyPath != nil else { return nil }
         guard try certificateIsSelfSigned(path: path) else { return nil }
