@@ -7,19 +7,6 @@ import Testing
 
 @testable import HSControl
 
-/// Records the response an HTTP handler sends.
-final class CapturingResponder: HTTPResponder, Sendable {
-    private let captured = Mutex<HTTPResponse?>(nil)
-
-    var response: HTTPResponse? { captured.withLock { $0 } }
-
-    func respond(_ response: HTTPResponse) { captured.withLock { $0 = response } }
-
-    func upgrade(_ head: HTTPResponse, then: @escaping @Sendable (any ByteStream, [UInt8]) -> Void) {
-        captured.withLock { $0 = head }
-    }
-}
-
 @Suite struct DERPMapPlaneTests {
     static let newMap = DERPMap(regions: [
         42: DERPRegion(
@@ -106,9 +93,9 @@ final class CapturingResponder: HTTPResponder, Sendable {
         #expect(try verify(admission, body: String(repeating: " ", count: 5000)).status == 413)
     }
 
-    @Test func selfSignedListenerIsPinned() throws {
+    @Test func selfSignedListenerIsPinned() async throws {
         let certificates = try TestCertificates()
-        let pair = try certificates.selfSigned("listener")
+        let pair = try await runBlocking { try certificates.selfSigned("listener") }
         var options = ServerOptions()
         options.serverURL = "https://127.0.0.1:8443"
         options.tlsCertificatePath = pair.certificate
@@ -116,15 +103,17 @@ final class CapturingResponder: HTTPResponder, Sendable {
         options.derp.isEnabled = true
         let region = try MapSettingsBuilder.embeddedRegion(options: options, stunPort: 3478)
         let node = try #require(region.nodes.first)
-        #expect(node.certName == "sha256-raw:" + (try certificates.derSHA256(pair.certificate)))
+        let expected = try await runBlocking { try certificates.derSHA256(pair.certificate) }
+        #expect(node.certName == "sha256-raw:" + expected)
         #expect(node.derpPort == 8443)
         #expect(node.ipv4 == "127.0.0.1")
     }
 
-    @Test func caSignedListenerIsNotPinned() throws {
+    @Test func caSignedListenerIsNotPinned() async throws {
         let certificates = try TestCertificates()
-        let ca = try certificates.selfSigned("ca", altName: "DNS:ca.test")
-        let leaf = try certificates.signed("listener", by: ca)
+        let leaf = try await runBlocking {
+            try certificates.signed("listener", by: try certificates.selfSigned("ca", altName: "DNS:ca.test"))
+        }
         var options = ServerOptions()
         options.serverURL = "https://headscale.test"
         options.tlsCertificatePath = leaf.certificate

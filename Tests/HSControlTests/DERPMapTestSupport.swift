@@ -131,3 +131,13 @@ struct TestCertificates {
         return String(decoding: data, as: UTF8.self)
     }
 }
+
+/// Runs blocking work (socket fetches, `openssl` runs) on a Dispatch queue and awaits it, so it
+/// does not occupy a thread of the small cooperative pool that the other async tests need.
+func runBlocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async {
+            continuation.resume(with: Result { try work() })
+        }
+    }
+}

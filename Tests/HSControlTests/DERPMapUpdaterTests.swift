@@ -14,7 +14,7 @@ final class PublishedMaps: Sendable {
     var all: [[UInt8]] { maps.withLock { $0 } }
 
     /// Waits up to `seconds` for a published map with `count` or more entries.
-    func wait(count: Int, seconds: Double = 10) async -> Bool {
+    func wait(count: Int, seconds: Double = 30) async -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if all.count >= count { return true }
@@ -47,16 +47,18 @@ final class PublishedMaps: Sendable {
         configuration.urls = [server.url()]
         configuration.embeddedRegion = Self.embedded()
         configuration.retryBaseDelay = 0.05
+        // A short socket timeout lets a retry recover from a connection stalled by a loaded machine.
+        configuration.fetcher.timeoutSeconds = 2
         let updater = DERPMapUpdater(configuration: configuration, logger: Self.logger)
         defer { updater.stop() }
-        let initial = try updater.loadInitialMap()
+        let initial = try await runBlocking { try updater.loadInitialMap() }
         #expect(initial.regions.keys.sorted() == [999])
 
         let published = PublishedMaps()
         updater.start { published.record($0) }
         #expect(await published.wait(count: 1))
         #expect(updater.currentMap.regions.keys.sorted() == [7, 999])
-        #expect(server.requestHeads.count == 3)
+        #expect(server.requestHeads.count >= 3)
     }
 
     @Test func refreshFailureKeepsWorkingMap() async throws {
@@ -69,9 +71,10 @@ final class PublishedMaps: Sendable {
         configuration.urls = [server.url()]
         configuration.refreshInterval = 0.1
         configuration.retryBaseDelay = 0.05
+        configuration.fetcher.timeoutSeconds = 2
         let updater = DERPMapUpdater(configuration: configuration, logger: Self.logger)
         defer { updater.stop() }
-        #expect(try updater.loadInitialMap().regions.keys.sorted() == [7])
+        #expect(try await runBlocking { try updater.loadInitialMap() }.regions.keys.sorted() == [7])
 
         let published = PublishedMaps()
         updater.start { published.record($0) }
@@ -79,21 +82,25 @@ final class PublishedMaps: Sendable {
         let maps = published.all.map { String(decoding: $0, as: UTF8.self) }
         #expect(maps.first?.contains("\"8\"") == true)
         #expect(maps.allSatisfy { $0.contains("\"Regions\":{\"") })
+        withExtendedLifetime(server) {}
     }
 
-    @Test func embeddedRegionWinsOverURL() throws {
+    @Test func embeddedRegionWinsOverURL() async throws {
         let clash = #"{"Regions":{"999":{"RegionID":999,"Nodes":[{"Name":"x","RegionID":999,"HostName":"x.test"}]}}}"#
         let server = try CannedHTTPServer(responses: [CannedHTTPServer.ok(clash)])
         var configuration = DERPMapUpdater.Configuration()
         configuration.urls = [server.url()]
         configuration.embeddedRegion = Self.embedded()
         let updater = DERPMapUpdater(configuration: configuration, logger: Self.logger)
-        #expect(try updater.loadInitialMap().regions[999] == Self.embedded())
+        #expect(try await runBlocking { try updater.loadInitialMap() }.regions[999] == Self.embedded())
     }
 
-    @Test func emptyMapWithoutSourcesIsError() {
+    @Test func emptyMapStillStarts() throws {
         let updater = DERPMapUpdater(configuration: DERPMapUpdater.Configuration(), logger: Self.logger)
-        #expect(throws: ServerError.self) { try updater.loadInitialMap() }
+        #expect(try updater.loadInitialMap().regions.isEmpty)
+        var options = ServerOptions()
+        options.derp.isEnabled = false
+        #expect(try MapSettingsBuilder.checkDERPSources(options: options).first?.contains("DERP map is empty") == true)
     }
 
     @Test func invalidPathFileStopsStart() throws {

@@ -229,30 +229,38 @@ import Testing
     }
 
     @Test func slowReaderDropsBeyondQueueDepth() async throws {
-        let harness = DERPTestHarness()
+        // A stall timeout far beyond the test's run time keeps a loaded machine from turning the
+        // paused reader into a disconnected one.
+        var limits = DERPServerLimits()
+        limits.writeStallTimeoutMilliseconds = 600_000
+        let harness = DERPTestHarness(limits: limits)
         let alice = try await harness.connect(name: "alice")
         let bob = try await harness.connect(name: "bob")
         bob.serverEnd.pause()
 
         // 60 KiB packets: two fill the stream past its 64 KiB high-water mark, 32 wait in the
-        // send queue, and the oldest of the rest are dropped.
+        // send queue, and the oldest of the rest are dropped. When the destination's queue flushes
+        // later than the sends arrive, packets are dropped before any reaches the stream, so the
+        // exact split depends on scheduling, but the newest 32 always survive.
         let packetLength = 60 << 10
         for index in 0..<40 {
             alice.send(.sendPacket(to: bob.key, [UInt8(index)] + [UInt8](repeating: 0, count: packetLength - 1)))
         }
         alice.send(.ping([0, 0, 0, 0, 0, 0, 0, 2]))
         #expect(try await alice.nextNonKeepAliveFrame().type == .pong)
-        #expect(harness.server.statistics.packetsDroppedQueueFull == 6)
+        let dropped = harness.server.statistics.packetsDroppedQueueFull
+        #expect((6...8).contains(dropped))
 
         bob.serverEnd.resume()
         var received: [UInt8] = []
-        for _ in 0..<34 {
+        for _ in 0..<(40 - dropped) {
             let frame = try await bob.nextNonKeepAliveFrame()
             #expect(frame.type == .recvPacket)
             received.append(frame.payload[32])
         }
-        #expect(received == [0, 1] + Array(8..<40))
-        #expect(harness.server.statistics.packetsRelayed == 34)
+        #expect(received == received.sorted())
+        #expect(Array(received.suffix(32)) == Array(8..<40))
+        #expect(harness.server.statistics.packetsRelayed == 40 - dropped)
     }
 
     @Test func stalledReaderIsDisconnected() async throws {

@@ -53,8 +53,8 @@ final class DERPMapUpdater: Sendable {
 
     /// Reads every path and fetches every URL once, blocking, and returns the merged map.
     ///
-    /// - Throws: ``ServerError`` when a `derp.paths` file is missing or invalid, or when the map is
-    ///   empty although no URL could add regions later. Failed URLs are only logged.
+    /// - Throws: ``ServerError`` when a `derp.paths` file is missing or invalid. Failed URLs and an
+    ///   empty map are only logged.
     func loadInitialMap() throws(ServerError) -> DERPMap {
         for path in configuration.paths {
             let source = try Self.loadFile(path)
@@ -67,12 +67,13 @@ final class DERPMapUpdater: Sendable {
             state.current = merge(state)
             return state.current
         }
+        // NOTE: Headscale refuses to start with an empty map. This server starts and warns, so a
+        // server without any relay (tests, direct-only tailnets) still runs.
         if map.regions.isEmpty && configuration.urls.isEmpty {
-            throw ServerError(
-                "the DERP map is empty: enable derp.server, or list DERP maps in derp.urls or derp.paths"
+            logger.warning(
+                "the DERP map is empty, so clients cannot relay traffic; enable derp.server or set derp.urls or derp.paths"
             )
-        }
-        if map.regions.isEmpty {
+        } else if map.regions.isEmpty {
             logger.warning("the DERP map is empty until a derp.urls fetch succeeds; clients cannot relay traffic")
         }
         return map

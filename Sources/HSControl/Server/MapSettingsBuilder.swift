@@ -9,14 +9,8 @@ enum MapSettingsBuilder {
         return MapSettings(
             baseDomain: dns.baseDomain,
             derpMap: derpMap.encoded(),
-            dnsConfig: TailnetSettings.dnsConfigJSON(
-                magicDNS: dns.magicDNS,
-                baseDomain: dns.baseDomain,
-                nameservers: dns.nameservers,
-                searchDomains: dns.searchDomains,
-                splitDNS: dns.splitNameservers
-            ),
-            packetFilter: TailnetSettings.allowAllFilter,
+            dnsConfig: DNSConfigEncoder(options: dns, prefixes: [options.prefixV4, options.prefixV6].compactMap { $0 })
+                .encode(),
             fileSharing: options.fileSharing
         )
     }
@@ -48,6 +42,22 @@ enum MapSettingsBuilder {
             )
         }
         return configuration
+    }
+
+    /// Checks the DERP map sources as `serve` would read them, without fetching `derp.urls`.
+    ///
+    /// - Returns: a note for the operator when the DERP map would be empty.
+    /// - Throws: ``ServerError`` for an invalid `server_url` or a missing or invalid `derp.paths` file.
+    static func checkDERPSources(options: ServerOptions) throws -> [String] {
+        let sources = try derpSources(options: options, stunPort: nil)
+        var regions = sources.embeddedRegion == nil ? 0 : 1
+        for path in sources.paths {
+            regions += try DERPMapUpdater.loadFile(path).regions.count
+        }
+        guard regions == 0 && sources.urls.isEmpty else { return [] }
+        return [
+            "the DERP map is empty, so clients cannot relay traffic; enable derp.server or set derp.urls or derp.paths"
+        ]
     }
 
     /// The embedded relay's region: one node reached at `server_url`'s host and port, because the
