@@ -71,10 +71,12 @@ let package = Package(
             name: "HSControl",
             dependencies: [
                 "HSCore", "HSCrypto", "HSPosix", "HSTLS", "HSHTTP", "HSHTTP2", "HSNoise", "HSStore", "HSConfig",
-                "HSDERP", "CZstd",
+                "HSDERP", "HSPolicy", "CZstd",
             ],
             swiftSettings: strictSettings
         ),
+        // Policy language: HuJSON parsing, validation, per-node filter and SSH compilation.
+        .target(name: "HSPolicy", dependencies: ["HSCore"], swiftSettings: strictSettings),
         // The `headscale` command tree.
         .target(name: "HSCLI", dependencies: ["HSCore", "HSConfig", "HSControl", "HSPosix"], swiftSettings: strictSettings),
         .executableTarget(
@@ -103,6 +105,7 @@ let package = Package(
         .testTarget(name: "HSConfigTests", dependencies: ["HSConfig", "HSTestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "HSDERPTests", dependencies: ["HSDERP", "HSCrypto", "HSTestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "HSControlTests", dependencies: ["HSControl", "HSTestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "HSPolicyTests", dependencies: ["HSPolicy", "HSCore"], swiftSettings: strictSettings),
         .testTarget(name: "HSCLITests", dependencies: ["HSCLI", "HSTestSupport"], swiftSettings: strictSettings),
     ],
     swiftLanguageModes: [.v6]

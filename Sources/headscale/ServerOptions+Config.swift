@@ -40,5 +40,7 @@ extension ServerOptions {
         dns.overrideLocalDNS = config.dns.overrideLocalDNS
         dns.extraRecords = config.dns.extraRecords.map { ($0.name, $0.type, $0.value) }
         fileSharing = config.taildropEnabled
+        policyMode = config.policy.mode.rawValue
+        policyPath = config.policy.path
     }
 }

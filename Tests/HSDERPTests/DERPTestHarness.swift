@@ -35,7 +35,15 @@ struct DERPTestHarness {
     let server: DERPServer
     let logger = Logger(label: "derp-test", minimumLevel: .critical)
 
-    init(limits: DERPServerLimits = DERPServerLimits(), admitClient: (@Sendable (NodePublicKey) -> Bool)? = nil) {
+    /// Server limits for tests: the defaults, except that the handshake may take a minute, because
+    /// a loaded machine can delay a test's ClientInfo past the real 10 s limit.
+    static var testLimits: DERPServerLimits {
+        var limits = DERPServerLimits()
+        limits.handshakeTimeoutMilliseconds = 60_000
+        return limits
+    }
+
+    init(limits: DERPServerLimits = Self.testLimits, admitClient: (@Sendable (NodePublicKey) -> Bool)? = nil) {
         server = DERPServer(
             privateKey: NaClBox.makePrivateKey(),
             logger: Logger(label: "derp-test", minimumLevel: .critical),

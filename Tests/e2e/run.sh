@@ -9,6 +9,7 @@
 #   two-nodes-relay          the same with direct UDP off, so the embedded DERP relay carries it
 #   two-nodes-restart        server restart: same nodes, same addresses, hello again
 #   two-nodes-wrong-key      a third node with a wrong pre-auth key is rejected
+#   two-nodes-policy         a policy change over SIGHUP cuts B off from A and lets it back in
 #   tailscaled-pair          two stock tailscaled 1.96.4: up, status, ping, debug netmap
 #   tailscaled-pair-relay    the same with direct UDP off
 #   derp-pinned              relay only over a pinned self-signed certificate the clients do not trust
@@ -25,7 +26,7 @@ set -u -o pipefail
 DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$DIR/../.." && pwd)
 
-ALL_TESTS=(two-nodes two-nodes-forwarder two-nodes-relay two-nodes-restart two-nodes-wrong-key
+ALL_TESTS=(two-nodes two-nodes-forwarder two-nodes-relay two-nodes-restart two-nodes-wrong-key two-nodes-policy
     tailscaled-pair tailscaled-pair-relay derp-pinned derp-pinned-forwarder derp-peer-gone derp-map-file)
 
 # Prints the command line of one test (environment assignments first), or fails on an unknown name.
@@ -36,6 +37,7 @@ test_command() {
         two-nodes-relay) echo "E2E_RELAY_ONLY=1 $DIR/two-nodes.sh" ;;
         two-nodes-restart) echo "$DIR/two-nodes.sh --restart" ;;
         two-nodes-wrong-key) echo "$DIR/two-nodes.sh --wrong-key" ;;
+        two-nodes-policy) echo "$DIR/two-nodes.sh --policy" ;;
         tailscaled-pair) echo "$DIR/tailscaled-pair.sh" ;;
         tailscaled-pair-relay) echo "E2E_RELAY_ONLY=1 $DIR/tailscaled-pair.sh" ;;
         derp-pinned) echo "$DIR/derp-pinned.sh" ;;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Usage: Tests/e2e/two-nodes.sh [--restart] [--wrong-key]      (as root)
+# Usage: Tests/e2e/two-nodes.sh [--restart] [--wrong-key] [--policy]      (as root)
 #
 # Two real Tailscale clients join our server and talk over the tailnet, all inside a fresh
 # loopback-only network namespace:
@@ -12,6 +12,9 @@
 #              both nodes back with the same ids and addresses and "hello" again, with no new key.
 # --wrong-key  then starts node C with a wrong pre-auth key and expects the server's rejection in
 #              C's log (ERE E2E_REFUSAL_PATTERN, default 'pre-auth key') and still two nodes.
+# --policy     runs the server with a policy file, then narrows it so that only A may reach B
+#              (SIGHUP), expects B -> A to stop, widens it again (SIGHUP) and expects "hello"
+#              again, with no node opening a new map stream in between.
 # Knobs: E2E_NODE_B=caddy|forwarder, E2E_RELAY_ONLY=1 (no direct UDP, so the embedded DERP relay
 # carries the traffic), E2E_WRONG_KEY (the key node C uses), and those listed in lib.sh.
 # Prints PASS or "FAIL: ... at stage ...", exits 0 or 1.
@@ -20,11 +23,13 @@ set -u -o pipefail
 
 RESTART=0
 WRONG_KEY=0
+POLICY=0
 for arg in "$@"; do
     case $arg in
         --restart) RESTART=1 ;;
         --wrong-key) WRONG_KEY=1 ;;
-        *) echo "usage: $0 [--restart] [--wrong-key]" >&2; exit 2 ;;
+        --policy) POLICY=1 ;;
+        *) echo "usage: $0 [--restart] [--wrong-key] [--policy]" >&2; exit 2 ;;
     esac
 done
 
@@ -38,6 +43,7 @@ NAME=two-nodes
 [ "${E2E_RELAY_ONLY:-0}" = 1 ] && NAME+=-relay
 [ "$RESTART" = 1 ] && NAME+=-restart
 [ "$WRONG_KEY" = 1 ] && NAME+=-wrong-key
+[ "$POLICY" = 1 ] && NAME+=-policy
 
 # shellcheck source=Tests/e2e/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -148,7 +154,50 @@ wrong_key_node() {
     e2e_expect_nodes "$HOSTS"
 }
 
+# Writes the policy file: "open" lets A and B reach each other, "narrow" only A reach B.
+# Nodes register in order, so A is 100.64.0.1 and B is 100.64.0.2.
+write_policy() {
+    local rules='{"action": "accept", "src": ["a"], "dst": ["b:*"]}'
+    [ "$1" = open ] && rules+=', {"action": "accept", "src": ["b"], "dst": ["a:80"]}'
+    cat >"$E2E_POLICY_PATH" <<EOF
+{
+  // Written by the end-to-end test ($1).
+  "hosts": {"a": "100.64.0.1/32", "b": "100.64.0.2/32"},
+  "acls": [$rules],
+}
+EOF
+}
+
+map_streams_opened() {
+    grep -ac 'map stream opened' "$E2E_WORK/server/server.log"
+}
+
+proxy_fails() {
+    ! proxy_says_hello
+}
+
+change_policy() {
+    e2e_stage "policy narrowed: B may no longer reach A"
+    local streams
+    streams=$(map_streams_opened)
+    write_policy narrow
+    kill -HUP "$E2E_SERVER_PID"
+    e2e_wait "$E2E_TIMEOUT" "$(e2e_node_pid nodeb)" proxy_fails ||
+        e2e_fail "B still reached A ${E2E_TIMEOUT}s after the policy stopped allowing it"
+    e2e_stage "policy widened again"
+    write_policy open
+    kill -HUP "$E2E_SERVER_PID"
+    expect_hello "proxy B -> A after the policy allows it again"
+    [ "$(map_streams_opened)" = "$streams" ] ||
+        e2e_fail "nodes opened new map streams during the policy changes ($streams before, $(map_streams_opened) after)"
+}
+
+if [ "$POLICY" = 1 ]; then
+    export E2E_POLICY_PATH=$E2E_WORK/policy.hujson
+    write_policy open
+fi
 start_pair
+[ "$POLICY" = 1 ] && change_policy
 [ "$RESTART" = 1 ] && restart_server
 [ "$WRONG_KEY" = 1 ] && wrong_key_node
 e2e_pass "A=$IP_A B=$IP_B, $PATH_INFO"

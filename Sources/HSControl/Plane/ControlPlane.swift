@@ -121,6 +121,11 @@ final class ControlPlane: Sendable {
         deliverEach(deliveries)
     }
 
+    /// Every node and user, for validating a policy against the current tailnet.
+    func tailnetSnapshot() -> (nodes: [ControlNode], users: [ControlUser]) {
+        state.withLock { state in (state.entries.values.map(\.node), Array(state.users.values)) }
+    }
+
     /// Every node with its current online state, sorted by id.
     func nodeSnapshots() -> [ControlNode] {
         state.withLock { state in state.entries.values.map(\.node).sorted { $0.id < $1.id } }

@@ -21,6 +21,7 @@ public final class HeadscaleServer: Sendable {
     let derp: DERPServer?
     let stun: STUNServer?
     let derpMaps: DERPMapUpdater
+    let policyManager: PolicyManager
 
     /// Opens the database, loads or creates keys, and binds every listener. Nothing is served
     /// until ``start()``.
@@ -69,7 +70,17 @@ public final class HeadscaleServer: Sendable {
         } else {
             derp = nil
         }
-        let admin = AdminAPI(storage: storage, plane: plane, logger: logger.with("component", "api"))
+        let policyManager = PolicyManager(
+            mode: options.policyMode == "database" ? .database : .file(path: options.policyPath ?? ""),
+            plane: plane,
+            storage: storage,
+            serverURL: options.serverURL,
+            logger: logger.with("component", "policy")
+        )
+        policyManager.loadAtStart()
+        self.policyManager = policyManager
+        var admin = AdminAPI(storage: storage, plane: plane, logger: logger.with("component", "api"))
+        admin.policyManager = policyManager
         let router = NoiseRouter(plane: plane, logger: logger.with("component", "noise"))
         let handler = ControlHTTPHandler(
             noiseKey: noiseKey,
@@ -121,8 +132,9 @@ public final class HeadscaleServer: Sendable {
         )
     }
 
-    /// Rereads the TLS certificate and key, after SIGHUP.
+    /// Rereads the policy file and the TLS certificate and key, after SIGHUP.
     public func reload() {
+        policyManager.reload()
         guard let tls else { return }
         do {
             try tls.reload()

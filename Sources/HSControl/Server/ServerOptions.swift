@@ -57,6 +57,10 @@ public struct ServerOptions: Sendable {
     public var derp = DERP()
     public var dns = DNS()
     public var fileSharing = true
+    /// `file` or `database`: where the policy comes from.
+    public var policyMode = "file"
+    /// The HuJSON policy file in `file` mode; nil or empty means no policy.
+    public var policyPath: String?
 
     public init() {}
 }
