@@ -18,6 +18,25 @@ import Testing
         #expect(head.contains("Host: 127.0.0.1:\(server.listener.localPort)\r\n"))
     }
 
+    @Test func ipv6TargetUsesBrackets() throws {
+        let target = try FetchTarget(url: "http://[::1]:8080/map?x=1")
+        #expect(target.host == "::1")
+        #expect(target.port == 8080)
+        #expect(
+            String(decoding: target.requestHead, as: UTF8.self).hasPrefix(
+                "GET /map?x=1 HTTP/1.1\r\nHost: [::1]:8080\r\n"
+            )
+        )
+    }
+
+    @Test func invalidURLIsNamed() {
+        #expect {
+            try FetchTarget(url: "ftp://example.com/map")
+        } throws: { error in
+            "\(error)".contains("ftp://example.com/map")
+        }
+    }
+
     @Test func chunkedBodyIsDecoded() async throws {
         let response =
             "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"Reg\r\n"

@@ -55,7 +55,7 @@ node_b_home_is() { grep -aq "home is now derp-$1" "$(e2e_node_log nodeb)"; }
 server_logged_change() { grep -aF 'DERP map changed' "$E2E_WORK/server/server.log" | grep -q 'regions=901'; }
 
 e2e_require_clients caddy
-mkdir -p "$E2E_WORK/server"
+mkdir -p -m 700 "$E2E_WORK/server"
 e2e_stage "server certificate"
 e2e_make_certificate
 e2e_write_config

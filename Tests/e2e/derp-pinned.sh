@@ -47,7 +47,7 @@ probe_rejected_certificate() {
 
 e2e_require_clients caddy
 [ "$NODE_B" = forwarder ] && e2e_require_clients ts-forwarder
-mkdir -p "$E2E_WORK/server"
+mkdir -p -m 700 "$E2E_WORK/server"
 
 e2e_stage "server certificate"
 e2e_make_certificate

@@ -161,7 +161,8 @@ struct FetchTarget {
         port = parsed.port ?? (isSecure ? 443 : 80)
         var target = parsed.path.isEmpty ? "/" : parsed.path
         if let query = parsed.query { target += "?" + query }
-        let hostHeader = parsed.port == nil ? host : "\(host):\(port)"
+        let bracketed = host.contains(":") ? "[\(host)]" : host
+        let hostHeader = parsed.port == nil ? bracketed : "\(bracketed):\(port)"
         requestHead = Array(
             ("GET \(target) HTTP/1.1\r\nHost: \(hostHeader)\r\nUser-Agent: headscale\r\n"
                 + "Accept: application/json\r\nConnection: close\r\n\r\n").utf8
