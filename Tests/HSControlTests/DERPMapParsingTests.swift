@@ -53,6 +53,12 @@ import Testing
         #expect(map.regions[900]?.regionName == "My Region")
     }
 
+    @Test func emptyRegionsFileParses() throws {
+        let source = try DERPMapSource.parse(try YAMLDocument.parseJSON("# no relay\nregions: {}\n"), origin: "empty")
+        #expect(source.regions.isEmpty)
+        #expect(DERPMap.merged([source]).encoded() == Array(#"{"Regions":{}}"#.utf8))
+    }
+
     @Test func nullRegionRemovesEarlierOne() throws {
         let first = try DERPMapSource.parse(try Self.json(Self.tailscaleJSON), origin: "first")
         let second = try DERPMapSource.parse(try YAMLDocument.parseJSON("regions:\n  1: null\n"), origin: "second")
