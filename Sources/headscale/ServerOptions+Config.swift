@@ -42,5 +42,13 @@ extension ServerOptions {
         fileSharing = config.taildropEnabled
         policyMode = config.policy.mode.rawValue
         policyPath = config.policy.path
+        let expiry = Self.seconds(config.node.expiry)
+        nodeExpiry = expiry > 0 ? expiry : nil
+        ephemeralInactivityTimeout = Self.seconds(config.node.ephemeralInactivityTimeout)
+    }
+
+    private static func seconds(_ duration: Duration) -> TimeInterval {
+        let parts = duration.components
+        return TimeInterval(parts.seconds) + TimeInterval(parts.attoseconds) / 1e18
     }
 }

@@ -12,6 +12,8 @@
 #   two-nodes-policy         a policy change over SIGHUP cuts B off from A and lets it back in
 #   tailscaled-pair          two stock tailscaled 1.96.4: up, status, ping, debug netmap
 #   tailscaled-pair-relay    the same with direct UDP off
+#   interactive-login        tailscaled without a key; auth register, logout, re-login, expire
+#   ephemeral-logout         tailscaled with an ephemeral key; logout deletes the node
 #   derp-pinned              relay only over a pinned self-signed certificate the clients do not trust
 #   derp-pinned-forwarder    the same with node B = baseshift forwarder (tsnet 1.86.0)
 #   derp-peer-gone           a node leaves the relay and its peer gets PeerGone
@@ -27,7 +29,8 @@ DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$DIR/../.." && pwd)
 
 ALL_TESTS=(two-nodes two-nodes-forwarder two-nodes-relay two-nodes-restart two-nodes-wrong-key two-nodes-policy
-    tailscaled-pair tailscaled-pair-relay derp-pinned derp-pinned-forwarder derp-peer-gone derp-map-file)
+    tailscaled-pair tailscaled-pair-relay interactive-login ephemeral-logout derp-pinned derp-pinned-forwarder
+    derp-peer-gone derp-map-file)
 
 # Prints the command line of one test (environment assignments first), or fails on an unknown name.
 test_command() {
@@ -40,6 +43,8 @@ test_command() {
         two-nodes-policy) echo "$DIR/two-nodes.sh --policy" ;;
         tailscaled-pair) echo "$DIR/tailscaled-pair.sh" ;;
         tailscaled-pair-relay) echo "E2E_RELAY_ONLY=1 $DIR/tailscaled-pair.sh" ;;
+        interactive-login) echo "$DIR/interactive-login.sh" ;;
+        ephemeral-logout) echo "$DIR/ephemeral-logout.sh" ;;
         derp-pinned) echo "$DIR/derp-pinned.sh" ;;
         derp-pinned-forwarder) echo "E2E_NODE_B=forwarder $DIR/derp-pinned.sh" ;;
         derp-peer-gone) echo "$DIR/derp-peer-gone.sh" ;;

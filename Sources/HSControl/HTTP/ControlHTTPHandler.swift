@@ -37,6 +37,8 @@ struct ControlHTTPHandler: HTTPHandler {
             }
         case "/verify":
             admission.handleVerify(request, responder: responder)
+        case let path where path.hasPrefix("/register/") && (request.method == "GET" || request.method == "HEAD"):
+            responder.respond(RegistrationPage.response(path: path, plane: router.plane))
         case let path where path.hasPrefix("/api/v1/"):
             admin.handle(request, responder: responder, requiresAPIKey: true)
         case "/":

@@ -14,6 +14,8 @@ extension ControlPlane {
             }
             return (own, streamsLocked(excluding: id, in: state))
         }
+        ephemeralTimers.cancel(id)
+        expiryTimers.cancel(id)
         for sink in own {
             sink.terminate()
         }

@@ -32,8 +32,8 @@ extension ControlPlane {
     }
 
     private func lookupLocked(_ key: NodePublicKey, machineKey: MachinePublicKey, in state: State) -> ControlNode? {
-        guard let entry = state.entries.values.first(where: { $0.node.nodeKey == key }) else { return nil }
-        return entry.node.machineKey == machineKey ? entry.node : nil
+        guard let node = nodeLocked(nodeKey: key, in: state) else { return nil }
+        return node.machineKey == machineKey ? node : nil
     }
 
     /// Registers a long-poll stream and returns its first message, the full map, already framed.
@@ -59,6 +59,7 @@ extension ControlPlane {
             return (token, full, node, peerJSON, others)
         }
         guard let (token, full, node, peerJSON, others) = result else { throw .unknownNode }
+        ephemeralTimers.cancel(node.id)
         persistLater(node)
         deliver(MapMessages.peersChanged([peerJSON], userProfiles: userProfiles(for: node), now: now), to: others)
         logger.info("map stream opened", [("node.id", String(node.id)), ("node.name", node.givenName)])
@@ -100,6 +101,7 @@ extension ControlPlane {
             return (node, streamsLocked(excluding: node.id, in: state))
         }
         guard let (node, others) = update else { return }
+        scheduleEphemeralDeletion(node, now: now)
         persistLater(node)
         deliver(MapMessages.onlinePatch(id: node.id, online: false, lastSeen: now, now: now), to: others)
         logger.info("map stream closed", [("node.id", String(node.id)), ("node.name", node.givenName)])

@@ -35,11 +35,27 @@ final class ControlPlane: Sendable {
     let state: Mutex<State>
     /// Serialises writes that need not block the caller, such as last-seen times.
     let writeQueue = DispatchQueue(label: "headscale.control.writes")
+    let lifecycle: LifecycleOptions
+    /// Interactive logins waiting for an administrator.
+    let pendingRegistrations: PendingRegistrations
+    /// Deletes ephemeral nodes that stay offline too long.
+    let ephemeralTimers = NodeTimers(label: "headscale.control.ephemeral")
+    /// Tells peers and the node itself when a node's key expires.
+    let expiryTimers = NodeTimers(label: "headscale.control.expiry")
+    /// Serialises logins, so two concurrent logins of one machine cannot both create a node.
+    let loginLock = Mutex(())
 
-    init(storage: any ControlStorage, settings: MapSettings, logger: Logger) throws {
+    init(
+        storage: any ControlStorage,
+        settings: MapSettings,
+        logger: Logger,
+        lifecycle: LifecycleOptions = LifecycleOptions()
+    ) throws {
         self.storage = storage
         self.encoder = MapEncoder(settings: settings)
         self.logger = logger
+        self.lifecycle = lifecycle
+        self.pendingRegistrations = PendingRegistrations(capacity: lifecycle.maxPendingRegistrations)
         var initial = State()
         initial.derpMap = settings.derpMap
         let now = Date()
@@ -51,6 +67,7 @@ final class ControlPlane: Sendable {
             initial.entries[node.id] = Entry(node: node, peerJSON: encoder.peerJSON(node, now: now))
         }
         self.state = Mutex(initial)
+        scheduleLifecycleTimers(now: now)
     }
 
     /// Stores `node` in `state` and re-encodes its peer entry.
@@ -129,6 +146,11 @@ final class ControlPlane: Sendable {
     /// Every node with its current online state, sorted by id.
     func nodeSnapshots() -> [ControlNode] {
         state.withLock { state in state.entries.values.map(\.node).sorted { $0.id < $1.id } }
+    }
+
+    /// The node holding `nodeKey`; the newest one if an older node of the machine still has it.
+    func nodeLocked(nodeKey: NodePublicKey, in state: State) -> ControlNode? {
+        state.entries.values.lazy.map(\.node).filter { $0.nodeKey == nodeKey }.max { $0.id < $1.id }
     }
 
     func node(id: UInt64) -> ControlNode? {

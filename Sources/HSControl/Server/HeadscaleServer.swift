@@ -54,7 +54,18 @@ public final class HeadscaleServer: Sendable {
         }
         derpMaps = DERPMapUpdater(configuration: derpSources, logger: logger.with("component", "derpmap"))
         let settings = MapSettingsBuilder.build(options: options, derpMap: try derpMaps.loadInitialMap())
-        plane = try ControlPlane(storage: storage, settings: settings, logger: logger.with("component", "control"))
+        let lifecycle = LifecycleOptions(
+            serverURL: options.serverURL,
+            nodeExpiry: options.nodeExpiry,
+            ephemeralInactivityTimeout: options.ephemeralInactivityTimeout,
+            registrationTimeout: options.registerCacheExpiration
+        )
+        plane = try ControlPlane(
+            storage: storage,
+            settings: settings,
+            logger: logger.with("component", "control"),
+            lifecycle: lifecycle
+        )
         let admission = DERPAdmission(plane: plane)
         if options.derp.isEnabled {
             let derpKey = try PrivateKeyFile.loadOrCreate(path: options.derp.privateKeyPath)

@@ -57,6 +57,12 @@ public struct ServerOptions: Sendable {
     public var derp = DERP()
     public var dns = DNS()
     public var fileSharing = true
+    /// `node.expiry` in seconds: key lifetime of user-owned nodes from login; nil for never.
+    public var nodeExpiry: TimeInterval?
+    /// `node.ephemeral.inactivity_timeout` in seconds: offline time before an ephemeral node is deleted.
+    public var ephemeralInactivityTimeout: TimeInterval = 30 * 60
+    /// How long an interactive login waits for `headscale auth register`, in seconds.
+    public var registerCacheExpiration: TimeInterval = 15 * 60
     /// `file` or `database`: where the policy comes from.
     public var policyMode = "file"
     /// The HuJSON policy file in `file` mode; nil or empty means no policy.
