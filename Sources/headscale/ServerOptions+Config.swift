@@ -26,6 +26,12 @@ extension ServerOptions {
         derp.stunListenAddress = config.derp.server.stunListenAddress.flatMap { $0.isEmpty ? nil : $0 }
         derp.ipv4 = config.derp.server.ipv4.flatMap { $0.isEmpty ? nil : $0 }
         derp.ipv6 = config.derp.server.ipv6.flatMap { $0.isEmpty ? nil : $0 }
+        derp.automaticallyAddEmbeddedRegion = config.derp.server.automaticallyAddEmbeddedRegion
+        derp.urls = config.derp.urls
+        derp.paths = config.derp.paths
+        derp.autoUpdateEnabled = config.derp.autoUpdateEnabled
+        let (seconds, attoseconds) = config.derp.updateFrequency.components
+        derp.updateFrequencySeconds = Double(seconds) + Double(attoseconds) / 1e18
         dns.magicDNS = config.dns.magicDNS
         dns.baseDomain = config.dns.baseDomain
         dns.nameservers = config.dns.globalNameservers

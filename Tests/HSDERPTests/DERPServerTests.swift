@@ -29,7 +29,7 @@ import Testing
         #expect(responder.responses.first?.status == 101)
     }
 
-    @Test(arguments: ["websocket", "h2c", ""])
+    @Test(arguments: ["h2c", ""])
     func otherUpgradeGets426(upgrade: String) {
         let harness = DERPTestHarness()
         var request = DERPTestHarness.upgradeRequest

@@ -15,6 +15,10 @@
 #   tailscaled-pair-routes   a subnet route and exit node advertised, approved and seen by the peer
 #   interactive-login        tailscaled without a key; auth register, logout, re-login, expire
 #   ephemeral-logout         tailscaled with an ephemeral key; logout deletes the node
+#   derp-pinned              relay only over a pinned self-signed certificate the clients do not trust
+#   derp-pinned-forwarder    the same with node B = baseshift forwarder (tsnet 1.86.0)
+#   derp-peer-gone           a node leaves the relay and its peer gets PeerGone
+#   derp-map-file            clients use a derp.paths map file, and a rewritten file reaches them
 #
 # Knobs: HEADSCALE_BIN (skips the build), E2E_BUILD=release|debug (default release),
 # E2E_SKIP_FETCH=1 (use the clients already in E2E_CLIENTS_DIR), E2E_TEST_TIMEOUT (seconds per
@@ -26,7 +30,8 @@ DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$DIR/../.." && pwd)
 
 ALL_TESTS=(two-nodes two-nodes-forwarder two-nodes-relay two-nodes-restart two-nodes-wrong-key two-nodes-policy
-    tailscaled-pair tailscaled-pair-relay tailscaled-pair-routes interactive-login ephemeral-logout)
+    tailscaled-pair tailscaled-pair-relay tailscaled-pair-routes interactive-login ephemeral-logout derp-pinned
+    derp-pinned-forwarder derp-peer-gone derp-map-file)
 
 # Prints the command line of one test (environment assignments first), or fails on an unknown name.
 test_command() {
@@ -42,6 +47,10 @@ test_command() {
         tailscaled-pair-routes) echo "$DIR/tailscaled-pair.sh --routes" ;;
         interactive-login) echo "$DIR/interactive-login.sh" ;;
         ephemeral-logout) echo "$DIR/ephemeral-logout.sh" ;;
+        derp-pinned) echo "$DIR/derp-pinned.sh" ;;
+        derp-pinned-forwarder) echo "E2E_NODE_B=forwarder $DIR/derp-pinned.sh" ;;
+        derp-peer-gone) echo "$DIR/derp-peer-gone.sh" ;;
+        derp-map-file) echo "$DIR/derp-map-file.sh" ;;
         *) return 1 ;;
     esac
 }

@@ -107,7 +107,7 @@ extension ControlPlane {
             selfNode: encoder.selfJSON(node, extras: extrasLocked(for: node.id, in: state), now: now),
             peers: peers.map(\.peerJSON),
             userProfiles: profiles,
-            settings: encoder.settings,
+            settings: settingsLocked(in: state),
             packetFilter: state.policy.packetFilter(for: node.id),
             sshPolicy: state.policy.sshPolicy(for: node.id),
             now: now

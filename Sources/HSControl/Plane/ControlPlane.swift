@@ -21,6 +21,8 @@ final class ControlPlane: Sendable {
         var users: [UInt64: ControlUser] = [:]
         var streams: [MapStreamToken: any MapStreamSink] = [:]
         var nextSerial: UInt64 = 1
+        /// The encoded `DERPMap` that full maps carry; replaced by ``replaceDERPMap(_:)``.
+        var derpMap: [UInt8] = []
         /// The policy source, compiled again whenever nodes or users change.
         var compiler: any PolicyCompiling = AllowAllPolicy()
         /// The policy compiled for the current nodes and users.
@@ -57,6 +59,7 @@ final class ControlPlane: Sendable {
         self.lifecycle = lifecycle
         self.pendingRegistrations = PendingRegistrations(capacity: lifecycle.maxPendingRegistrations)
         var initial = State()
+        initial.derpMap = settings.derpMap
         let now = Date()
         for user in try storage.loadUsers() {
             initial.users[user.id] = user

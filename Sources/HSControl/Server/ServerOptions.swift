@@ -17,6 +17,15 @@ public struct ServerOptions: Sendable {
         public var stunListenAddress: String?
         public var ipv4: String?
         public var ipv6: String?
+        /// Put the embedded relay's region into the served map; when false a `paths` file must describe it.
+        public var automaticallyAddEmbeddedRegion = true
+        /// `derp.urls`: JSON DERP maps fetched over HTTP(S), merged first, in order.
+        public var urls: [String] = []
+        /// `derp.paths`: YAML DERP map files, merged after the URLs, in order.
+        public var paths: [String] = []
+        /// Refetch `urls` and reread `paths` every `updateFrequencySeconds`.
+        public var autoUpdateEnabled = false
+        public var updateFrequencySeconds: Double = 3 * 3600
         public init() {}
     }
 
