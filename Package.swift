@@ -85,6 +85,9 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // Times the policy engine on a synthetic tailnet; see docs/benchmarks.md.
+        .executableTarget(name: "hs-policy-bench", dependencies: ["HSPolicy"], swiftSettings: strictSettings),
+
         .target(name: "HSTestSupport", dependencies: ["HSCore"], path: "Tests/HSTestSupport", swiftSettings: strictSettings),
         .testTarget(name: "HSCoreTests", dependencies: ["HSCore", "HSTestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "HSCryptoTests", dependencies: ["HSCrypto", "HSTestSupport"], swiftSettings: strictSettings),

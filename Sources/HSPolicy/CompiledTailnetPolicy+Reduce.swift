@@ -1,7 +1,32 @@
+/// A node's addresses and routes, read once for the many destination checks of one reduction.
+struct ReductionTarget {
+    let addresses: [IPAddress]
+    let subnetRoutes: [IPPrefix]
+    let isApprovedExitNode: Bool
+
+    init(node: PolicyNode) {
+        addresses = node.addresses
+        subnetRoutes = node.approvedSubnetRoutes
+        isApprovedExitNode = node.isApprovedExitNode
+    }
+
+    /// True when traffic to `entry` is delivered to the node: one of its addresses, or a route it serves.
+    func concerns(_ entry: AddressEntry, isInternet: Bool) -> Bool {
+        if entry.isWildcard { return true }
+        // NOTE: no recorded vector has an approved exit node with autogroup:internet, so whether
+        // Tailscale puts these entries into the exit node's own filter is unverified.
+        if isInternet { return isApprovedExitNode }
+        if addresses.contains(where: entry.contains) { return true }
+        return subnetRoutes.contains(where: entry.overlaps)
+    }
+}
+
 /// Per-node reduction, merging and peer visibility.
 extension CompiledTailnetPolicy {
     /// Keeps the rules, and inside them the destinations, that concern `node`.
     static func reduce(_ slots: [RuleSlot], for node: PolicyNode) -> [CompiledRule] {
+        // Computed once here: both properties build a new array on every access.
+        let target = ReductionTarget(node: node)
         var result: [CompiledRule] = []
         for slot in slots {
             var rule: CompiledRule
@@ -13,12 +38,15 @@ extension CompiledTailnetPolicy {
                 rule = own
             }
             if rule.isCapabilityRule {
-                guard rule.capabilityDestinations.contains(where: { concerns($0, isInternet: false, node: node) })
+                guard rule.capabilityDestinations.contains(where: { target.concerns($0, isInternet: false) })
                 else { continue }
                 result.append(rule)
                 continue
             }
-            rule.destinations = rule.destinations.filter { concerns($0.entry, isInternet: $0.isInternet, node: node) }
+            guard rule.destinations.contains(where: { target.concerns($0.entry, isInternet: $0.isInternet) }) else {
+                continue
+            }
+            rule.destinations = rule.destinations.filter { target.concerns($0.entry, isInternet: $0.isInternet) }
             if !rule.destinations.isEmpty { result.append(rule) }
         }
         return merge(result)
@@ -44,16 +72,6 @@ extension CompiledTailnetPolicy {
             }
         }
         return result
-    }
-
-    /// True when traffic to `entry` is delivered to `node`: one of its addresses, or a route it serves.
-    static func concerns(_ entry: AddressEntry, isInternet: Bool, node: PolicyNode) -> Bool {
-        if entry.isWildcard { return true }
-        // NOTE: no recorded vector has an approved exit node with autogroup:internet, so whether
-        // Tailscale puts these entries into the exit node's own filter is unverified.
-        if isInternet { return node.isApprovedExitNode }
-        if node.addresses.contains(where: entry.contains) { return true }
-        return node.approvedSubnetRoutes.contains(where: entry.overlaps)
     }
 
     /// True when `node` may send from an address in `sources` (its own, or a subnet it routes).
