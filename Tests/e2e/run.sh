@@ -19,6 +19,7 @@
 #   derp-pinned-forwarder    the same with node B = baseshift forwarder (tsnet 1.86.0)
 #   derp-peer-gone           a node leaves the relay and its peer gets PeerGone
 #   derp-map-file            clients use a derp.paths map file, and a rewritten file reaches them
+#   snap-default             the snap's install hook and default config: loopback only, modes, CLI
 #
 # Knobs: HEADSCALE_BIN (skips the build), E2E_BUILD=release|debug (default release),
 # E2E_SKIP_FETCH=1 (use the clients already in E2E_CLIENTS_DIR), E2E_TEST_TIMEOUT (seconds per
@@ -31,7 +32,7 @@ REPO=$(cd "$DIR/../.." && pwd)
 
 ALL_TESTS=(two-nodes two-nodes-forwarder two-nodes-relay two-nodes-restart two-nodes-wrong-key two-nodes-policy
     tailscaled-pair tailscaled-pair-relay tailscaled-pair-routes interactive-login ephemeral-logout derp-pinned
-    derp-pinned-forwarder derp-peer-gone derp-map-file)
+    derp-pinned-forwarder derp-peer-gone derp-map-file snap-default)
 
 # Prints the command line of one test (environment assignments first), or fails on an unknown name.
 test_command() {
@@ -51,6 +52,7 @@ test_command() {
         derp-pinned-forwarder) echo "E2E_NODE_B=forwarder $DIR/derp-pinned.sh" ;;
         derp-peer-gone) echo "$DIR/derp-peer-gone.sh" ;;
         derp-map-file) echo "$DIR/derp-map-file.sh" ;;
+        snap-default) echo "$DIR/snap-default.sh" ;;
         *) return 1 ;;
     esac
 }
