@@ -6,6 +6,7 @@
 #
 #   two-nodes                caddy A serves hello, caddy B proxies to it over the tailnet
 #   two-nodes-forwarder      the same with node B = baseshift forwarder (tsnet 1.86.0)
+#   two-nodes-magicdns       the same with B dialing A by its MagicDNS name
 #   two-nodes-relay          the same with direct UDP off, so the embedded DERP relay carries it
 #   two-nodes-restart        server restart: same nodes, same addresses, hello again
 #   two-nodes-wrong-key      a third node with a wrong pre-auth key is rejected
@@ -30,7 +31,7 @@ set -u -o pipefail
 DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$DIR/../.." && pwd)
 
-ALL_TESTS=(two-nodes two-nodes-forwarder two-nodes-relay two-nodes-restart two-nodes-wrong-key two-nodes-policy
+ALL_TESTS=(two-nodes two-nodes-forwarder two-nodes-magicdns two-nodes-relay two-nodes-restart two-nodes-wrong-key two-nodes-policy
     tailscaled-pair tailscaled-pair-relay tailscaled-pair-routes interactive-login ephemeral-logout derp-pinned
     derp-pinned-forwarder derp-peer-gone derp-map-file snap-default)
 
@@ -39,6 +40,7 @@ test_command() {
     case $1 in
         two-nodes) echo "$DIR/two-nodes.sh" ;;
         two-nodes-forwarder) echo "E2E_NODE_B=forwarder $DIR/two-nodes.sh" ;;
+        two-nodes-magicdns) echo "E2E_UPSTREAM=name $DIR/two-nodes.sh" ;;
         two-nodes-relay) echo "E2E_RELAY_ONLY=1 $DIR/two-nodes.sh" ;;
         two-nodes-restart) echo "$DIR/two-nodes.sh --restart" ;;
         two-nodes-wrong-key) echo "$DIR/two-nodes.sh --wrong-key" ;;

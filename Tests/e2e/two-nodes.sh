@@ -15,7 +15,8 @@
 # --policy     runs the server with a policy file that lets only B reach A on port 80, then drops
 #              that rule (SIGHUP) and expects B -> A to fail within 2 s, restores it (SIGHUP) and
 #              expects "hello" again, with no node opening a new map stream in between.
-# Knobs: E2E_NODE_B=caddy|forwarder, E2E_RELAY_ONLY=1 (no direct UDP, so the embedded DERP relay
+# Knobs: E2E_NODE_B=caddy|forwarder, E2E_UPSTREAM=ip|name (B dials A by address or by its MagicDNS
+# name e2e-a.e2e.test), E2E_RELAY_ONLY=1 (no direct UDP, so the embedded DERP relay
 # carries the traffic), E2E_WRONG_KEY (the key node C uses), and those listed in lib.sh.
 # Prints PASS or "FAIL: ... at stage ...", exits 0 or 1.
 # shellcheck disable=SC2317 # functions passed to e2e_wait run indirectly
@@ -40,6 +41,7 @@ case $NODE_B in
 esac
 NAME=two-nodes
 [ "$NODE_B" = forwarder ] && NAME+=-forwarder
+[ "${E2E_UPSTREAM:-ip}" = name ] && NAME+=-magicdns
 [ "${E2E_RELAY_ONLY:-0}" = 1 ] && NAME+=-relay
 [ "$RESTART" = 1 ] && NAME+=-restart
 [ "$WRONG_KEY" = 1 ] && NAME+=-wrong-key
@@ -98,10 +100,13 @@ start_pair() {
     IP_A=$E2E_IPV4
 
     e2e_stage "node B registration"
+    # With E2E_UPSTREAM=name, B reaches A by its MagicDNS name instead of its address.
+    local upstream=$IP_A
+    [ "${E2E_UPSTREAM:-ip}" = name ] && upstream=e2e-a.e2e.test
     if [ "$NODE_B" = forwarder ]; then
-        e2e_forwarder_node nodeb e2e-b "$E2E_AUTHKEY" "$PROXY_PORT" "$IP_A"
+        e2e_forwarder_node nodeb e2e-b "$E2E_AUTHKEY" "$PROXY_PORT" "$upstream"
     else
-        e2e_caddy_node nodeb e2e-b 41642 "$E2E_AUTHKEY" "$PROXY_PORT" "http://$IP_A:80"
+        e2e_caddy_node nodeb e2e-b 41642 "$E2E_AUTHKEY" "$PROXY_PORT" "http://$upstream:80"
     fi
     e2e_wait_node_ipv4 nodeb
     IP_B=$E2E_IPV4
