@@ -13,6 +13,7 @@
 #   two-nodes-policy         a policy change over SIGHUP cuts B off from A and lets it back in
 #   tailscaled-pair          two stock tailscaled 1.96.4: up, status, ping, debug netmap
 #   tailscaled-pair-relay    the same with direct UDP off
+#   tailscaled-pair-rename   the admin renames a node and its peer sees the new MagicDNS name
 #   tailscaled-pair-routes   a subnet route and exit node advertised, approved and seen by the peer
 #   interactive-login        tailscaled without a key; auth register, logout, re-login, expire
 #   ephemeral-logout         tailscaled with an ephemeral key; logout deletes the node
@@ -32,7 +33,8 @@ DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$DIR/../.." && pwd)
 
 ALL_TESTS=(two-nodes two-nodes-forwarder two-nodes-magicdns two-nodes-relay two-nodes-restart two-nodes-wrong-key two-nodes-policy
-    tailscaled-pair tailscaled-pair-relay tailscaled-pair-routes interactive-login ephemeral-logout derp-pinned
+    tailscaled-pair tailscaled-pair-relay tailscaled-pair-routes tailscaled-pair-rename
+    interactive-login ephemeral-logout derp-pinned
     derp-pinned-forwarder derp-peer-gone derp-map-file snap-default)
 
 # Prints the command line of one test (environment assignments first), or fails on an unknown name.
@@ -48,6 +50,7 @@ test_command() {
         tailscaled-pair) echo "$DIR/tailscaled-pair.sh" ;;
         tailscaled-pair-relay) echo "E2E_RELAY_ONLY=1 $DIR/tailscaled-pair.sh" ;;
         tailscaled-pair-routes) echo "$DIR/tailscaled-pair.sh --routes" ;;
+        tailscaled-pair-rename) echo "$DIR/tailscaled-pair.sh --rename" ;;
         interactive-login) echo "$DIR/interactive-login.sh" ;;
         ephemeral-logout) echo "$DIR/ephemeral-logout.sh" ;;
         derp-pinned) echo "$DIR/derp-pinned.sh" ;;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Usage: Tests/e2e/tailscaled-pair.sh [--routes]      (as root)
+# Usage: Tests/e2e/tailscaled-pair.sh [--routes] [--rename]      (as root)
 #
 # Two stock tailscaled 1.96.4 daemons (userspace networking, each with its own socket, state and
 # UDP port) join our server with `tailscale up --authkey`, inside a fresh loopback-only network
@@ -12,20 +12,25 @@
 #           `headscale nodes approve-routes`, and pair-b's `tailscale status --json` must show pair-a
 #           as primary for the subnet and as an exit node, which pair-b then selects. A third daemon,
 #           pair-c, routes the same subnet; when pair-a goes down, pair-b must see pair-c take over.
+# --rename  then the admin renames pair-a with `headscale nodes rename`, and pair-b's status must
+#           show the new MagicDNS name without a reconnect.
 # Knobs: E2E_RELAY_ONLY=1 and those listed in lib.sh. Prints PASS or "FAIL: ... at stage ...".
 # shellcheck disable=SC2317 # functions passed to e2e_wait run indirectly
 set -u -o pipefail
 
 ROUTES=0
+RENAME=0
 for arg in "$@"; do
     case $arg in
         --routes) ROUTES=1 ;;
-        *) echo "usage: $0 [--routes]" >&2; exit 2 ;;
+        --rename) RENAME=1 ;;
+        *) echo "usage: $0 [--routes] [--rename]" >&2; exit 2 ;;
     esac
 done
 NAME=tailscaled-pair
 [ "${E2E_RELAY_ONLY:-0}" = 1 ] && NAME+=-relay
 [ "$ROUTES" = 1 ] && NAME+=-routes
+[ "$RENAME" = 1 ] && NAME+=-rename
 
 # shellcheck source=Tests/e2e/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -169,5 +174,31 @@ check_routes() {
     ! peer_routes_visible pair-a || e2e_fail "pair-b still lists pair-a as primary for $SUBNET after failover"
 }
 
+# True when pair-b's `tailscale status --json` lists a peer whose MagicDNS name starts with NAME.
+peer_named() {
+    local file
+    file=$(e2e_node_dir pairb)/status.json
+    e2e_ts pairb status --json >"$file" 2>/dev/null || return 1
+    python3 -c '
+import json, sys
+status = json.load(open(sys.argv[1]))
+names = [peer.get("DNSName", "") for peer in (status.get("Peer") or {}).values()]
+sys.exit(0 if any(name.startswith(sys.argv[2] + ".") for name in names) else 1)
+' "$file" "$1"
+}
+
+check_rename() {
+    e2e_stage "admin renames pair-a"
+    local id
+    id=$(node_id pair-a)
+    [ -n "$id" ] || e2e_fail "pair-a is missing from 'headscale nodes list'"
+    e2e_hs nodes rename --identifier "$id" renamed-a >/dev/null ||
+        e2e_fail "'headscale nodes rename' failed (stderr in $E2E_WORK/cli.log)"
+    e2e_stage "pair-b sees the new name"
+    e2e_wait "$E2E_TIMEOUT" "$(e2e_node_pid pairb)" peer_named renamed-a ||
+        e2e_fail "pair-b's status never showed renamed-a (see $(e2e_node_dir pairb)/status.json)"
+}
+
 [ "$ROUTES" = 1 ] && check_routes
+[ "$RENAME" = 1 ] && check_rename
 e2e_pass "pair-a=$IP_A pair-b=$IP_B, ping via $PING_VIA"
