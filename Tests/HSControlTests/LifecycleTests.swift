@@ -328,7 +328,7 @@ import Testing
     @Test func singleUseKeyHasOneWinner() throws {
         let fixture = try LifecycleFixture()
         let key = try fixture.makeKey(reusable: false)
-        let clients = (0..<8).map { FakeClient(hostname: "racer\($0)") }
+        let clients = (0..<100).map { FakeClient(hostname: "racer\($0)") }
         let requests = try clients.map { try $0.registerRequest(authKey: key) }
         let tally = Mutex((answered: 0, authorized: 0, alreadyUsed: 0))
         DispatchQueue.concurrentPerform(iterations: clients.count) { index in
