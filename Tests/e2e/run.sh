@@ -16,7 +16,7 @@
 #   tailscaled-pair-rename   the admin renames a node and its peer sees the new MagicDNS name
 #   tailscaled-pair-routes   a subnet route and exit node advertised, approved and seen by the peer
 #   interactive-login        tailscaled without a key; auth register, logout, re-login, expire
-#   ephemeral-logout         tailscaled with an ephemeral key; logout deletes the node
+#   ephemeral-logout         ephemeral nodes leave the peer's map on logout and after the inactivity timeout
 #   derp-pinned              relay only over a pinned self-signed certificate the clients do not trust
 #   derp-pinned-forwarder    the same with node B = baseshift forwarder (tsnet 1.86.0)
 #   derp-peer-gone           a node leaves the relay and its peer gets PeerGone
