@@ -53,7 +53,6 @@ struct PlaneFixture {
             baseDomain: "tail.test",
             derpMap: TailnetSettings.derpMapJSON([]),
             dnsConfig: nil,
-            packetFilter: TailnetSettings.allowAllFilter,
             fileSharing: false
         )
         userID = try store.user(name: "alice")?.id ?? store.createUser(name: "alice").id
@@ -203,8 +202,13 @@ func decodeRegister(_ outcome: RegisterOutcome) throws -> [String: Any] {
             try b.mapRequest(stream: false, endpoints: ["127.0.0.1:50000"]),
             machineKey: b.machineKey
         )
-        let endpointDelta = try #require(try sinkA.decoded().last?["PeersChanged"] as? [[String: Any]])
-        #expect(endpointDelta.first?["Endpoints"] as? [String] == ["127.0.0.1:50000"])
+        // Only the endpoints changed, so peers get a patch rather than the whole node.
+        let endpointDelta = try #require(try sinkA.decoded().last)
+        #expect(endpointDelta["PeersChanged"] == nil)
+        let endpointPatch = try #require(endpointDelta["PeersChangedPatch"] as? [[String: Any]])
+        #expect(endpointPatch.first?["Endpoints"] as? [String] == ["127.0.0.1:50000"])
+        #expect(endpointPatch.first?["DiscoKey"] == nil)
+        #expect(endpointPatch.first?.keys.count == 2)
 
         fixture.plane.closeMapStream(tokenB)
         let patch = try #require(try sinkA.decoded().last?["PeersChangedPatch"] as? [[String: Any]])
@@ -247,5 +251,49 @@ func decodeRegister(_ outcome: RegisterOutcome) throws -> [String: Any] {
         #expect(nodes.count == 1)
         #expect(nodes.first?.ipv4 == before.ipv4)
         #expect(nodes.first?.nodeKey == client.nodeKey)
+    }
+}
+
+/// Keeps the frames a stream receives, so a test can see whether streams share one buffer.
+final class FrameKeepingSink: MapStreamSink, Sendable {
+    private let frames = Mutex<[[UInt8]]>([])
+
+    func deliver(_ framedMessage: [UInt8]) {
+        frames.withLock { $0.append(framedMessage) }
+    }
+
+    func terminate() {}
+
+    var last: [UInt8]? { frames.withLock { $0.last } }
+}
+
+@Suite struct FanOutTests {
+    /// One node joining a tailnet of 200 streams is encoded and compressed once: every stream
+    /// receives the very same buffer, not an equal copy.
+    @Test func joinEncodedOncePerTailnet() throws {
+        let fixture = try PlaneFixture()
+        let key = try fixture.makeKey()
+        var sinks: [FrameKeepingSink] = []
+        for index in 0..<200 {
+            let client = FakeClient(hostname: "n\(index)")
+            _ = fixture.plane.register(try client.registerRequest(authKey: key), machineKey: client.machineKey)
+            let sink = FrameKeepingSink()
+            _ = try fixture.plane.openMapStream(try client.mapRequest(stream: true), machineKey: client.machineKey, sink: sink)
+            sinks.append(sink)
+        }
+        let newcomer = FakeClient(hostname: "newcomer")
+        _ = fixture.plane.register(try newcomer.registerRequest(authKey: key), machineKey: newcomer.machineKey)
+        _ = try fixture.plane.openMapStream(
+            try newcomer.mapRequest(stream: true),
+            machineKey: newcomer.machineKey,
+            sink: FrameKeepingSink()
+        )
+
+        let frames = try sinks.map { try #require($0.last) }
+        let addresses = Set(frames.map { $0.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) } })
+        #expect(addresses.count == 1)
+        let delta = try MapStreamDecoding.decode(framed: frames[0])
+        let changed = try #require(delta["PeersChanged"] as? [[String: Any]])
+        #expect(changed.first?["Name"] as? String == "newcomer.tail.test.")
     }
 }
