@@ -1,6 +1,7 @@
 /// Checks that every expected observer received a map message naming a node, and times it.
 ///
-/// An event is "node K changed" (a join or an endpoint change). ``begin(_:nodeKey:observers:at:)``
+/// An event is "node K changed" (a join, keyed by its node key, or an endpoint change, keyed by
+/// the quoted new endpoint). ``begin(_:nodeKey:observers:at:)``
 /// lists the observers that must see it; ``observe(observer:nodeKeys:wireBytes:at:)`` feeds the
 /// node keys found in one decoded message. The first message after `begin` that names K counts
 /// for that observer. Sans-IO and not thread-safe: ``LoadRecorder`` guards it with a mutex.
@@ -50,10 +51,23 @@ public struct DeltaTracker: Sendable {
     }
 
     /// Records a decoded message received by `observer` that names `nodeKeys`.
-    public mutating func observe(observer: Int, nodeKeys: Set<String>, wireBytes: Int, at time: Double) {
+    ///
+    /// An event whose key is not a `nodekey:` (such as a quoted endpoint, which a
+    /// `PeersChangedPatch` carries instead of the node key) matches when `message` contains it.
+    public mutating func observe(
+        observer: Int,
+        nodeKeys: Set<String>,
+        message: [UInt8] = [],
+        wireBytes: Int,
+        at time: Double
+    ) {
         guard var waiting = pending[observer], !waiting.isEmpty else { return }
-        for key in nodeKeys {
-            guard let id = waiting.removeValue(forKey: key) else { continue }
+        for (key, id) in waiting {
+            let found =
+                key.hasPrefix(NodeKeyScanner.prefixText)
+                ? nodeKeys.contains(key) : message.firstRange(of: Array(key.utf8)) != nil
+            guard found else { continue }
+            waiting.removeValue(forKey: key)
             events[id].arrivals[observer] = Arrival(observer: observer, time: time, wireBytes: wireBytes)
         }
         pending[observer] = waiting
@@ -77,7 +91,8 @@ public struct DeltaTracker: Sendable {
 
 /// Finds the node keys (`nodekey:` plus 64 hex digits) in decoded JSON.
 public enum NodeKeyScanner {
-    private static let prefix = Array("nodekey:".utf8)
+    static let prefixText = "nodekey:"
+    private static let prefix = Array(prefixText.utf8)
 
     /// Returns every distinct node key in `json`, in text form.
     public static func nodeKeys(in json: [UInt8]) -> Set<String> {

@@ -98,7 +98,8 @@ public final class LoadRecorder: Sendable {
         }
     }
 
-    func message(client: Int, isFirst: Bool, wireBytes: Int, nodeKeys: Set<String>?, at time: Double) {
+    func message(client: Int, isFirst: Bool, wireBytes: Int, decoded: [UInt8]?, at time: Double) {
+        let nodeKeys = decoded.map(NodeKeyScanner.nodeKeys(in:))
         update { state in
             state.messages += 1
             state.wireBytes += wireBytes
@@ -107,7 +108,13 @@ public final class LoadRecorder: Sendable {
                 state.firstMessageBytes[client] = wireBytes
             }
             if let nodeKeys {
-                state.tracker.observe(observer: client, nodeKeys: nodeKeys, wireBytes: wireBytes, at: time)
+                state.tracker.observe(
+                    observer: client,
+                    nodeKeys: nodeKeys,
+                    message: decoded ?? [],
+                    wireBytes: wireBytes,
+                    at: time
+                )
             }
         }
     }

@@ -118,16 +118,22 @@ extension SimulatedClient {
             // (plus any small control frames that arrived in between).
             let wireBytes = connection!.unattributedWireBytes
             connection!.unattributedWireBytes = 0
-            var keys: Set<String>?
+            var decoded: [UInt8]?
             if decodes {
                 do {
-                    keys = NodeKeyScanner.nodeKeys(in: try ZstdFrameDecoder.decompress(message))
+                    decoded = try ZstdFrameDecoder.decompress(message)
                 } catch {
                     recorder.update { $0.decodeFailures += 1 }
                     throw error
                 }
             }
-            recorder.message(client: index, isFirst: isFirst, wireBytes: wireBytes, nodeKeys: keys, at: recorder.now())
+            recorder.message(
+                client: index,
+                isFirst: isFirst,
+                wireBytes: wireBytes,
+                decoded: decoded,
+                at: recorder.now()
+            )
         }
     }
 

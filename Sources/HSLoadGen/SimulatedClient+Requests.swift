@@ -55,7 +55,7 @@ extension SimulatedClient {
         // The port moves with each lite update, so every update is a real endpoint change.
         writer.key("Endpoints")
         writer.beginArray()
-        writer.string("\(sourceAddress):\(41641 + endpointGeneration)")
+        writer.string(currentEndpoint)
         writer.endArray()
         writer.key("EndpointTypes")
         writer.beginArray()

@@ -87,19 +87,21 @@ public final class SimulatedClient: @unchecked Sendable {
     }
 
     /// Sends a lite map update (`Stream:false, OmitPeers:true`) with a new endpoint list.
-    /// `completion` runs on the client's queue with the send time, or nil when not connected.
-    public func sendEndpointUpdate(completion: @escaping @Sendable (Double?) -> Void) {
+    ///
+    /// `willSend` runs on the client's queue just before the request goes out, with the new
+    /// endpoint quoted as it appears in JSON, so the caller can start tracking the change first.
+    /// It is not called when the client has no open map stream.
+    public func sendEndpointUpdate(willSend: @escaping @Sendable (String) -> Void) {
         queue.async {
-            guard let connection = self.connection, connection.mapStreamID != nil else {
-                completion(nil)
-                return
-            }
+            guard let connection = self.connection, connection.mapStreamID != nil else { return }
             self.endpointGeneration += 1
-            let sentAt = self.recorder.now()
+            willSend("\"\(self.currentEndpoint)\"")
             self.submit(path: "/machine/map", body: self.mapRequestBody(stream: false), kind: .lite)
-            completion(sentAt)
         }
     }
+
+    /// The endpoint this client reports: its source address and a port that moves with each update.
+    var currentEndpoint: String { "\(sourceAddress):\(41641 + endpointGeneration)" }
 
     /// Closes the connection and stops redialling.
     public func stop() {

@@ -21,7 +21,7 @@ extension Scenarios {
         let (status, output) = runShell(command)
         let upAt = recorder.now()
         let newPID = output.split(separator: "\n").last.flatMap { Int32($0.trimmingCharacters(in: .whitespaces)) }
-        print("storm: restart command exited with \(status) after " + String(format: "%.1f s", upAt - stopped))
+        progress("storm: restart command exited with \(status) after " + String(format: "%.1f s", upAt - stopped))
         let total = fleet.clients.count
         let complete = fleet.wait(timeout: options.phaseTimeout) {
             recorder.update { $0.firstMessageTimes.count } >= total
@@ -57,7 +57,7 @@ extension Scenarios {
         var pid: pid_t = 0
         let spawned = posix_spawn(&pid, "/bin/sh", nil, nil, &argv, environ)
         guard spawned == 0 else {
-            print("storm: cannot run the restart command: \(String(cString: strerror(spawned)))")
+            progress("storm: cannot run the restart command: \(String(cString: strerror(spawned)))")
             return (-1, "")
         }
         var status: Int32 = 0

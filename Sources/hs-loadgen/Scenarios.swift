@@ -1,6 +1,7 @@
 import Foundation
 import HSCore
 import HSLoadGen
+import Synchronization
 
 /// The benchmark scenarios, run in order on one fleet. Each returns its JSON section.
 struct Scenarios {
@@ -39,7 +40,7 @@ struct Scenarios {
                 "register_p99_ms": ms(Statistics.percentile(latencies, 0.99)),
                 "open_streams": open, "server_rss_bytes": rss ?? -1,
             ])
-            print(
+            progress(
                 "ramp wave \(wave + 1)/\(options.waves): \(count) clients, \(registered) registered in "
                     + String(format: "%.2f s", elapsed) + ", \(open) streams open"
             )
@@ -80,6 +81,7 @@ struct Scenarios {
     func joins() -> [String: Any] {
         recorder.update { $0.joinKind = "join" }
         var timedOut = 0
+        progress("joins: \(options.joins) joins, one at a time")
         for _ in 0..<options.joins {
             guard let joiner = fleet.launch(1).first else { break }
             let arrived = fleet.waitForEvent(nodeKey: joiner.nodeKey.text, kind: "join", timeout: 10)
@@ -99,13 +101,22 @@ struct Scenarios {
         var timedOut = 0
         for change in 0..<min(options.endpointChanges, candidates.count) {
             let client = candidates[change * candidates.count / max(options.endpointChanges, 1)]
-            let key = client.nodeKey.text
-            recorder.update { state in
-                let observers = state.observers.subtracting([client.index])
-                _ = state.tracker.begin("endpoint", nodeKey: key, observers: observers, at: recorder.now())
+            let token = Mutex<String?>(nil)
+            let recorder = self.recorder
+            client.sendEndpointUpdate { endpoint in
+                token.withLock { $0 = endpoint }
+                recorder.update { state in
+                    let observers = state.observers.subtracting([client.index])
+                    _ = state.tracker.begin("endpoint", nodeKey: endpoint, observers: observers, at: recorder.now())
+                }
             }
-            client.sendEndpointUpdate { _ in }
-            if !fleet.waitForEvent(nodeKey: key, kind: "endpoint", timeout: 10) { timedOut += 1 }
+            let started = fleet.wait(timeout: 5) { token.withLock { $0 != nil } }
+            guard started, let endpoint = token.withLock({ $0 }),
+                fleet.waitForEvent(nodeKey: endpoint, kind: "endpoint", timeout: 10)
+            else {
+                timedOut += 1
+                continue
+            }
         }
         var section = eventSummary(kind: "endpoint")
         section["timed_out"] = timedOut
@@ -114,6 +125,7 @@ struct Scenarios {
 
     /// Registers `options.burst` new clients at once and reports the rate and latencies.
     func burst() -> [String: Any] {
+        progress("burst: \(options.burst) concurrent registrations")
         recorder.update { $0.joinKind = "burst" }
         let before = recorder.update { ($0.registrations, $0.registerLatencies.count, $0.registerErrors) }
         let started = recorder.now()
@@ -161,6 +173,11 @@ struct Scenarios {
             "wire_bytes_max": bytes.max() ?? -1,
             "observers_per_event_p50": Statistics.percentile(events.map { Double($0.expected.count) }, 0.5) ?? -1,
         ]
+    }
+
+    /// Writes a progress line to standard error, which is unbuffered, so it shows up while the run lasts.
+    func progress(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 
     func ms(_ seconds: Double?) -> Double {

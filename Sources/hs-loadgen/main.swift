@@ -22,7 +22,7 @@ func run(_ options: Options) throws(LoadGenError) -> ([String: Any], Bool) {
 
     var results: [String: Any] = ["nodes": options.nodes, "sample_fraction": options.sampleFraction]
     results["ramp"] = scenarios.ramp()
-    results["idle"] = scenarios.idle()
+    if options.idleSeconds > 0 { results["idle"] = scenarios.idle() }
     if options.joins > 0 { results["joins"] = scenarios.joins() }
     if options.endpointChanges > 0 { results["endpoint_changes"] = scenarios.endpointChanges() }
     if options.burst > 0 { results["burst"] = scenarios.burst() }

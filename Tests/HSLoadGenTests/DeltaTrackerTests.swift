@@ -59,6 +59,18 @@ import Testing
         #expect(tracker.events[1].expected.isEmpty)
     }
 
+    @Test func endpointPatchMatchesByText() {
+        var tracker = DeltaTracker()
+        let endpoint = "\"127.0.0.9:41642\""
+        tracker.begin("endpoint", nodeKey: endpoint, observers: [1, 2], at: 0)
+        let patch = Array("{\"PeersChangedPatch\":[{\"NodeID\":9,\"Endpoints\":[\"127.0.0.9:41642\"]}]}".utf8)
+        let other = Array("{\"PeersChangedPatch\":[{\"NodeID\":9,\"Endpoints\":[\"127.0.0.9:41641\"]}]}".utf8)
+        tracker.observe(observer: 1, nodeKeys: [], message: patch, wireBytes: 80, at: 1)
+        tracker.observe(observer: 2, nodeKeys: [], message: other, wireBytes: 80, at: 1)
+        #expect(tracker.events[0].arrivals[1]?.wireBytes == 80)
+        #expect(tracker.events[0].missing == [2])
+    }
+
     @Test func scannerFindsNodeKeys() {
         let json = Array(
             "{\"Peers\":[{\"Key\":\"\(joiner)\"},{\"Key\":\"\(other)\"}],\"Node\":{\"Key\":\"\(joiner)\"}}".utf8

@@ -5,7 +5,8 @@ Subcommands:
   nodes-check FILE                 read `headscale nodes list -o json`, print a JSON summary
                                    (node count, duplicate IPv4/IPv6 addresses); exit 1 on duplicates
   render WORK_DIR DOC COMMAND      read WORK_DIR/n*/results.json (+ nodes-check.json, command.txt)
-                                   and write the markdown page DOC
+                                   and write the load-generator section of the markdown page DOC,
+                                   keeping its other sections; BENCH_COMMIT overrides the commit shown
 """
 
 import datetime
@@ -130,9 +131,9 @@ def rows_for(run):
 
 def render_run(run):
     if run.get("missing"):
-        return [f"### N = {run['nodes']}", "", "No results: the run did not finish (see its loadgen.log).", ""]
+        return [f"#### N = {run['nodes']}", "", "No results: the run did not finish (see its loadgen.log).", ""]
     totals = run.get("totals", {})
-    lines = [f"### N = {run['nodes']}", ""]
+    lines = [f"#### N = {run['nodes']}", ""]
     lines += ["| Measure | Result | Target | |", "|---|---|---|---|"]
     lines += [f"| {name} | {value} | {bar} | {mark} |" for name, value, bar, mark in rows_for(run)]
     idle = run.get("idle", {})
@@ -157,11 +158,29 @@ def render_run(run):
     return lines
 
 
+START_MARK = "<!-- load-generator results: written by Tests/bench/report.py -->"
+END_MARK = "<!-- end of load-generator results -->"
+
+
+def splice(doc, section):
+    """Replace the load-generator section of DOC, or append it; other sections stay as they are."""
+    path = pathlib.Path(doc)
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    block = f"{START_MARK}\n{section.rstrip()}\n{END_MARK}\n"
+    if START_MARK in text and END_MARK in text:
+        head, rest = text.split(START_MARK, 1)
+        tail = rest.split(END_MARK, 1)[1].lstrip("\n")
+        text = head + block + ("\n" + tail if tail else "")
+    else:
+        text = text.rstrip() + "\n\n" + block
+    path.write_text(text)
+
+
 def render(work, doc, command):
     runs = load_runs(work)
     notes_path = pathlib.Path(__file__).resolve().parent / "notes.md"
     lines = [
-        "# Benchmarks",
+        "## Control server under load",
         "",
         "Load-generator results for the control server, measured with `Tests/bench/run.sh` against the targets in",
         "the project's performance goals (listed in the Target column). The generator (`hs-loadgen`) simulates every",
@@ -169,18 +188,18 @@ def render(work, doc, command):
         "registration with a pre-auth key and a zstd map stream. Server pinned to core 0, generator to core 1.",
         "",
         f"- Machine: {machine()}",
-        f"- Commit: {commit()}",
+        f"- Commit: {os.environ.get('BENCH_COMMIT') or commit()}",
         f"- Date: {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
         f"- Command: `{command}`",
         "",
-        "## Results",
+        "### Results",
         "",
     ]
     for run in runs:
         lines += render_run(run)
     if notes_path.exists():
         lines += [notes_path.read_text().rstrip(), ""]
-    pathlib.Path(doc).write_text("\n".join(lines))
+    splice(doc, "\n".join(lines))
 
 
 def main():

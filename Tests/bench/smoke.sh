@@ -49,8 +49,8 @@ trap cleanup EXIT
 authkey=$(create_user_and_key "$WORK") || exit 1
 
 log "running $NODES clients against $HEADSCALE"
-timeout 150 "$LOADGEN" --server "127.0.0.1:$PORT" --authkey "$authkey" --nodes "$NODES" --waves 4 --sample 1 \
-    --idle-seconds 0 --joins 10 --endpoint-changes 10 --phase-timeout 60 --require-complete \
+timeout 300 "$LOADGEN" --server "127.0.0.1:$PORT" --authkey "$authkey" --nodes "$NODES" --waves 4 --sample 1 \
+    --idle-seconds 0 --joins 10 --endpoint-changes 10 --phase-timeout 90 --require-complete \
     --output "$WORK/results.json" >"$WORK/loadgen.log" 2>&1
 status=$?
 tail -n 2 "$WORK/loadgen.log"
