@@ -95,6 +95,12 @@ let package = Package(
 
         // Times the policy engine on a synthetic tailnet; see docs/benchmarks.md.
         .executableTarget(name: "hs-policy-bench", dependencies: ["HSPolicy"], swiftSettings: strictSettings),
+        // Measures the embedded DERP relay of a running server; see docs/benchmarks.md.
+        .executableTarget(
+            name: "hs-derp-bench",
+            dependencies: ["HSCore", "HSCrypto", "HSDERP"],
+            swiftSettings: strictSettings
+        ),
 
         .target(name: "HSTestSupport", dependencies: ["HSCore"], path: "Tests/HSTestSupport", swiftSettings: strictSettings),
         .testTarget(name: "HSCoreTests", dependencies: ["HSCore", "HSTestSupport"], swiftSettings: strictSettings),

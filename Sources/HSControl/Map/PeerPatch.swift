@@ -42,7 +42,7 @@ struct PeerPatch {
         return .object(members.filter { $0.0 != "NetInfo" })
     }
 
-    /// The delta message carrying this patch.
+    /// Encodes the delta message that carries this patch.
     func message(now: Date) -> [UInt8] {
         var writer = JSONWriter()
         writer.beginObject()

@@ -82,7 +82,7 @@ struct PolicyChange {
     var ssh: (old: [UInt8]?, new: [UInt8]?)
     var peers: (old: Set<UInt64>, new: Set<UInt64>)
 
-    /// The delta message, or nil when the node's map does not change.
+    /// Encodes the delta message, or returns nil when the node's map does not change.
     func message(entries: [UInt64: ControlPlane.Entry], now: Date) -> [UInt8]? {
         let removed = peers.old.subtracting(peers.new).sorted()
         let added = peers.new.subtracting(peers.old).sorted().compactMap { entries[$0]?.peerJSON }

@@ -96,7 +96,7 @@ extension ControlPlane {
         state.withLock { userProfilesLocked(for: [node], in: $0) }
     }
 
-    /// The full map for `node`: itself, every other node as a peer, and their users.
+    /// Encodes the full map for `node`: itself, every visible node as a peer, and their users.
     func fullMapLocked(for node: ControlNode, in state: State, now: Date) -> [UInt8] {
         let visible = state.policy.visiblePeers(of: node.id)
         let peers = state.entries.values
@@ -114,7 +114,7 @@ extension ControlPlane {
         )
     }
 
-    /// Unregisters a stream. When it was the node's last, the node goes offline and peers are told.
+    /// Unregisters a stream. When it was the node's last, the node goes offline and peers get the change.
     func closeMapStream(_ token: MapStreamToken, now: Date = Date()) {
         let update: (ControlNode, [any MapStreamSink], Set<UInt64>)? = state.withLock { state in
             guard state.streams.removeValue(forKey: token) != nil else { return nil }

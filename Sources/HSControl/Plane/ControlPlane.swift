@@ -79,7 +79,7 @@ final class ControlPlane: Sendable {
         return json
     }
 
-    /// The node's primary routes and policy capabilities.
+    /// Returns the node's primary routes and policy capabilities.
     func extrasLocked(for nodeID: UInt64, in state: State) -> NodeExtras {
         NodeExtras(
             primaryRoutes: state.routes.primaryRoutes(of: nodeID),
@@ -87,7 +87,7 @@ final class ControlPlane: Sendable {
         )
     }
 
-    /// The open streams of every node except `nodeID` that may see `nodeID`.
+    /// Returns the open streams of every node except `nodeID` that may see `nodeID`.
     func streamsLocked(excluding nodeID: UInt64, in state: State) -> [any MapStreamSink] {
         let policy = state.policy
         if policy.allowsAll {
@@ -98,7 +98,7 @@ final class ControlPlane: Sendable {
         }
     }
 
-    /// The open streams of `nodeID`.
+    /// Returns the open streams of `nodeID`.
     func streamsLocked(of nodeID: UInt64, in state: State) -> [any MapStreamSink] {
         state.streams.compactMap { $0.key.nodeID == nodeID ? $0.value : nil }
     }
@@ -123,7 +123,7 @@ final class ControlPlane: Sendable {
         }
     }
 
-    /// The user profiles that a map for `nodeID` lists: its own user and every peer's.
+    /// Encodes the user profiles a map lists: the node's own user and every peer's.
     func userProfilesLocked(for nodes: [ControlNode], in state: State) -> [UInt8] {
         var ids = Set<UInt64>()
         var tagged = false
@@ -149,12 +149,12 @@ final class ControlPlane: Sendable {
         deliver(outcome, now: now)
     }
 
-    /// Every node and user, for validating a policy against the current tailnet.
+    /// Returns every node and user, for validating a policy against the current tailnet.
     func tailnetSnapshot() -> (nodes: [ControlNode], users: [ControlUser]) {
         state.withLock { state in (state.entries.values.map(\.node), Array(state.users.values)) }
     }
 
-    /// Every node with its current online state, sorted by id.
+    /// Returns every node with its current online state, sorted by id.
     func nodeSnapshots() -> [ControlNode] {
         state.withLock { state in state.entries.values.map(\.node).sorted { $0.id < $1.id } }
     }

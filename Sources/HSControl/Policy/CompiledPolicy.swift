@@ -7,13 +7,13 @@ protocol CompiledPolicy: Sendable {
     /// skips all per-node work.
     var allowsAll: Bool { get }
 
-    /// The node's packet filter, an encoded `[FilterRule]`.
+    /// Returns the node's packet filter, an encoded `[FilterRule]`.
     func packetFilter(for nodeID: UInt64) -> [UInt8]
 
-    /// The ids of the peers `nodeID` may see, or nil for all of them.
+    /// Returns the ids of the peers `nodeID` may see, or nil for all of them.
     func visiblePeers(of nodeID: UInt64) -> Set<UInt64>?
 
-    /// The node's encoded `SSHPolicy`, or nil to send none.
+    /// Returns the node's encoded `SSHPolicy`, or nil to send none.
     func sshPolicy(for nodeID: UInt64) -> [UInt8]?
 
     /// Node capabilities the policy grants (`nodeAttrs`), by capability name.
@@ -24,7 +24,7 @@ protocol CompiledPolicy: Sendable {
 protocol PolicyCompiling: Sendable {
     func compile(nodes: [ControlNode], users: [ControlUser]) -> any CompiledPolicy
 
-    /// The routes `node` advertises that the policy approves without an administrator.
+    /// Returns the routes `node` advertises that the policy approves without an administrator.
     func autoApprovedRoutes(for node: ControlNode, users: [ControlUser]) -> [String]
 
     /// True when a device of `userID` may carry every tag in `tags`, per `tagOwners`.

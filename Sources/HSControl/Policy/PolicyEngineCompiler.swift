@@ -32,7 +32,7 @@ struct PolicyEngineCompiler: PolicyCompiling {
         return policy.allowsTags(tags, for: user, users: policyUsers)
     }
 
-    /// The engine's view of the tailnet: nodes in registration order, as the engine requires.
+    /// Builds the engine's view of the tailnet, with nodes in registration order as the engine requires.
     static func tailnet(nodes: [ControlNode], users: [ControlUser], serverURL: String) -> PolicyTailnet {
         PolicyTailnet(
             users: users.map { PolicyUser(id: $0.id, name: $0.name, email: $0.email) },

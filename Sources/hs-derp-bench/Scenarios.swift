@@ -1,0 +1,180 @@
+import Dispatch
+import Foundation
+import HSCore
+import HSDERP
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Pairs of clients sending to each other as fast as the relay takes packets.
+enum Throughput {
+    static func run(host: String, port: UInt16, pairs: Int, seconds: Double, packetBytes: Int) throws -> (perSecond: Double, sent: Int) {
+        var clients: [(BlockingDERPClient, BlockingDERPClient)] = []
+        for _ in 0..<pairs {
+            clients.append((try BlockingDERPClient(host: host, port: port), try BlockingDERPClient(host: host, port: port)))
+        }
+        let received = Mutex(0)
+        let sent = Mutex(0)
+        let group = DispatchGroup()
+        let start = DispatchTime.now()
+        let deadline = start + seconds
+        for (sender, receiver) in clients {
+            receiver.setReceiveTimeout(seconds: 0.5)
+            DispatchQueue.global().async(group: group) {
+                let frame = DERPFrame.sendPacket(to: receiver.key, [UInt8](repeating: 0x5a, count: packetBytes))
+                var count = 0
+                while DispatchTime.now() < deadline, (try? sender.send(frame)) != nil { count += 1 }
+                sent.withLock { $0 += count }
+            }
+            DispatchQueue.global().async(group: group) {
+                var count = 0
+                while DispatchTime.now() < deadline {
+                    guard let frame = try? receiver.nextFrame() else { continue }
+                    if frame.type == .recvPacket { count += 1 }
+                }
+                received.withLock { $0 += count }
+            }
+        }
+        group.wait()
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        return (Double(received.withLock { $0 }) / elapsed, sent.withLock { $0 })
+    }
+}
+
+/// Round trips through the relay (A to B, echoed back to A) next to round trips of a direct
+/// UDP echo on loopback, measured in the same run.
+enum Latency {
+    static func run(host: String, port: UInt16, rounds: Int, loadPairs: Int) throws {
+        let a = try BlockingDERPClient(host: host, port: port)
+        let b = try BlockingDERPClient(host: host, port: port)
+        let stop = Mutex(false)
+        DispatchQueue.global().async {
+            b.setReceiveTimeout(seconds: 0.5)
+            while !stop.withLock({ $0 }) {
+                guard let frame = try? b.nextFrame(), frame.type == .recvPacket else { continue }
+                try? b.send(.sendPacket(to: a.key, Array(frame.payload.dropFirst(32))))
+            }
+        }
+        if loadPairs > 0 {
+            DispatchQueue.global().async {
+                _ = try? Throughput.run(host: host, port: port, pairs: loadPairs, seconds: 3_600, packetBytes: 1_200)
+            }
+            Thread.sleep(forTimeInterval: 1)
+        }
+        var relay: [Double] = []
+        var lost = 0
+        // A round whose echo does not come back within a second counts as lost, not as a time.
+        a.setReceiveTimeout(seconds: 1)
+        for round in 0..<rounds {
+            let payload = withUnsafeBytes(of: UInt64(round).bigEndian) { Array($0) }
+            let begin = DispatchTime.now().uptimeNanoseconds
+            try a.send(.sendPacket(to: b.key, payload))
+            var answered = false
+            while let frame = try a.nextFrame() {
+                if frame.payload.dropFirst(32).elementsEqual(payload) {
+                    answered = true
+                    break
+                }
+            }
+            if answered {
+                relay.append(Double(DispatchTime.now().uptimeNanoseconds - begin) / 1_000)
+            } else {
+                lost += 1
+            }
+        }
+        stop.withLock { $0 = true }
+        if lost > 0 { print("relay rounds lost: \(lost) of \(rounds)") }
+        guard !relay.isEmpty else { throw BlockingDERPClient.Failure(description: "every relay round was lost") }
+        let direct = try UDPEcho.roundTrips(rounds)
+        report("relay", relay)
+        report("direct UDP echo", direct)
+        print(String(format: "added round trip p50: %.0f µs (load: %d pairs)", percentile(relay, 0.5) - percentile(direct, 0.5), loadPairs))
+    }
+
+    static func percentile(_ values: [Double], _ fraction: Double) -> Double {
+        let sorted = values.sorted()
+        return sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))]
+    }
+
+    static func report(_ label: String, _ values: [Double]) {
+        print(String(format: "%@ round trip: p50 %.0f µs, p99 %.0f µs over %d rounds",
+                     label, percentile(values, 0.5), percentile(values, 0.99), values.count))
+    }
+}
+
+/// A UDP echo on 127.0.0.1, the baseline a relay round trip is compared with.
+enum UDPEcho {
+    static func roundTrips(_ rounds: Int) throws -> [Double] {
+        let server = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        let client = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        defer {
+            close(server)
+            close(client)
+        }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(server, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(server, $0, &length) } }
+        let stop = Mutex(false)
+        DispatchQueue.global().async {
+            var buffer = [UInt8](repeating: 0, count: 2_048)
+            var peer = sockaddr_in()
+            var peerLength = socklen_t(MemoryLayout<sockaddr_in>.size)
+            while !stop.withLock({ $0 }) {
+                let count = withUnsafeMutablePointer(to: &peer) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(server, &buffer, buffer.count, 0, $0, &peerLength) }
+                }
+                guard count > 0 else { continue }
+                _ = withUnsafePointer(to: &peer) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(server, buffer, count, 0, $0, peerLength) }
+                }
+            }
+        }
+        var times: [Double] = []
+        var reply = [UInt8](repeating: 0, count: 2_048)
+        for round in 0..<rounds {
+            let payload = withUnsafeBytes(of: UInt64(round).bigEndian) { Array($0) }
+            let begin = DispatchTime.now().uptimeNanoseconds
+            _ = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(client, payload, payload.count, 0, $0, length) }
+            }
+            _ = recv(client, &reply, reply.count, 0)
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - begin) / 1_000)
+        }
+        stop.withLock { $0 = true }
+        // Wakes the echo thread so it sees the stop flag.
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(client, [0], 1, 0, $0, length) }
+        }
+        return times
+    }
+}
+
+/// Server memory per connected idle DERP client: the growth of the server's resident set.
+enum IdleMemory {
+    static func run(host: String, port: UInt16, clients: Int, serverPID: Int32) throws {
+        let before = try residentBytes(of: serverPID)
+        var connected: [BlockingDERPClient] = []
+        for _ in 0..<clients {
+            connected.append(try BlockingDERPClient(host: host, port: port))
+        }
+        Thread.sleep(forTimeInterval: 2)
+        let after = try residentBytes(of: serverPID)
+        print(String(format: "idle clients: %d, server RSS %.1f MiB -> %.1f MiB, %.1f KiB per client",
+                     clients, Double(before) / 1_048_576, Double(after) / 1_048_576,
+                     Double(after - before) / Double(clients) / 1_024))
+        withExtendedLifetime(connected) {}
+    }
+
+    static func residentBytes(of pid: Int32) throws -> Int {
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+            let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "")
+        else { throw BlockingDERPClient.Failure(description: "no VmRSS in /proc/\(pid)/status") }
+        return kilobytes * 1_024
+    }
+}
