@@ -47,7 +47,7 @@ let package = Package(
         // SQLite state and migrations.
         .target(
             name: "HSStore",
-            dependencies: ["HSCore", "CSQLite"],
+            dependencies: ["HSCore", "HSCrypto", "CSQLite"],
             swiftSettings: strictSettings,
             plugins: ["EmbedMigrations"]
         ),

@@ -1,4 +1,6 @@
 import Foundation
+import HSCrypto
+import Synchronization
 
 extension Store {
     /// Looks up a pre-auth key by its full text without checking or changing its state.
@@ -29,12 +31,34 @@ extension Store {
                 [.text(parts.prefix)]
             ) { row in (id: UInt64(bitPattern: row.int64(0)), hash: row.blob(1) ?? []) }
         }
-        // bcrypt takes tens of milliseconds by design, so it runs without holding the connection.
-        guard let row,
-            BCrypt.verify(password: Array(parts.secret.utf8), hash: String(decoding: row.hash, as: UTF8.self))
-        else { throw invalid }
+        guard let row, isSecret(parts.secret, prefix: parts.prefix, matching: row.hash) else { throw invalid }
         guard let key = try preAuthKey(id: row.id) else { throw invalid }
         return key
+    }
+
+    /// Checks `secret` against the stored bcrypt hash, or against the digest of a secret bcrypt
+    /// accepted before for the same prefix and hash.
+    private func isSecret(_ secret: String, prefix: String, matching storedHash: [UInt8]) -> Bool {
+        let digest = SHA256.hash(Array(secret.utf8))
+        let known = verifiedSecrets.withLock { $0[prefix] }
+        if let known, known.storedHash == storedHash {
+            return constantTimeEquals(known.secretDigest, digest)
+        }
+        // bcrypt takes tens of milliseconds by design, so it runs without holding the connection.
+        guard BCrypt.verify(password: Array(secret.utf8), hash: String(decoding: storedHash, as: UTF8.self)) else {
+            return false
+        }
+        verifiedSecrets.withLock { $0[prefix] = VerifiedSecret(storedHash: storedHash, secretDigest: digest) }
+        return true
+    }
+
+    private func constantTimeEquals(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
+        guard lhs.count == rhs.count else { return false }
+        var difference: UInt8 = 0
+        for index in lhs.indices {
+            difference |= lhs[index] ^ rhs[index]
+        }
+        return difference == 0
     }
 
     /// Checks a pre-auth key for a new registration and, for a single-use key, marks it used.

@@ -12,6 +12,15 @@ public final class Store: Sendable {
     /// bcrypt cost for new key hashes; Headscale uses 10.
     let bcryptCost: Int
     private let state: Mutex<State>
+    /// Pre-auth keys whose secret bcrypt already accepted, by key prefix: the stored hash it was
+    /// checked against and the SHA-256 of the secret. A later use with the same secret and an
+    /// unchanged hash skips bcrypt, which otherwise costs tens of milliseconds per registration.
+    let verifiedSecrets = Mutex<[String: VerifiedSecret]>([:])
+
+    struct VerifiedSecret: Sendable {
+        var storedHash: [UInt8]
+        var secretDigest: [UInt8]
+    }
 
     struct State {
         let database: Database

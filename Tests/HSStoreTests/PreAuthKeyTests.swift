@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 @testable import HSStore
@@ -252,5 +253,30 @@ import Testing
         #expect(expired?.code == .apiKeyInvalid)
         try store.deleteAPIKey(id: key.id)
         #expect(try store.apiKeys().isEmpty)
+    }
+}
+
+@Suite struct VerifiedSecretCacheTests {
+    /// A reusable key skips bcrypt after its first use, yet a wrong secret with the same prefix is
+    /// still rejected and a changed hash is checked again.
+    @Test func secondUseSkipsBcryptButStillChecks() throws {
+        let folder = TemporaryFolder()
+        let store = try folder.store()
+        let user = try store.createUser(name: "alice")
+        let (key, secret) = try store.createPreAuthKey(
+            userID: user.id,
+            reusable: true,
+            ephemeral: false,
+            expiration: nil,
+            tags: []
+        )
+        #expect(try store.usePreAuthKey(secret: secret, now: Date()).id == key.id)
+        #expect(store.verifiedSecrets.withLock { $0.count } == 1)
+        #expect(try store.usePreAuthKey(secret: secret, now: Date()).id == key.id)
+
+        var forged = Array(secret)
+        forged[forged.count - 1] = forged.last == "a" ? "b" : "a"
+        let error = #expect(throws: StoreError.self) { try store.usePreAuthKey(secret: String(forged), now: Date()) }
+        #expect(error?.code == .preAuthKeyInvalid)
     }
 }

@@ -76,11 +76,15 @@ final class MapStreamHandle: MapStreamSink, @unchecked Sendable {
         }
     }
 
-    /// Restarts the keep-alive countdown; must run on `queue`.
+    /// Restarts the keep-alive countdown; must run on `queue`. The timer is made once and then
+    /// only rescheduled, because every delivered message restarts the countdown.
     private func scheduleKeepAlive() {
-        keepAliveTimer?.cancel()
-        let timer = DispatchSource.makeTimerSource(queue: queue)
         let delay = Self.keepAliveInterval + Double.random(in: 0...Self.keepAliveJitter)
+        if let keepAliveTimer {
+            keepAliveTimer.schedule(deadline: .now() + delay)
+            return
+        }
+        let timer = DispatchSource.makeTimerSource(queue: queue)
         timer.schedule(deadline: .now() + delay)
         timer.setEventHandler { [weak self] in
             guard let self, let session = self.session else { return }
