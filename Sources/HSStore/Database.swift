@@ -8,7 +8,7 @@ import Foundation
 /// Prepared statements are cached by their SQL text and finalized when the connection closes.
 final class Database {
     let path: String
-    private var handle: OpaquePointer?
+    private(set) var handle: OpaquePointer?
     private var statementCache: [String: Statement] = [:]
     private var transactionDepth = 0
 

@@ -33,6 +33,10 @@ enum Migrator {
         upTo limit: Int = .max,
         now: Date = Date()
     ) throws(StoreError) {
+        let pending = try pendingMigrations(database, migrations: migrations, upTo: limit)
+        if !pending.isEmpty, try holdsData(database) {
+            try DatabaseBackup.copy(database, suffixTime: now)
+        }
         try database.execute(recordTableSQL)
         try checkRecorded(database, migrations: migrations)
         try adoptHeadscaleDatabase(database, now: now)
@@ -66,6 +70,24 @@ enum Migrator {
         try database.query("SELECT id, name FROM schema_migrations ORDER BY id") { row in
             (id: Int(row.int64(0)), name: row.string(1) ?? "")
         }
+    }
+
+    /// The migrations up to `limit` that the database has not recorded, read without changing anything.
+    static func pendingMigrations(
+        _ database: Database,
+        migrations: [EmbeddedMigration],
+        upTo limit: Int
+    ) throws(StoreError) -> [EmbeddedMigration] {
+        let applied = try tableExists(database, "schema_migrations") ? Set(try recorded(database).map(\.id)) : []
+        return migrations.filter { $0.id <= limit && !applied.contains($0.id) }
+    }
+
+    /// Whether the database already has tables of its own, so that migrating it changes existing data.
+    static func holdsData(_ database: Database) throws(StoreError) -> Bool {
+        let count = try database.queryOne(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        ) { $0.int64(0) }
+        return (count ?? 0) > 0
     }
 
     private static func checkRecorded(_ database: Database, migrations: [EmbeddedMigration]) throws(StoreError) {

@@ -2,8 +2,15 @@ import Foundation
 
 /// Decoding helpers for Headscale's text columns, with errors that name the table, column and value.
 enum RowDecoding {
-    /// Reads a timestamp column; NULL reads as nil, and so does Go's zero time (year 1), which means "unset".
-    static func date(_ row: Statement, _ index: Int32, table: String) throws(StoreError) -> Date? {
+    /// Reads a timestamp column; NULL reads as nil, and so does Go's zero time (year 1), which means "unset",
+    /// unless `keepZeroTime` is set: a key expiration of year 1 is a time in the past, so the key is expired,
+    /// as Headscale reads it.
+    static func date(
+        _ row: Statement,
+        _ index: Int32,
+        table: String,
+        keepZeroTime: Bool = false
+    ) throws(StoreError) -> Date? {
         guard let text = row.string(index), !text.isEmpty else { return nil }
         guard let date = SQLiteTime.parse(text) else {
             throw StoreError(
@@ -12,7 +19,7 @@ enum RowDecoding {
                     + "2026-01-02 15:04:05+00:00"
             )
         }
-        return date.timeIntervalSince1970 < -62_000_000_000 ? nil : date
+        return !keepZeroTime && date.timeIntervalSince1970 < -62_000_000_000 ? nil : date
     }
 
     /// Reads a JSON array of strings; NULL, empty text and JSON null read as an empty array.

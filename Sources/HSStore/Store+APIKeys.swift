@@ -97,7 +97,7 @@ extension Store {
         APIKey(
             id: UInt64(bitPattern: row.int64(0)),
             prefix: row.string(1) ?? "",
-            expiration: try RowDecoding.date(row, 2, table: "api_keys"),
+            expiration: try RowDecoding.date(row, 2, table: "api_keys", keepZeroTime: true),
             lastSeen: try RowDecoding.date(row, 3, table: "api_keys"),
             createdAt: try RowDecoding.date(row, 4, table: "api_keys")
         )

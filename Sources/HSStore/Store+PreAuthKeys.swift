@@ -131,7 +131,7 @@ extension Store {
             ephemeral: row.bool(5),
             used: row.bool(6),
             tags: try RowDecoding.strings(row, 7, table: "pre_auth_keys"),
-            expiration: try RowDecoding.date(row, 8, table: "pre_auth_keys"),
+            expiration: try RowDecoding.date(row, 8, table: "pre_auth_keys", keepZeroTime: true),
             createdAt: try RowDecoding.date(row, 9, table: "pre_auth_keys"),
             displayKey: display
         )

@@ -31,6 +31,8 @@ extension ServerOptions {
         dns.nameservers = config.dns.globalNameservers
         dns.searchDomains = config.dns.searchDomains
         dns.splitNameservers = config.dns.splitNameservers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        dns.overrideLocalDNS = config.dns.overrideLocalDNS
+        dns.extraRecords = config.dns.extraRecords.map { ($0.name, $0.type, $0.value) }
         fileSharing = config.taildropEnabled
     }
 }

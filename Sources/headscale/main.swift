@@ -11,7 +11,7 @@ let status = CLI.run(arguments: Array(CommandLine.arguments.dropFirst()), enviro
     return CLIContext(
         socketPath: loaded.config.unixSocket,
         serve: { try ServeCommand.run(loaded) },
-        configTest: { loaded.warnings }
+        configTest: { loaded.warnings + (try ServerOptions(config: loaded.config).check()) }
     )
 }
 exit(status)

@@ -53,7 +53,6 @@ struct PlaneFixture {
             baseDomain: "tail.test",
             derpMap: TailnetSettings.derpMapJSON([]),
             dnsConfig: nil,
-            packetFilter: TailnetSettings.allowAllFilter,
             fileSharing: false
         )
         userID = try store.user(name: "alice")?.id ?? store.createUser(name: "alice").id

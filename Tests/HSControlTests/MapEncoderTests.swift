@@ -9,7 +9,6 @@ import Testing
         baseDomain: "tail.example",
         derpMap: TailnetSettings.derpMapJSON([]),
         dnsConfig: nil,
-        packetFilter: TailnetSettings.allowAllFilter,
         fileSharing: false
     )
 
@@ -85,6 +84,8 @@ import Testing
                 peers: [],
                 userProfiles: encoder.userProfilesJSON([], includeTagged: false),
                 settings: Self.settings,
+                packetFilter: TailnetSettings.allowAllFilter,
+                sshPolicy: nil,
                 now: Date()
             )
         )

@@ -1,9 +1,48 @@
+import Foundation
+import HSCore
 import HSHTTP
 
 extension AdminAPI {
-    /// `/api/v1/policy` routes.
+    /// `/api/v1/policy` routes: read, replace and check the policy kept in the database.
     func routePolicy(_ request: HTTPRequest, resource: [String]) throws -> [UInt8] {
-        // TODO: the /api/v1/policy endpoints are not implemented yet.
-        throw AdminError(kind: .unimplemented, message: "/api/v1/policy is not implemented by this server yet")
+        switch (request.method, resource.count) {
+        case ("GET", 1):
+            guard let policy = try storage.policy() else {
+                throw AdminError(
+                    kind: .internal,
+                    message: "no policy is stored yet; set one with PUT /api/v1/policy or headscale policy set"
+                )
+            }
+            return Self.policyBody(policy)
+        case ("PUT", 1):
+            let text = try Self.policyField(request)
+            _ = try PolicyText.parse(text)
+            let stored = try storage.setPolicy(text, now: Date())
+            logger.info("policy stored", [("bytes", String(text.utf8.count))])
+            return Self.policyBody(stored)
+        case ("POST", 2) where resource[1] == "check":
+            _ = try PolicyText.parse(try Self.policyField(request))
+            return Array("{}".utf8)
+        default:
+            throw AdminError.notFound("unknown API path \(request.method) \(request.path)")
+        }
+    }
+
+    private static func policyField(_ request: HTTPRequest) throws -> String {
+        guard let text = try decodeBody(request)["policy"]?.stringValue else {
+            throw AdminError.invalid("missing policy: send {\"policy\": \"<HuJSON text>\"}")
+        }
+        return text
+    }
+
+    private static func policyBody(_ policy: AdminPolicy) -> [UInt8] {
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.key("policy")
+        writer.string(policy.text)
+        writer.key("updatedAt")
+        AdminJSON.writeTime(policy.updatedAt, into: &writer)
+        writer.endObject()
+        return writer.bytes
     }
 }

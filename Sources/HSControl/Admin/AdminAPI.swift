@@ -14,7 +14,17 @@ struct AdminAPI: Sendable {
 
     func handle(_ request: HTTPRequest, responder: any HTTPResponder, requiresAPIKey: Bool) {
         if requiresAPIKey, !isAuthorized(request) {
-            responder.respond(failure(AdminError(kind: .unauthenticated, message: "missing or invalid API key; send Authorization: Bearer <api key>")))
+            logger.info(
+                "admin request rejected: missing or invalid API key",
+                [
+                    ("method", request.method), ("path", request.path), ("remote", request.remoteAddress),
+                ]
+            )
+            let error = AdminError(
+                kind: .unauthenticated,
+                message: "missing, invalid or expired API key; send Authorization: Bearer <api key>"
+            )
+            responder.respond(failure(error))
             return
         }
         let segments = request.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
@@ -26,6 +36,13 @@ struct AdminAPI: Sendable {
             let body = try route(request, resource: Array(segments.dropFirst(2)))
             responder.respond(.json(200, body))
         } catch let error as AdminError {
+            logger.info(
+                "admin request failed",
+                [
+                    ("method", request.method), ("path", request.path), ("status", String(error.httpStatus)),
+                    ("error", error.message),
+                ]
+            )
             responder.respond(failure(error))
         } catch {
             logger.error("admin request failed", [("path", request.path), ("error", "\(error)")])

@@ -52,57 +52,18 @@ enum AdminJSON {
         writer.endObject()
     }
 
-    static func write(
-        _ node: ControlNode,
-        user: AdminUser?,
-        preAuthKey: AdminPreAuthKey?,
-        into writer: inout JSONWriter
-    ) {
+    static func write(_ key: AdminAPIKey, into writer: inout JSONWriter) {
         writer.beginObject()
         writer.key("id")
-        writer.string(String(node.id))
-        writer.key("machineKey")
-        writer.string(node.machineKey.text)
-        writer.key("nodeKey")
-        writer.string(node.nodeKey.text)
-        writer.key("discoKey")
-        writer.string(node.discoKey.text)
-        writer.key("ipAddresses")
-        writer.strings([node.ipv4, node.ipv6].compactMap { $0 })
-        writer.key("name")
-        writer.string(node.hostname)
-        writer.key("user")
-        if let user {
-            write(user, into: &writer)
-        } else {
-            writer.null()
-        }
-        writer.key("lastSeen")
-        writeTime(node.isOnline ? Date() : node.lastSeen, into: &writer)
-        writer.key("expiry")
-        writeTime(node.expiry, into: &writer)
-        writer.key("preAuthKey")
-        if let preAuthKey {
-            write(preAuthKey, user: user, into: &writer)
-        } else {
-            writer.null()
-        }
+        writer.string(String(key.id))
+        writer.key("prefix")
+        writer.string(key.displayPrefix)
+        writer.key("expiration")
+        writeTime(key.expiration, into: &writer)
         writer.key("createdAt")
-        writer.string(RFC3339.format(node.createdAt))
-        writer.key("registerMethod")
-        writer.string(node.authKeyID == nil ? "REGISTER_METHOD_UNSPECIFIED" : "REGISTER_METHOD_AUTH_KEY")
-        writer.key("givenName")
-        writer.string(node.givenName)
-        writer.key("online")
-        writer.bool(node.isOnline)
-        writer.key("approvedRoutes")
-        writer.strings([])
-        writer.key("availableRoutes")
-        writer.strings([])
-        writer.key("subnetRoutes")
-        writer.strings([])
-        writer.key("tags")
-        writer.strings(node.tags)
+        writer.string(RFC3339.format(key.createdAt))
+        writer.key("lastSeen")
+        writeTime(key.lastSeen, into: &writer)
         writer.endObject()
     }
 

@@ -27,6 +27,24 @@ struct AdminPreAuthKey: Sendable {
     var tags: [String]
 }
 
+/// An API key as the admin API lists it: never the secret, only the lookup prefix.
+struct AdminAPIKey: Sendable {
+    var id: UInt64
+    /// `hskey-api-<prefix>-***`, or `<prefix>***` for a key of the older 7-character layout.
+    var displayPrefix: String
+    /// The bare lookup prefix stored in the database.
+    var prefix: String
+    var expiration: Date?
+    var lastSeen: Date?
+    var createdAt: Date
+}
+
+/// The stored policy text and when it was last written.
+struct AdminPolicy: Sendable {
+    var text: String
+    var updatedAt: Date?
+}
+
 /// A failure of an admin request, with the HTTP status and gRPC code it maps to.
 struct AdminError: Error, Sendable, CustomStringConvertible {
     enum Kind: Sendable {
@@ -88,6 +106,21 @@ protocol AdminStorage: Sendable {
 
     func renameNode(id: UInt64, to givenName: String) throws
     func expireNode(id: UInt64, at date: Date) throws
+
+    /// Creates an API key and returns it with its full text, which is shown only this once.
+    func createAPIKey(expiration: Date?) throws -> (AdminAPIKey, secret: String)
+    func apiKeys() throws -> [AdminAPIKey]
+    /// Sets the key's expiration to `now`; throws not found for an unknown id.
+    func expireAPIKey(id: UInt64, now: Date) throws
+    func deleteAPIKey(id: UInt64) throws
+
+    /// Returns the current policy text, or nil when none was stored.
+    func policy() throws -> AdminPolicy?
+    func setPolicy(_ text: String, now: Date) throws -> AdminPolicy
+
+    /// Stores the addresses each node should have under the configured prefixes (a missing family
+    /// gets a free address, an address outside its prefix is dropped) and returns the changed nodes.
+    func backfillAddresses() throws -> [(id: UInt64, ipv4: String?, ipv6: String?)]
 
     /// True when `key` is an unexpired API key.
     func isValidAPIKey(_ key: String, now: Date) -> Bool

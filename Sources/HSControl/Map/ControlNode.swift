@@ -23,6 +23,8 @@ struct ControlNode: Sendable {
     var isEphemeral: Bool
     var capabilityVersion: Int = 0
     var isOnline: Bool = false
+    /// Subnet and exit routes (CIDR text) the administrator approved.
+    var approvedRoutes: [String] = []
 
     /// The node's Tailscale addresses as single-host prefixes, IPv4 first.
     var addressPrefixes: [String] {

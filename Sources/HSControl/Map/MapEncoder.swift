@@ -9,8 +9,6 @@ struct MapSettings: Sendable {
     var derpMap: [UInt8]
     /// Encoded `DNSConfig`, or nil to send none.
     var dnsConfig: [UInt8]?
-    /// Encoded `PacketFilter` rule list.
-    var packetFilter: [UInt8]
     /// Whether Taildrop is offered (`file-sharing` capability).
     var fileSharing: Bool
 }

@@ -12,6 +12,8 @@ enum MapMessages {
         peers: [[UInt8]],
         userProfiles: [UInt8],
         settings: MapSettings,
+        packetFilter: [UInt8],
+        sshPolicy: [UInt8]?,
         now: Date
     ) -> [UInt8] {
         var writer = JSONWriter(capacity: 2048 + peers.reduce(0) { $0 + $1.count + 1 })
@@ -29,7 +31,11 @@ enum MapMessages {
         writer.key("CollectServices")
         writer.bool(false)
         writer.key("PacketFilter")
-        writer.raw(settings.packetFilter)
+        writer.raw(packetFilter)
+        if let sshPolicy {
+            writer.key("SSHPolicy")
+            writer.raw(sshPolicy)
+        }
         writer.key("UserProfiles")
         writer.raw(userProfiles)
         // An empty Peers array reads as "unchanged", so a lone node gets none at all.

@@ -18,6 +18,7 @@ extension ControlPlane {
             sink.terminate()
         }
         deliver(MapMessages.peersRemoved([id], now: now), to: others)
+        refreshPolicy(now: now)
         logger.info("node deleted", [("node.id", String(id))])
     }
 
@@ -41,7 +42,7 @@ extension ControlPlane {
         return try updateNode(id: id, now: now) { $0.givenName = newName }
     }
 
-    private func updateNode(id: UInt64, now: Date, _ change: (inout ControlNode) -> Void) throws -> ControlNode {
+    func updateNode(id: UInt64, now: Date, _ change: (inout ControlNode) -> Void) throws -> ControlNode {
         guard var node = self.node(id: id) else { throw AdminError.notFound("node \(id) not found") }
         change(&node)
         try storage.saveNode(node)

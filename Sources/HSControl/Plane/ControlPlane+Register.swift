@@ -154,6 +154,7 @@ extension ControlPlane {
         )
         let node = try storage.insertNode(draft)
         state.withLock { state in _ = putLocked(node, in: &state, now: now) }
+        refreshPolicy(now: now)
         announce(node, now: now)
         logger.info(
             "node registered",

@@ -71,13 +71,18 @@ extension ControlPlane {
 
     /// The full map for `node`: itself, every other node as a peer, and their users.
     func fullMapLocked(for node: ControlNode, in state: State, now: Date) -> [UInt8] {
-        let peers = state.entries.values.filter { $0.node.id != node.id }.sorted { $0.node.id < $1.node.id }
+        let visible = state.policy.visiblePeers(of: node.id)
+        let peers = state.entries.values
+            .filter { $0.node.id != node.id && (visible?.contains($0.node.id) ?? true) }
+            .sorted { $0.node.id < $1.node.id }
         let profiles = userProfilesLocked(for: [node] + peers.map(\.node), in: state)
         return MapMessages.fullMap(
             selfNode: encoder.selfJSON(node, now: now),
             peers: peers.map(\.peerJSON),
             userProfiles: profiles,
             settings: encoder.settings,
+            packetFilter: state.policy.packetFilter(for: node.id),
+            sshPolicy: state.policy.sshPolicy(for: node.id),
             now: now
         )
     }

@@ -21,6 +21,10 @@ final class ControlPlane: Sendable {
         var users: [UInt64: ControlUser] = [:]
         var streams: [MapStreamToken: any MapStreamSink] = [:]
         var nextSerial: UInt64 = 1
+        /// The policy source, compiled again whenever nodes or users change.
+        var compiler: any PolicyCompiling = AllowAllPolicy()
+        /// The policy compiled for the current nodes and users.
+        var policy: any CompiledPolicy = AllowAllPolicy()
     }
 
     let storage: any ControlStorage
@@ -53,9 +57,15 @@ final class ControlPlane: Sendable {
         return json
     }
 
-    /// The open streams of every node except `nodeID`.
+    /// The open streams of every node except `nodeID` that may see `nodeID`.
     func streamsLocked(excluding nodeID: UInt64, in state: State) -> [any MapStreamSink] {
-        state.streams.compactMap { $0.key.nodeID == nodeID ? nil : $0.value }
+        let policy = state.policy
+        if policy.allowsAll {
+            return state.streams.compactMap { $0.key.nodeID == nodeID ? nil : $0.value }
+        }
+        return state.streams.compactMap { key, sink in
+            key.nodeID != nodeID && policy.isVisible(nodeID, to: key.nodeID) ? sink : nil
+        }
     }
 
     /// The open streams of `nodeID`.
@@ -101,9 +111,11 @@ final class ControlPlane: Sendable {
     /// Reloads the user table, after an admin created, renamed or deleted a user.
     func reloadUsers() throws {
         let users = try storage.loadUsers()
-        state.withLock { state in
+        let deliveries = state.withLock { state in
             state.users = Dictionary(uniqueKeysWithValues: users.map { ($0.id, $0) })
+            return recompilePolicyLocked(in: &state, now: Date())
         }
+        deliverEach(deliveries)
     }
 
     /// Every node with its current online state, sorted by id.

@@ -12,14 +12,8 @@ enum MapSettingsBuilder {
         return MapSettings(
             baseDomain: dns.baseDomain,
             derpMap: TailnetSettings.derpMapJSON(regions),
-            dnsConfig: TailnetSettings.dnsConfigJSON(
-                magicDNS: dns.magicDNS,
-                baseDomain: dns.baseDomain,
-                nameservers: dns.nameservers,
-                searchDomains: dns.searchDomains,
-                splitDNS: dns.splitNameservers
-            ),
-            packetFilter: TailnetSettings.allowAllFilter,
+            dnsConfig: DNSConfigEncoder(options: dns, prefixes: [options.prefixV4, options.prefixV6].compactMap { $0 })
+                .encode(),
             fileSharing: options.fileSharing
         )
     }

@@ -26,6 +26,10 @@ public struct ServerOptions: Sendable {
         public var nameservers: [String] = []
         public var searchDomains: [String] = []
         public var splitNameservers: [(domain: String, nameservers: [String])] = []
+        /// True: the global nameservers replace the client's own resolvers; false: they are fallbacks.
+        public var overrideLocalDNS = true
+        /// Static records served by MagicDNS, as (name, type, value).
+        public var extraRecords: [(name: String, type: String, value: String)] = []
         public init() {}
     }
 

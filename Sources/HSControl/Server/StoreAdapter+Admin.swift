@@ -73,6 +73,40 @@ extension StoreAdapter {
         }
     }
 
+    func createAPIKey(expiration: Date?) throws -> (AdminAPIKey, secret: String) {
+        try mapped {
+            let (key, secret) = try store.createAPIKey(expiration: expiration)
+            return (Self.adminAPIKey(key), secret)
+        }
+    }
+
+    func apiKeys() throws -> [AdminAPIKey] {
+        try mapped { try store.apiKeys().map(Self.adminAPIKey) }
+    }
+
+    func expireAPIKey(id: UInt64, now: Date) throws {
+        try mapped { try store.expireAPIKey(id: id, now: now) }
+    }
+
+    func deleteAPIKey(id: UInt64) throws {
+        try mapped { try store.deleteAPIKey(id: id) }
+    }
+
+    func policy() throws -> AdminPolicy? {
+        try mapped { try store.policy().map { AdminPolicy(text: $0.data, updatedAt: $0.updatedAt) } }
+    }
+
+    func setPolicy(_ text: String, now: Date) throws -> AdminPolicy {
+        try mapped {
+            let stored = try store.setPolicy(text, now: now)
+            return AdminPolicy(text: stored.data, updatedAt: stored.updatedAt)
+        }
+    }
+
+    func backfillAddresses() throws -> [(id: UInt64, ipv4: String?, ipv6: String?)] {
+        try mapped { try store.backfillAddresses(pool: pool).map { ($0.id, $0.ipv4, $0.ipv6) } }
+    }
+
     func isValidAPIKey(_ key: String, now: Date) -> Bool {
         (try? store.validateAPIKey(key, now: now)) != nil
     }
@@ -105,6 +139,17 @@ extension StoreAdapter {
             provider: user.provider,
             providerID: user.providerIdentifier ?? "",
             createdAt: user.createdAt ?? Date(timeIntervalSince1970: 0)
+        )
+    }
+
+    static func adminAPIKey(_ key: APIKey) -> AdminAPIKey {
+        AdminAPIKey(
+            id: key.id,
+            displayPrefix: key.prefix.count == 7 ? key.prefix + "***" : key.displayKey,
+            prefix: key.prefix,
+            expiration: key.expiration,
+            lastSeen: key.lastSeen,
+            createdAt: key.createdAt ?? Date(timeIntervalSince1970: 0)
         )
     }
 

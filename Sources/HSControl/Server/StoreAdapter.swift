@@ -5,7 +5,7 @@ import HSStore
 /// Connects the control plane and the admin API to the SQLite ``Store``.
 struct StoreAdapter: ControlStorage, AdminStorage {
     let store: Store
-    let pool: AddressPool
+    let pool: AddressPool?
 
     // MARK: ControlStorage
 
@@ -38,8 +38,12 @@ struct StoreAdapter: ControlStorage, AdminStorage {
         }
     }
 
+    /// Stores a new node. Registering counts as contact with the client, so a node without a
+    /// last-seen time gets the current time, as Headscale records it.
     func insertNode(_ node: ControlNode) throws -> ControlNode {
-        let stored = try store.createNode(Self.storeNode(node), allocatingFrom: pool)
+        var row = Self.storeNode(node)
+        row.lastSeen = row.lastSeen ?? Date()
+        let stored = try store.createNode(row, allocatingFrom: pool)
         var created = Self.controlNode(stored, isEphemeral: node.isEphemeral)
         created.capabilityVersion = node.capabilityVersion
         return created
@@ -71,7 +75,8 @@ struct StoreAdapter: ControlStorage, AdminStorage {
             lastSeen: node.lastSeen,
             createdAt: node.createdAt ?? Date(timeIntervalSince1970: 0),
             authKeyID: node.authKeyID,
-            isEphemeral: isEphemeral
+            isEphemeral: isEphemeral,
+            approvedRoutes: node.approvedRoutes
         )
     }
 
@@ -91,7 +96,8 @@ struct StoreAdapter: ControlStorage, AdminStorage {
             registerMethod: node.authKeyID == nil ? .cli : .authKey,
             tags: node.tags,
             authKeyID: node.authKeyID,
-            expiry: node.expiry
+            expiry: node.expiry,
+            approvedRoutes: node.approvedRoutes
         )
         stored.lastSeen = node.lastSeen
         stored.createdAt = node.createdAt

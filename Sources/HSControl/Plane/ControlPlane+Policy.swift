@@ -1,0 +1,108 @@
+import Foundation
+import HSCore
+import Synchronization
+
+extension ControlPlane {
+    /// Installs a new policy and sends each connected node what changed for it: its packet filter,
+    /// its SSH policy, and the peers it gains or loses. Nodes for which nothing changed get nothing.
+    func setPolicy(_ compiler: any PolicyCompiling, now: Date = Date()) {
+        let deliveries = state.withLock { state in
+            state.compiler = compiler
+            return recompilePolicyLocked(in: &state, now: now)
+        }
+        deliverEach(deliveries)
+    }
+
+    /// Compiles the policy again after nodes or users changed and sends the differences.
+    func refreshPolicy(now: Date = Date()) {
+        let deliveries = state.withLock { state in recompilePolicyLocked(in: &state, now: now) }
+        deliverEach(deliveries)
+    }
+
+    /// One message for the streams of one node.
+    struct PolicyDelivery {
+        var sinks: [any MapStreamSink]
+        var json: [UInt8]
+    }
+
+    func deliverEach(_ deliveries: [PolicyDelivery]) {
+        for delivery in deliveries {
+            deliver(delivery.json, to: delivery.sinks)
+        }
+    }
+
+    /// Replaces `state.policy` with a fresh compilation and returns, per streaming node, the delta
+    /// that brings its map up to date.
+    func recompilePolicyLocked(in state: inout State, now: Date) -> [PolicyDelivery] {
+        let old = state.policy
+        let nodes = state.entries.values.map(\.node)
+        let new = state.compiler.compile(nodes: nodes, users: Array(state.users.values))
+        state.policy = new
+        if old.allowsAll, new.allowsAll {
+            return []
+        }
+        let allIDs = Set(state.entries.keys)
+        var sinksByNode: [UInt64: [any MapStreamSink]] = [:]
+        for (token, sink) in state.streams {
+            sinksByNode[token.nodeID, default: []].append(sink)
+        }
+        var deliveries: [PolicyDelivery] = []
+        for (nodeID, sinks) in sinksByNode {
+            let change = PolicyChange(
+                filter: (old.packetFilter(for: nodeID), new.packetFilter(for: nodeID)),
+                ssh: (old.sshPolicy(for: nodeID), new.sshPolicy(for: nodeID)),
+                peers: (
+                    (old.visiblePeers(of: nodeID) ?? allIDs).subtracting([nodeID]),
+                    (new.visiblePeers(of: nodeID) ?? allIDs).subtracting([nodeID])
+                )
+            )
+            if let json = change.message(entries: state.entries, now: now) {
+                deliveries.append(PolicyDelivery(sinks: sinks, json: json))
+            }
+        }
+        return deliveries
+    }
+}
+
+/// What a policy change means for one node's map.
+struct PolicyChange {
+    var filter: (old: [UInt8], new: [UInt8])
+    var ssh: (old: [UInt8]?, new: [UInt8]?)
+    var peers: (old: Set<UInt64>, new: Set<UInt64>)
+
+    /// The delta message, or nil when the node's map does not change.
+    func message(entries: [UInt64: ControlPlane.Entry], now: Date) -> [UInt8]? {
+        let removed = peers.old.subtracting(peers.new).sorted()
+        let added = peers.new.subtracting(peers.old).sorted().compactMap { entries[$0]?.peerJSON }
+        let filterChanged = filter.old != filter.new
+        let sshChanged = ssh.old != ssh.new
+        guard filterChanged || sshChanged || !removed.isEmpty || !added.isEmpty else { return nil }
+        var writer = JSONWriter()
+        writer.beginObject()
+        if filterChanged {
+            writer.key("PacketFilter")
+            writer.raw(filter.new)
+        }
+        if sshChanged {
+            writer.key("SSHPolicy")
+            // A null SSH policy would mean "unchanged", so a removed policy becomes an empty rule list.
+            writer.raw(ssh.new ?? Array(#"{"rules":[]}"#.utf8))
+        }
+        if !removed.isEmpty {
+            writer.key("PeersRemoved")
+            writer.beginArray()
+            for id in removed { writer.integer(id) }
+            writer.endArray()
+        }
+        if !added.isEmpty {
+            writer.key("PeersChanged")
+            writer.beginArray()
+            for peer in added { writer.raw(peer) }
+            writer.endArray()
+        }
+        writer.key("ControlTime")
+        writer.string(RFC3339.format(now))
+        writer.endObject()
+        return writer.bytes
+    }
+}

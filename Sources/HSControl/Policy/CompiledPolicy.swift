@@ -1,0 +1,43 @@
+import HSCore
+
+/// A policy compiled for one snapshot of the tailnet: each node's packet filter, SSH policy and
+/// the peers it may see.
+protocol CompiledPolicy: Sendable {
+    /// True when every node sees every other and all traffic is allowed; the control plane then
+    /// skips all per-node work.
+    var allowsAll: Bool { get }
+
+    /// The node's packet filter, an encoded `[FilterRule]`.
+    func packetFilter(for nodeID: UInt64) -> [UInt8]
+
+    /// The ids of the peers `nodeID` may see, or nil for all of them.
+    func visiblePeers(of nodeID: UInt64) -> Set<UInt64>?
+
+    /// The node's encoded `SSHPolicy`, or nil to send none.
+    func sshPolicy(for nodeID: UInt64) -> [UInt8]?
+}
+
+/// Turns a policy into a ``CompiledPolicy`` for the current nodes and users.
+protocol PolicyCompiling: Sendable {
+    func compile(nodes: [ControlNode], users: [ControlUser]) -> any CompiledPolicy
+}
+
+/// The behaviour without a policy: every node sees every other and accepts all traffic.
+struct AllowAllPolicy: CompiledPolicy, PolicyCompiling {
+    var allowsAll: Bool { true }
+
+    func packetFilter(for nodeID: UInt64) -> [UInt8] { TailnetSettings.allowAllFilter }
+
+    func visiblePeers(of nodeID: UInt64) -> Set<UInt64>? { nil }
+
+    func sshPolicy(for nodeID: UInt64) -> [UInt8]? { nil }
+
+    func compile(nodes: [ControlNode], users: [ControlUser]) -> any CompiledPolicy { self }
+}
+
+extension CompiledPolicy {
+    /// True when `viewer` may see `peer`.
+    func isVisible(_ peer: UInt64, to viewer: UInt64) -> Bool {
+        visiblePeers(of: viewer)?.contains(peer) ?? true
+    }
+}
