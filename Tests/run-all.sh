@@ -6,6 +6,7 @@
 # `swift test` with HS_REQUIRE_INTEROP=1 (interop tests may not skip), then the end-to-end tests
 # against the debug build of `headscale`. Both parts always run; exits 1 if either failed.
 # Knobs: E2E_SKIP=1 skips the end-to-end tests; the knobs of Tests/e2e/run.sh and lib.sh apply.
+# FUZZ_SMOKE=SECONDS also builds the fuzz targets (ASan, a few minutes) and runs each for SECONDS.
 set -u -o pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -79,10 +80,17 @@ main() {
         HEADSCALE_BIN="$(swift build --show-bin-path)/headscale" E2E_SKIP_FETCH=1 Tests/e2e/run.sh || e2e_status=$?
     fi
 
+    local fuzz_status=0
+    if [ -n "${FUZZ_SMOKE:-}" ]; then
+        step "fuzz smoke run (${FUZZ_SMOKE} s per target)"
+        Tests/fuzz/smoke.sh "$FUZZ_SMOKE" || fuzz_status=$?
+    fi
+
     step "summary"
+    [ -n "${FUZZ_SMOKE:-}" ] && echo "fuzz smoke: $([ "$fuzz_status" = 0 ] && echo passed || echo "FAILED (status $fuzz_status)")"
     echo "swift test: $([ "$unit_status" = 0 ] && echo passed || echo "FAILED (status $unit_status)")"
     echo "end-to-end: $([ "$e2e_status" = 0 ] && echo passed || echo "FAILED (status $e2e_status)")"
-    [ "$unit_status" = 0 ] && [ "$e2e_status" = 0 ]
+    [ "$unit_status" = 0 ] && [ "$e2e_status" = 0 ] && [ "$fuzz_status" = 0 ]
 }
 
 main "$@"

@@ -1,4 +1,5 @@
 import FuzzSupport
+
 @testable import HSConfig
 
 // Input: the text of a configuration file. Decoding must end in a config or a ConfigError.

@@ -4,7 +4,12 @@ import HSHTTP2
 /// Answers every request at once, so responses and stream closes run too.
 final class Responder: HTTP2ServerDelegate {
     func connection(_ connection: HTTP2ServerConnection, didReceive request: HTTP2Request) {
-        connection.sendResponse(streamID: request.streamID, status: 200, headers: [("x-path", request.path)], body: request.body)
+        connection.sendResponse(
+            streamID: request.streamID,
+            status: 200,
+            headers: [("x-path", request.path)],
+            body: request.body
+        )
     }
 
     func connection(_ connection: HTTP2ServerConnection, streamDidClose streamID: Int32) {}

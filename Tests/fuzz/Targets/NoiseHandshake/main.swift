@@ -21,7 +21,11 @@ func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     seed += [UInt8](repeating: 1, count: 32 - seed.count)
     let mask = Array(input.dropFirst(33))
     guard let machineKey = try? Curve25519PrivateKey(rawBytes: seed),
-        let initiator = try? NoiseInitiator(machineKey: machineKey, serverPublicKey: serverPublic, protocolVersion: UInt16(mode))
+        let initiator = try? NoiseInitiator(
+            machineKey: machineKey,
+            serverPublicKey: serverPublic,
+            protocolVersion: UInt16(mode)
+        )
     else { return 0 }
     var initiation = initiator.initiation
     for (index, byte) in mask.enumerated() where index < initiation.count {

@@ -1,4 +1,5 @@
 import FuzzSupport
+
 @testable import HSControl
 
 // Input: a HuJSON policy document, as the admin API receives it.

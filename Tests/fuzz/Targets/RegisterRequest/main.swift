@@ -1,5 +1,6 @@
 import Foundation
 import FuzzSupport
+
 @testable import HSControl
 
 // Input: the JSON body of a register request, as it arrives inside the Noise channel.
