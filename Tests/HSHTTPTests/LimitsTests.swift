@@ -88,7 +88,8 @@ import Testing
         var fileLimit = rlimit()
         getrlimit(Int32(RLIMIT_NOFILE.rawValue), &fileLimit)
         // The flood's client ends live in this process too; the server holds at most the pending cap.
-        let count = min(10_000, Int(clamping: fileLimit.rlim_cur) - ConnectionLimits().maxPendingConnections - 2_048)
+        let spare = Int(clamping: fileLimit.rlim_cur) - ConnectionLimits().maxPendingConnections - 2_048
+        let count = max(0, min(10_000, spare))
         var flood: [SourceClient] = []
         flood.reserveCapacity(count)
         for index in 0..<count {

@@ -7,7 +7,10 @@ cd "$(dirname "$0")/../.."
 sanitizer=${1:?usage: Tests/fuzz/sanitizers.sh address|thread [swift test arguments]}
 shift
 case "$sanitizer" in
-    address) export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0} ;;
+    address)
+        suppressions=$PWD/Tests/fuzz/asan-suppressions.txt
+        export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:suppressions=$suppressions}
+        ;;
     thread) export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=0} ;;
     *) echo "unknown sanitizer '$sanitizer': use address or thread" >&2; exit 2 ;;
 esac
