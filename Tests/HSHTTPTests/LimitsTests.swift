@@ -1,8 +1,9 @@
 import HSCore
 import HSHTTP
-import HSPosix
 import Synchronization
 import Testing
+
+@testable import HSPosix
 
 #if canImport(Glibc)
     import Glibc
@@ -77,6 +78,13 @@ import Testing
         #expect(lines.count == 1)
         #expect(lines.first?.contains("127.0.0.4") == true)
         #expect(lines.first?.contains("maxPendingPerSource") == true)
+    }
+
+    @Test func sourceKeyGroupsIPv6By64() {
+        #expect(ConnectionLimiter.sourceKey("192.0.2.7:4000") == "192.0.2.7")
+        #expect(ConnectionLimiter.sourceKey("[2001:db8:1:2:aaaa::1]:443") == "2001:db8:1:2::/64")
+        #expect(ConnectionLimiter.sourceKey("[2001:db8:1:2:bbbb::9]:80") == "2001:db8:1:2::/64")
+        #expect(ConnectionLimiter.sourceKey("[::1]:80") == "0:0:0:0::/64")
     }
 
     /// Ten thousand idle and garbage connections from two hundred sources, under the default caps,
