@@ -71,10 +71,12 @@ let package = Package(
             name: "HSControl",
             dependencies: [
                 "HSCore", "HSCrypto", "HSPosix", "HSTLS", "HSHTTP", "HSHTTP2", "HSNoise", "HSStore", "HSConfig",
-                "HSDERP", "CZstd",
+                "HSDERP", "HSPolicy", "CZstd",
             ],
             swiftSettings: strictSettings
         ),
+        // Policy language: HuJSON parsing, validation, per-node filter and SSH compilation.
+        .target(name: "HSPolicy", dependencies: ["HSCore"], swiftSettings: strictSettings),
         // The `headscale` command tree.
         .target(name: "HSCLI", dependencies: ["HSCore", "HSConfig", "HSControl", "HSPosix"], swiftSettings: strictSettings),
         .executableTarget(
@@ -82,6 +84,9 @@ let package = Package(
             dependencies: ["HSCore", "HSCLI", "HSConfig", "HSControl"],
             swiftSettings: strictSettings
         ),
+
+        // Times the policy engine on a synthetic tailnet; see docs/benchmarks.md.
+        .executableTarget(name: "hs-policy-bench", dependencies: ["HSPolicy"], swiftSettings: strictSettings),
 
         .target(name: "HSTestSupport", dependencies: ["HSCore"], path: "Tests/HSTestSupport", swiftSettings: strictSettings),
         .testTarget(name: "HSCoreTests", dependencies: ["HSCore", "HSTestSupport"], swiftSettings: strictSettings),
@@ -103,6 +108,7 @@ let package = Package(
         .testTarget(name: "HSConfigTests", dependencies: ["HSConfig", "HSTestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "HSDERPTests", dependencies: ["HSDERP", "HSCrypto", "HSTestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "HSControlTests", dependencies: ["HSControl", "HSTestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "HSPolicyTests", dependencies: ["HSPolicy", "HSCore"], swiftSettings: strictSettings),
         .testTarget(name: "HSCLITests", dependencies: ["HSCLI", "HSTestSupport"], swiftSettings: strictSettings),
     ],
     swiftLanguageModes: [.v6]

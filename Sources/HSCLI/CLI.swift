@@ -1,12 +1,18 @@
+import HSConfig
+
 /// The parts of the loaded configuration that the CLI uses, provided by the executable.
 public struct CLIContext: Sendable {
     /// The admin API's unix socket (`unix_socket` in the config).
     public var socketPath: String
     /// Runs the server until it stops; `headscale serve` calls it.
     public var serve: @Sendable () throws -> Void
-    /// Builds the server from the config without serving and returns the warnings to print;
-    /// `headscale configtest` calls it. Throwing means the configuration is invalid.
+    /// Checks that the server could start from the config without changing any file, and returns notes to
+    /// print, such as files that `serve` will create. `headscale configtest` calls it, and a thrown error means
+    /// the configuration is invalid. Warnings come from ``audit``.
     public var configTest: @Sendable () throws -> [String]
+    /// Returns the findings for the configuration in use, the loader's warnings among them;
+    /// `headscale configtest` prints them, and `--strict` fails on any of severity warning.
+    public var audit: @Sendable () -> [AuditFinding]
     /// The time allowed for one admin API request (Headscale's `cli.timeout`, 5 s by default).
     public var timeout: Duration
 
@@ -14,12 +20,14 @@ public struct CLIContext: Sendable {
         socketPath: String,
         timeout: Duration = .seconds(5),
         serve: @escaping @Sendable () throws -> Void,
-        configTest: @escaping @Sendable () throws -> [String]
+        configTest: @escaping @Sendable () throws -> [String],
+        audit: @escaping @Sendable () -> [AuditFinding] = { [] }
     ) {
         self.socketPath = socketPath
         self.timeout = timeout
         self.serve = serve
         self.configTest = configTest
+        self.audit = audit
     }
 }
 

@@ -7,12 +7,19 @@ extension DERPServer {
     ///
     /// With `Upgrade: DERP` (any case) it sends `101 Switching Protocols` with `Upgrade: DERP`,
     /// `Connection: Upgrade`, `Derp-Version: 2` and `Derp-Public-Key: <64 hex digits>`, then speaks
-    /// DERP on the raw stream. Any other `Upgrade` value gets 426; a shut-down server responds 503.
+    /// DERP on the raw stream. `Upgrade: websocket` with the subprotocol `derp` goes to
+    /// ``handleWebSocketUpgrade(_:responder:)``. Any other `Upgrade` value gets 426; a shut-down
+    /// server responds 503.
     public func handleUpgrade(_ request: HTTPRequest, responder: any HTTPResponder) {
         let upgrade = request.headers["Upgrade"] ?? ""
-        guard upgrade.caseInsensitiveEquals("derp") else {
-            // NOTE: DERP over WebSocket (`Upgrade: websocket`, subprotocol `derp`) is not supported;
-            // only browser (js/wasm) clients need it.
+        let isWebSocket = upgrade.caseInsensitiveEquals("websocket")
+        if isWebSocket, WebSocketHandshake.offersSubprotocol("derp", in: request) {
+            handleWebSocketUpgrade(request, responder: responder)
+            return
+        }
+        // Early Tailscale clients sent `Upgrade: WebSocket` but spoke plain DERP, so Tailscale's
+        // derper and Headscale serve plain DERP when the derp subprotocol is missing.
+        guard upgrade.caseInsensitiveEquals("derp") || isWebSocket else {
             responder.respond(.text(426, "DERP requires connection upgrade"))
             return
         }

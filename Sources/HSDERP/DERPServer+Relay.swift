@@ -42,10 +42,15 @@ extension DERPServer {
         let watchers = registry.withLock { $0.remove(connection, key: key, sourcesSeen: sourcesSeen) }
         guard let key else { return }
         let frame = DERPFrame.peerGone(key, reason: .disconnected).encoded()
+        var sent = 0
         for watcher in watchers where watcher !== connection {
             if watcher.enqueueControl(DERPOutbox.Control(frame: frame, goneSource: key)) {
                 count(\.peerGoneDisconnectedSent)
+                sent += 1
             }
+        }
+        if sent > 0 {
+            logger.debug("sent PeerGone (disconnected)", [("node", key.shortDescription), ("peers", String(sent))])
         }
     }
 }

@@ -13,7 +13,9 @@ enum SQLiteTime {
         var totalMicros = Int64(micros)
         // The stored time must not be later than `date`, so "expire now" is expired when checked against the same
         // `now`; `parse` rebuilds the value with the same division.
-        if Double(totalMicros) / 1_000_000 > date.timeIntervalSince1970 { totalMicros -= 1 }
+        // Compare as Dates: Date keeps its value relative to 2001, so converting from a 1970 interval
+        // can round up by one unit in the last place.
+        while Date(timeIntervalSince1970: Double(totalMicros) / 1_000_000) > date { totalMicros -= 1 }
         var seconds = time_t(totalMicros.floorDiv(1_000_000))
         let fraction = Int(totalMicros - Int64(seconds) * 1_000_000)
         var parts = tm()

@@ -14,15 +14,27 @@ enum ServeCommand {
         } else {
             logger.info("no configuration file found; using the embedded default")
         }
-        for warning in loaded.warnings {
-            logger.warning(warning)
-        }
+        try checkSecurity(loaded, logger: logger)
         let server = try HeadscaleServer(options: ServerOptions(config: loaded.config), logger: logger)
         server.start()
         let signals = installSignalHandlers(server: server)
         withExtendedLifetime(signals) {
             dispatchMain()
         }
+    }
+
+    /// Logs every audit finding, the loader's warnings among them, and refuses to start while a secret is open
+    /// to group or others.
+    private static func checkSecurity(_ loaded: LoadedConfig, logger: Logger) throws {
+        for finding in ConfigAudit.findings(for: loaded) {
+            let fields = [("code", finding.code), ("key", finding.key), ("fix", finding.fix)]
+            switch finding.severity {
+            case .info: logger.info(finding.message, fields)
+            case .warning: logger.warning(finding.message, fields)
+            case .error: logger.error(finding.message, fields)
+            }
+        }
+        try SecretFiles.enforce(loaded.config, sourcePath: loaded.sourcePath)
     }
 
     private static func installSignalHandlers(server: HeadscaleServer) -> [any DispatchSourceSignal] {

@@ -26,6 +26,12 @@ extension ServerOptions {
         derp.stunListenAddress = config.derp.server.stunListenAddress.flatMap { $0.isEmpty ? nil : $0 }
         derp.ipv4 = config.derp.server.ipv4.flatMap { $0.isEmpty ? nil : $0 }
         derp.ipv6 = config.derp.server.ipv6.flatMap { $0.isEmpty ? nil : $0 }
+        derp.automaticallyAddEmbeddedRegion = config.derp.server.automaticallyAddEmbeddedRegion
+        derp.urls = config.derp.urls
+        derp.paths = config.derp.paths
+        derp.autoUpdateEnabled = config.derp.autoUpdateEnabled
+        let (seconds, attoseconds) = config.derp.updateFrequency.components
+        derp.updateFrequencySeconds = Double(seconds) + Double(attoseconds) / 1e18
         dns.magicDNS = config.dns.magicDNS
         dns.baseDomain = config.dns.baseDomain
         dns.nameservers = config.dns.globalNameservers
@@ -34,5 +40,15 @@ extension ServerOptions {
         dns.overrideLocalDNS = config.dns.overrideLocalDNS
         dns.extraRecords = config.dns.extraRecords.map { ($0.name, $0.type, $0.value) }
         fileSharing = config.taildropEnabled
+        policyMode = config.policy.mode.rawValue
+        policyPath = config.policy.path
+        let expiry = Self.seconds(config.node.expiry)
+        nodeExpiry = expiry > 0 ? expiry : nil
+        ephemeralInactivityTimeout = Self.seconds(config.node.ephemeralInactivityTimeout)
+    }
+
+    private static func seconds(_ duration: Duration) -> TimeInterval {
+        let parts = duration.components
+        return TimeInterval(parts.seconds) + TimeInterval(parts.attoseconds) / 1e18
     }
 }

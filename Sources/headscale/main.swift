@@ -11,7 +11,8 @@ let status = CLI.run(arguments: Array(CommandLine.arguments.dropFirst()), enviro
     return CLIContext(
         socketPath: loaded.config.unixSocket,
         serve: { try ServeCommand.run(loaded) },
-        configTest: { loaded.warnings + (try ServerOptions(config: loaded.config).check()) }
+        configTest: { try ServerOptions(config: loaded.config).check() },
+        audit: { ConfigAudit.findings(for: loaded) }
     )
 }
 exit(status)

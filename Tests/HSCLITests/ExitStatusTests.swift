@@ -158,7 +158,7 @@ import Testing
         runner.configTest = { ["dns.base_domain is unset"] }
         let result = runner.run(["configtest"])
         #expect(result.exitCode == 0)
-        #expect(result.errorOutput == "Warning: dns.base_domain is unset\n")
+        #expect(result.errorOutput == "Note: dns.base_domain is unset\n")
         #expect(result.output == "Configuration is valid.\n")
     }
 

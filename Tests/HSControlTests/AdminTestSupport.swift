@@ -29,12 +29,13 @@ struct AdminFixture {
     let directory: String
     let store: Store
     let plane: ControlPlane
-    let api: AdminAPI
+    var api: AdminAPI
 
     /// - Parameters:
     ///   - directory: reuse another fixture's folder and database.
     ///   - prefixV4: the IPv4 prefix to allocate from; none by default, as in the recordings.
-    init(directory: String? = nil, prefixV4: String? = nil) throws {
+    ///   - policyMode: attach a policy engine in this mode; none by default, as in the recordings.
+    init(directory: String? = nil, prefixV4: String? = nil, policyMode: PolicyManager.Mode? = nil) throws {
         self.directory =
             directory
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("hs-admin-\(UUID().uuidString)").path
@@ -50,6 +51,15 @@ struct AdminFixture {
         let logger = Logger(label: "admin-test", minimumLevel: .critical)
         plane = try ControlPlane(storage: storage, settings: settings, logger: logger)
         api = AdminAPI(storage: storage, plane: plane, logger: logger)
+        if let policyMode {
+            api.policyManager = PolicyManager(
+                mode: policyMode,
+                plane: plane,
+                storage: storage,
+                serverURL: "http://127.0.0.1:8080",
+                logger: logger
+            )
+        }
     }
 
     /// Sends one request through the admin API and returns its response.

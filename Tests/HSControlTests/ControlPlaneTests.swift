@@ -248,3 +248,47 @@ func decodeRegister(_ outcome: RegisterOutcome) throws -> [String: Any] {
         #expect(nodes.first?.nodeKey == client.nodeKey)
     }
 }
+
+/// Keeps the frames a stream receives, so a test can see whether streams share one buffer.
+final class FrameKeepingSink: MapStreamSink, Sendable {
+    private let frames = Mutex<[[UInt8]]>([])
+
+    func deliver(_ framedMessage: [UInt8]) {
+        frames.withLock { $0.append(framedMessage) }
+    }
+
+    func terminate() {}
+
+    var last: [UInt8]? { frames.withLock { $0.last } }
+}
+
+@Suite struct FanOutTests {
+    /// One node joining a tailnet of 200 streams is encoded and compressed once: every stream
+    /// receives the very same buffer, not an equal copy.
+    @Test func joinEncodedOncePerTailnet() throws {
+        let fixture = try PlaneFixture()
+        let key = try fixture.makeKey()
+        var sinks: [FrameKeepingSink] = []
+        for index in 0..<200 {
+            let client = FakeClient(hostname: "n\(index)")
+            _ = fixture.plane.register(try client.registerRequest(authKey: key), machineKey: client.machineKey)
+            let sink = FrameKeepingSink()
+            _ = try fixture.plane.openMapStream(try client.mapRequest(stream: true), machineKey: client.machineKey, sink: sink)
+            sinks.append(sink)
+        }
+        let newcomer = FakeClient(hostname: "newcomer")
+        _ = fixture.plane.register(try newcomer.registerRequest(authKey: key), machineKey: newcomer.machineKey)
+        _ = try fixture.plane.openMapStream(
+            try newcomer.mapRequest(stream: true),
+            machineKey: newcomer.machineKey,
+            sink: FrameKeepingSink()
+        )
+
+        let frames = try sinks.map { try #require($0.last) }
+        let addresses = Set(frames.map { $0.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) } })
+        #expect(addresses.count == 1)
+        let delta = try MapStreamDecoding.decode(framed: frames[0])
+        let changed = try #require(delta["PeersChanged"] as? [[String: Any]])
+        #expect(changed.first?["Name"] as? String == "newcomer.tail.test.")
+    }
+}

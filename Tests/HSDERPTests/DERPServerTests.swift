@@ -29,7 +29,7 @@ import Testing
         #expect(responder.responses.first?.status == 101)
     }
 
-    @Test(arguments: ["websocket", "h2c", ""])
+    @Test(arguments: ["h2c", ""])
     func otherUpgradeGets426(upgrade: String) {
         let harness = DERPTestHarness()
         var request = DERPTestHarness.upgradeRequest
@@ -100,7 +100,7 @@ import Testing
 
     @Test func peerGoneRepliesAreRateLimited() async throws {
         // No refill, so the count does not depend on how fast the frames arrive.
-        var limits = DERPServerLimits()
+        var limits = DERPTestHarness.relaxedLimits
         limits.peerGonePerSecond = 0
         let harness = DERPTestHarness(limits: limits)
         let alice = try await harness.connect(name: "alice")
@@ -176,7 +176,7 @@ import Testing
     }
 
     @Test func missingClientInfoTimesOut() async throws {
-        var limits = DERPServerLimits()
+        var limits = DERPTestHarness.relaxedLimits
         limits.handshakeTimeoutMilliseconds = 100
         let harness = DERPTestHarness(limits: limits)
         let (client, _) = harness.open(name: "silent")
@@ -234,29 +234,38 @@ import Testing
         let bob = try await harness.connect(name: "bob")
         bob.serverEnd.pause()
 
-        // 60 KiB packets: two fill the stream past its 64 KiB high-water mark, 32 wait in the
-        // send queue, and the oldest of the rest are dropped.
+        // 60 KiB packets: a few fill the stream past its 64 KiB high-water mark (how many depends
+        // on when the reader's queue runs), 32 wait in the send queue, and the oldest of the rest
+        // are dropped.
         let packetLength = 60 << 10
         for index in 0..<40 {
             alice.send(.sendPacket(to: bob.key, [UInt8(index)] + [UInt8](repeating: 0, count: packetLength - 1)))
         }
         alice.send(.ping([0, 0, 0, 0, 0, 0, 0, 2]))
         #expect(try await alice.nextNonKeepAliveFrame().type == .pong)
-        #expect(harness.server.statistics.packetsDroppedQueueFull == 6)
 
         bob.serverEnd.resume()
+        let deadline = ContinuousClock.now + .seconds(10)
+        while harness.server.statistics.packetsRelayed + harness.server.statistics.packetsDroppedQueueFull < 40,
+            ContinuousClock.now < deadline
+        {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let dropped = harness.server.statistics.packetsDroppedQueueFull
+        #expect((6...8).contains(dropped))
+        #expect(harness.server.statistics.packetsRelayed == 40 - dropped)
         var received: [UInt8] = []
-        for _ in 0..<34 {
+        for _ in 0..<(40 - dropped) {
             let frame = try await bob.nextNonKeepAliveFrame()
             #expect(frame.type == .recvPacket)
             received.append(frame.payload[32])
         }
-        #expect(received == [0, 1] + Array(8..<40))
-        #expect(harness.server.statistics.packetsRelayed == 34)
+        #expect(received.suffix(32) == Array(8..<40))
+        #expect(received == received.sorted())
     }
 
     @Test func stalledReaderIsDisconnected() async throws {
-        var limits = DERPServerLimits()
+        var limits = DERPTestHarness.relaxedLimits
         limits.writeStallTimeoutMilliseconds = 200
         let harness = DERPTestHarness(limits: limits)
         let alice = try await harness.connect(name: "alice")
@@ -269,7 +278,7 @@ import Testing
     }
 
     @Test func keepAliveIsSent() async throws {
-        var limits = DERPServerLimits()
+        var limits = DERPTestHarness.relaxedLimits
         limits.keepAliveIntervalMilliseconds = 50
         limits.keepAliveJitterMilliseconds = 0
         let harness = DERPTestHarness(limits: limits)

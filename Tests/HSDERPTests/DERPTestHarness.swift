@@ -35,7 +35,18 @@ struct DERPTestHarness {
     let server: DERPServer
     let logger = Logger(label: "derp-test", minimumLevel: .critical)
 
-    init(limits: DERPServerLimits = DERPServerLimits(), admitClient: (@Sendable (NodePublicKey) -> Bool)? = nil) {
+    /// The server's default limits, except handshake and write-stall timeouts long enough that a
+    /// test client held up for seconds never looks slow to the server. Swift Testing runs the test
+    /// clients on the cooperative thread pool, which other suites' synchronous tests can keep busy
+    /// for longer than the default 10 s handshake timeout.
+    static var relaxedLimits: DERPServerLimits {
+        var limits = DERPServerLimits()
+        limits.handshakeTimeoutMilliseconds = 600_000
+        limits.writeStallTimeoutMilliseconds = 600_000
+        return limits
+    }
+
+    init(limits: DERPServerLimits = Self.relaxedLimits, admitClient: (@Sendable (NodePublicKey) -> Bool)? = nil) {
         server = DERPServer(
             privateKey: NaClBox.makePrivateKey(),
             logger: Logger(label: "derp-test", minimumLevel: .critical),

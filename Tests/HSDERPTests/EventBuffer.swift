@@ -29,7 +29,7 @@ final class EventBuffer<Event: Sendable>: Sendable {
     }
 
     /// Waits for the next event and returns nil when none arrives within `timeout`. Supports one waiter at a time.
-    func next(timeout: Duration = .seconds(5)) async -> Event? {
+    func next(timeout: Duration = .seconds(30)) async -> Event? {
         await withCheckedContinuation { continuation in
             let waiterID = state.withLock { state -> Int? in
                 if !state.events.isEmpty {

@@ -55,12 +55,12 @@ final class TestDERPClient: ByteStreamHandler, @unchecked Sendable {
         stream.queue.async { self.stream.close() }
     }
 
-    func nextEvent(timeout: Duration = .seconds(5)) async -> Event? {
+    func nextEvent(timeout: Duration = .seconds(30)) async -> Event? {
         await events.next(timeout: timeout)
     }
 
     /// Waits for the next frame and fails the test on a close or a timeout.
-    func nextFrame(timeout: Duration = .seconds(5)) async throws -> DERPFrame {
+    func nextFrame(timeout: Duration = .seconds(30)) async throws -> DERPFrame {
         let event = try #require(await nextEvent(timeout: timeout), "no frame within \(timeout)")
         guard case .frame(let frame) = event else {
             Issue.record("connection closed while a frame was expected")

@@ -42,3 +42,19 @@ import Testing
         #expect(date.timeIntervalSince1970 - parsed.timeIntervalSince1970 < 2e-6)
     }
 }
+
+@Suite struct SQLiteTimeRoundingTests {
+    /// A stored time never reads back later than the time written, so "expire now" is expired
+    /// when checked against the same instant.
+    @Test func storedTimeNeverLater() throws {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<20_000 {
+            // Date() keeps its value relative to 2001, so build test dates the same way.
+            let seconds = Double.random(in: 600_000_000...900_000_000, using: &generator)
+            let date = Date(timeIntervalSinceReferenceDate: seconds)
+            let stored = try #require(SQLiteTime.parse(SQLiteTime.format(date)))
+            #expect(stored <= date)
+            #expect(date.timeIntervalSince(stored) < 0.000_002)
+        }
+    }
+}

@@ -6,11 +6,22 @@
 #
 #   two-nodes                caddy A serves hello, caddy B proxies to it over the tailnet
 #   two-nodes-forwarder      the same with node B = baseshift forwarder (tsnet 1.86.0)
+#   two-nodes-magicdns       the same with B dialing A by its MagicDNS name
 #   two-nodes-relay          the same with direct UDP off, so the embedded DERP relay carries it
 #   two-nodes-restart        server restart: same nodes, same addresses, hello again
 #   two-nodes-wrong-key      a third node with a wrong pre-auth key is rejected
+#   two-nodes-policy         a policy change over SIGHUP cuts B off from A and lets it back in
 #   tailscaled-pair          two stock tailscaled 1.96.4: up, status, ping, debug netmap
 #   tailscaled-pair-relay    the same with direct UDP off
+#   tailscaled-pair-rename   the admin renames a node and its peer sees the new MagicDNS name
+#   tailscaled-pair-routes   a subnet route and exit node advertised, approved and seen by the peer
+#   interactive-login        tailscaled without a key; auth register, logout, re-login, expire
+#   ephemeral-logout         tailscaled with an ephemeral key; logout deletes the node
+#   derp-pinned              relay only over a pinned self-signed certificate the clients do not trust
+#   derp-pinned-forwarder    the same with node B = baseshift forwarder (tsnet 1.86.0)
+#   derp-peer-gone           a node leaves the relay and its peer gets PeerGone
+#   derp-map-file            clients use a derp.paths map file, and a rewritten file reaches them
+#   snap-default             the snap's install hook and default config: loopback only, modes, CLI
 #
 # Knobs: HEADSCALE_BIN (skips the build), E2E_BUILD=release|debug (default release),
 # E2E_SKIP_FETCH=1 (use the clients already in E2E_CLIENTS_DIR), E2E_TEST_TIMEOUT (seconds per
@@ -21,19 +32,32 @@ set -u -o pipefail
 DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$DIR/../.." && pwd)
 
-ALL_TESTS=(two-nodes two-nodes-forwarder two-nodes-relay two-nodes-restart two-nodes-wrong-key
-    tailscaled-pair tailscaled-pair-relay)
+ALL_TESTS=(two-nodes two-nodes-forwarder two-nodes-magicdns two-nodes-relay two-nodes-restart two-nodes-wrong-key two-nodes-policy
+    tailscaled-pair tailscaled-pair-relay tailscaled-pair-routes tailscaled-pair-rename
+    interactive-login ephemeral-logout derp-pinned
+    derp-pinned-forwarder derp-peer-gone derp-map-file snap-default)
 
 # Prints the command line of one test (environment assignments first), or fails on an unknown name.
 test_command() {
     case $1 in
         two-nodes) echo "$DIR/two-nodes.sh" ;;
         two-nodes-forwarder) echo "E2E_NODE_B=forwarder $DIR/two-nodes.sh" ;;
+        two-nodes-magicdns) echo "E2E_UPSTREAM=name $DIR/two-nodes.sh" ;;
         two-nodes-relay) echo "E2E_RELAY_ONLY=1 $DIR/two-nodes.sh" ;;
         two-nodes-restart) echo "$DIR/two-nodes.sh --restart" ;;
         two-nodes-wrong-key) echo "$DIR/two-nodes.sh --wrong-key" ;;
+        two-nodes-policy) echo "$DIR/two-nodes.sh --policy" ;;
         tailscaled-pair) echo "$DIR/tailscaled-pair.sh" ;;
         tailscaled-pair-relay) echo "E2E_RELAY_ONLY=1 $DIR/tailscaled-pair.sh" ;;
+        tailscaled-pair-routes) echo "$DIR/tailscaled-pair.sh --routes" ;;
+        tailscaled-pair-rename) echo "$DIR/tailscaled-pair.sh --rename" ;;
+        interactive-login) echo "$DIR/interactive-login.sh" ;;
+        ephemeral-logout) echo "$DIR/ephemeral-logout.sh" ;;
+        derp-pinned) echo "$DIR/derp-pinned.sh" ;;
+        derp-pinned-forwarder) echo "E2E_NODE_B=forwarder $DIR/derp-pinned.sh" ;;
+        derp-peer-gone) echo "$DIR/derp-peer-gone.sh" ;;
+        derp-map-file) echo "$DIR/derp-map-file.sh" ;;
+        snap-default) echo "$DIR/snap-default.sh" ;;
         *) return 1 ;;
     esac
 }

@@ -64,7 +64,7 @@ log:
   format: text
 policy:
   mode: file
-  path: ""
+  path: "${E2E_POLICY_PATH:-}"
 dns:
   magic_dns: true
   base_domain: e2e.test
@@ -141,7 +141,8 @@ e2e_create_user_and_key() {
 
 # Certificate, config, server start, user and key: everything a test needs before its nodes.
 e2e_server_setup() {
-    mkdir -p "$E2E_WORK/server"
+    # The server refuses to start while its keys sit in a directory others can list.
+    mkdir -p -m 700 "$E2E_WORK/server"
     e2e_stage "server certificate"
     e2e_make_certificate
     e2e_write_config

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Usage: Tests/e2e/tailscaled-pair.sh      (as root)
+# Usage: Tests/e2e/tailscaled-pair.sh [--routes] [--rename]      (as root)
 #
 # Two stock tailscaled 1.96.4 daemons (userspace networking, each with its own socket, state and
 # UDP port) join our server with `tailscale up --authkey`, inside a fresh loopback-only network
@@ -8,12 +8,29 @@
 #   `tailscale status` on each lists the other and not as offline;
 #   `tailscale ping -c 3` from pair-b to pair-a's IPv4 gets a pong (all via DERP with E2E_RELAY_ONLY=1);
 #   `tailscale debug netmap` on pair-b is JSON that lists pair-a as a peer.
+# --routes  then pair-a advertises a subnet route and the exit routes, the admin approves them with
+#           `headscale nodes approve-routes`, and pair-b's `tailscale status --json` must show pair-a
+#           as primary for the subnet and as an exit node, which pair-b then selects. A third daemon,
+#           pair-c, routes the same subnet; when pair-a goes down, pair-b must see pair-c take over.
+# --rename  then the admin renames pair-a with `headscale nodes rename`, and pair-b's status must
+#           show the new MagicDNS name without a reconnect.
 # Knobs: E2E_RELAY_ONLY=1 and those listed in lib.sh. Prints PASS or "FAIL: ... at stage ...".
 # shellcheck disable=SC2317 # functions passed to e2e_wait run indirectly
 set -u -o pipefail
 
+ROUTES=0
+RENAME=0
+for arg in "$@"; do
+    case $arg in
+        --routes) ROUTES=1 ;;
+        --rename) RENAME=1 ;;
+        *) echo "usage: $0 [--routes] [--rename]" >&2; exit 2 ;;
+    esac
+done
 NAME=tailscaled-pair
 [ "${E2E_RELAY_ONLY:-0}" = 1 ] && NAME+=-relay
+[ "$ROUTES" = 1 ] && NAME+=-routes
+[ "$RENAME" = 1 ] && NAME+=-rename
 
 # shellcheck source=Tests/e2e/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -91,4 +108,97 @@ expect_peer_in_status pairb pair-b pair-a
 expect_peer_in_status paira pair-a pair-b
 ping_peer "$IP_A"
 check_netmap
+
+SUBNET=10.9.0.0/24
+
+# True when pair-b's `tailscale status --json` shows PEER as primary for SUBNET, and, with a
+# third argument "exit", as an exit node.
+peer_routes_visible() {
+    local peer=$1 exit=${2:-} file
+    file=$(e2e_node_dir pairb)/status.json
+    e2e_ts pairb status --json >"$file" 2>/dev/null || return 1
+    python3 - "$file" "$SUBNET" "$peer" "$exit" <<'EOF'
+import json, sys
+status = json.load(open(sys.argv[1]))
+subnet, peer_name, want_exit = sys.argv[2], sys.argv[3], sys.argv[4] == "exit"
+for peer in (status.get("Peer") or {}).values():
+    if peer.get("HostName") == peer_name or peer.get("DNSName", "").startswith(peer_name + "."):
+        ok = subnet in (peer.get("PrimaryRoutes") or [])
+        ok = ok and (peer.get("ExitNodeOption") is True or not want_exit)
+        sys.exit(0 if ok else 1)
+sys.exit(1)
+EOF
+}
+
+# Prints the node id `headscale nodes list` shows for hostname HOST.
+node_id() {
+    e2e_nodes_list "$E2E_WORK/nodes.json" || e2e_fail "'headscale nodes list' failed"
+    python3 "$E2E_DIR/hsjson.py" nodes "$E2E_WORK/nodes.json" | awk -F'\t' -v host="$1" '$2 == host { print $1 }'
+}
+
+# Approves ROUTES for the node with hostname HOST, retrying until its advertisement has arrived.
+approve_routes() {
+    local host=$1 routes=$2 id
+    id=$(node_id "$host")
+    [ -n "$id" ] || e2e_fail "$host is missing from 'headscale nodes list'"
+    e2e_wait "$E2E_TIMEOUT" "$E2E_SERVER_PID" e2e_hs nodes approve-routes --identifier "$id" \
+        --routes "$routes" -o json >/dev/null ||
+        e2e_fail "'headscale nodes approve-routes' for $host failed (stderr in $E2E_WORK/cli.log)"
+}
+
+check_routes() {
+    e2e_stage "pair-a advertises $SUBNET and the exit routes"
+    e2e_ts paira set --advertise-routes="$SUBNET" --advertise-exit-node >"$E2E_WORK/set.log" 2>&1 ||
+        e2e_fail "'tailscale set --advertise-routes' failed: $(tail -n 2 "$E2E_WORK/set.log")"
+    e2e_stage "admin approves the routes"
+    approve_routes pair-a "$SUBNET,0.0.0.0/0,::/0"
+    e2e_stage "pair-b sees pair-a's routes"
+    e2e_wait "$E2E_TIMEOUT" "$(e2e_node_pid pairb)" peer_routes_visible pair-a exit ||
+        e2e_fail "pair-b's status never showed pair-a as primary for $SUBNET and as an exit node (see $(e2e_node_dir pairb)/status.json)"
+    e2e_stage "pair-b uses pair-a as its exit node"
+    e2e_ts pairb set --exit-node="$IP_A" >"$E2E_WORK/exit.log" 2>&1 ||
+        e2e_fail "'tailscale set --exit-node=$IP_A' failed: $(tail -n 2 "$E2E_WORK/exit.log")"
+    e2e_ts pairb set --exit-node= >>"$E2E_WORK/exit.log" 2>&1
+
+    e2e_stage "pair-c joins as a second router of $SUBNET"
+    e2e_tailscaled_node pairc 41643
+    tailscale_up pairc pair-c
+    e2e_ts pairc set --advertise-routes="$SUBNET" >>"$E2E_WORK/set.log" 2>&1 ||
+        e2e_fail "'tailscale set --advertise-routes' on pair-c failed: $(tail -n 2 "$E2E_WORK/set.log")"
+    approve_routes pair-c "$SUBNET"
+    peer_routes_visible pair-a || e2e_fail "pair-a lost $SUBNET when pair-c, a newer router, was approved"
+    e2e_stage "pair-a goes down; pair-c takes over $SUBNET"
+    e2e_ts paira down >>"$E2E_WORK/set.log" 2>&1 || e2e_fail "'tailscale down' on pair-a failed"
+    e2e_wait "$E2E_TIMEOUT" "$(e2e_node_pid pairb)" peer_routes_visible pair-c ||
+        e2e_fail "pair-b never saw pair-c as primary for $SUBNET after pair-a went down (see $(e2e_node_dir pairb)/status.json)"
+    ! peer_routes_visible pair-a || e2e_fail "pair-b still lists pair-a as primary for $SUBNET after failover"
+}
+
+# True when pair-b's `tailscale status --json` lists a peer whose MagicDNS name starts with NAME.
+peer_named() {
+    local file
+    file=$(e2e_node_dir pairb)/status.json
+    e2e_ts pairb status --json >"$file" 2>/dev/null || return 1
+    python3 -c '
+import json, sys
+status = json.load(open(sys.argv[1]))
+names = [peer.get("DNSName", "") for peer in (status.get("Peer") or {}).values()]
+sys.exit(0 if any(name.startswith(sys.argv[2] + ".") for name in names) else 1)
+' "$file" "$1"
+}
+
+check_rename() {
+    e2e_stage "admin renames pair-a"
+    local id
+    id=$(node_id pair-a)
+    [ -n "$id" ] || e2e_fail "pair-a is missing from 'headscale nodes list'"
+    e2e_hs nodes rename --identifier "$id" renamed-a >/dev/null ||
+        e2e_fail "'headscale nodes rename' failed (stderr in $E2E_WORK/cli.log)"
+    e2e_stage "pair-b sees the new name"
+    e2e_wait "$E2E_TIMEOUT" "$(e2e_node_pid pairb)" peer_named renamed-a ||
+        e2e_fail "pair-b's status never showed renamed-a (see $(e2e_node_dir pairb)/status.json)"
+}
+
+[ "$ROUTES" = 1 ] && check_routes
+[ "$RENAME" = 1 ] && check_rename
 e2e_pass "pair-a=$IP_A pair-b=$IP_B, ping via $PING_VIA"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Usage: Tests/e2e/two-nodes.sh [--restart] [--wrong-key]      (as root)
+# Usage: Tests/e2e/two-nodes.sh [--restart] [--wrong-key] [--policy]      (as root)
 #
 # Two real Tailscale clients join our server and talk over the tailnet, all inside a fresh
 # loopback-only network namespace:
@@ -12,7 +12,11 @@
 #              both nodes back with the same ids and addresses and "hello" again, with no new key.
 # --wrong-key  then starts node C with a wrong pre-auth key and expects the server's rejection in
 #              C's log (ERE E2E_REFUSAL_PATTERN, default 'pre-auth key') and still two nodes.
-# Knobs: E2E_NODE_B=caddy|forwarder, E2E_RELAY_ONLY=1 (no direct UDP, so the embedded DERP relay
+# --policy     runs the server with a policy file that lets only B reach A on port 80, then drops
+#              that rule (SIGHUP) and expects B -> A to fail within 2 s, restores it (SIGHUP) and
+#              expects "hello" again, with no node opening a new map stream in between.
+# Knobs: E2E_NODE_B=caddy|forwarder, E2E_UPSTREAM=ip|name (B dials A by address or by its MagicDNS
+# name e2e-a.e2e.test), E2E_RELAY_ONLY=1 (no direct UDP, so the embedded DERP relay
 # carries the traffic), E2E_WRONG_KEY (the key node C uses), and those listed in lib.sh.
 # Prints PASS or "FAIL: ... at stage ...", exits 0 or 1.
 # shellcheck disable=SC2317 # functions passed to e2e_wait run indirectly
@@ -20,11 +24,13 @@ set -u -o pipefail
 
 RESTART=0
 WRONG_KEY=0
+POLICY=0
 for arg in "$@"; do
     case $arg in
         --restart) RESTART=1 ;;
         --wrong-key) WRONG_KEY=1 ;;
-        *) echo "usage: $0 [--restart] [--wrong-key]" >&2; exit 2 ;;
+        --policy) POLICY=1 ;;
+        *) echo "usage: $0 [--restart] [--wrong-key] [--policy]" >&2; exit 2 ;;
     esac
 done
 
@@ -35,9 +41,11 @@ case $NODE_B in
 esac
 NAME=two-nodes
 [ "$NODE_B" = forwarder ] && NAME+=-forwarder
+[ "${E2E_UPSTREAM:-ip}" = name ] && NAME+=-magicdns
 [ "${E2E_RELAY_ONLY:-0}" = 1 ] && NAME+=-relay
 [ "$RESTART" = 1 ] && NAME+=-restart
 [ "$WRONG_KEY" = 1 ] && NAME+=-wrong-key
+[ "$POLICY" = 1 ] && NAME+=-policy
 
 # shellcheck source=Tests/e2e/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -92,10 +100,13 @@ start_pair() {
     IP_A=$E2E_IPV4
 
     e2e_stage "node B registration"
+    # With E2E_UPSTREAM=name, B reaches A by its MagicDNS name instead of its address.
+    local upstream=$IP_A
+    [ "${E2E_UPSTREAM:-ip}" = name ] && upstream=e2e-a.e2e.test
     if [ "$NODE_B" = forwarder ]; then
-        e2e_forwarder_node nodeb e2e-b "$E2E_AUTHKEY" "$PROXY_PORT" "$IP_A"
+        e2e_forwarder_node nodeb e2e-b "$E2E_AUTHKEY" "$PROXY_PORT" "$upstream"
     else
-        e2e_caddy_node nodeb e2e-b 41642 "$E2E_AUTHKEY" "$PROXY_PORT" "http://$IP_A:80"
+        e2e_caddy_node nodeb e2e-b 41642 "$E2E_AUTHKEY" "$PROXY_PORT" "http://$upstream:80"
     fi
     e2e_wait_node_ipv4 nodeb
     IP_B=$E2E_IPV4
@@ -148,7 +159,50 @@ wrong_key_node() {
     e2e_expect_nodes "$HOSTS"
 }
 
+# Writes the policy file: "open" lets only B reach A on port 80; "narrow" drops that rule and
+# keeps one that lets A reach B on port 22, so the nodes still see each other.
+# Nodes register in order, so A is 100.64.0.1 and B is 100.64.0.2.
+write_policy() {
+    local rule='{"action": "accept", "src": ["b"], "dst": ["a:80"]}'
+    [ "$1" = narrow ] && rule='{"action": "accept", "src": ["a"], "dst": ["b:22"]}'
+    cat >"$E2E_POLICY_PATH" <<EOF
+{
+  // Written by the end-to-end test ($1).
+  "hosts": {"a": "100.64.0.1/32", "b": "100.64.0.2/32"},
+  "acls": [$rule],
+}
+EOF
+}
+
+map_streams_opened() {
+    grep -ac 'map stream opened' "$E2E_WORK/server/server.log"
+}
+
+change_policy() {
+    e2e_stage "policy narrowed: B may no longer reach A"
+    local streams
+    streams=$(map_streams_opened)
+    write_policy narrow
+    kill -HUP "$E2E_SERVER_PID"
+    # The new filter must be in force on A within 2 s of the change.
+    sleep 2
+    local body
+    body=$(curl -sS -m 3 "http://127.0.0.1:$PROXY_PORT/" 2>>"$E2E_WORK/curl.log")
+    [ "$body" != hello ] || e2e_fail "B still reached A 2 s after the policy stopped allowing it"
+    e2e_stage "policy widened again"
+    write_policy open
+    kill -HUP "$E2E_SERVER_PID"
+    expect_hello "proxy B -> A after the policy allows it again"
+    [ "$(map_streams_opened)" = "$streams" ] ||
+        e2e_fail "nodes opened new map streams during the policy changes ($streams before, $(map_streams_opened) after)"
+}
+
+if [ "$POLICY" = 1 ]; then
+    export E2E_POLICY_PATH=$E2E_WORK/policy.hujson
+    write_policy open
+fi
 start_pair
+[ "$POLICY" = 1 ] && change_policy
 [ "$RESTART" = 1 ] && restart_server
 [ "$WRONG_KEY" = 1 ] && wrong_key_node
 e2e_pass "A=$IP_A B=$IP_B, $PATH_INFO"

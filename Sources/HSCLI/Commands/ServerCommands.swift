@@ -19,34 +19,6 @@ struct ServeCommand: ParsableCommand {
     }
 }
 
-/// `headscale configtest`: builds the server from the configuration without serving.
-struct ConfigTestCommand: ParsableCommand {
-    static var configuration: CommandConfiguration {
-        CommandConfiguration(
-            name: "configtest",
-            abstract: "Test the configuration",
-            discussion: "Loads the configuration, builds the server from it without serving, and exits."
-        )
-    }
-
-    init(parsed: ParsedArguments) throws(CLIError) {}
-
-    func run(in context: CommandContext) throws {
-        let warnings: [String]
-        do {
-            warnings = try context.requireConfiguration().configTest()
-        } catch let error as CLIError {
-            throw error
-        } catch {
-            throw CLIError.failure("Configuration error: \(error)")
-        }
-        for warning in warnings {
-            context.io.printErrorLine("Warning: \(warning)")
-        }
-        context.io.printLine("Configuration is valid.")
-    }
-}
-
 /// `headscale version`: prints the version; needs no configuration.
 struct VersionCommand: ParsableCommand {
     static var configuration: CommandConfiguration {

@@ -61,18 +61,10 @@ extension AdminAPI {
         return "\(address)/\(length)"
     }
 
-    /// `POST /node/register?user=&key=`: completes a pending interactive registration.
-    ///
-    /// NOTE: this server keeps no pending registrations yet, so a well-formed key for an existing
-    /// user gets 404 until the registration cache exists.
+    /// `POST /node/register?user=&key=`: completes a pending interactive registration, as
+    /// `POST /auth/register` does.
     func registerPendingNode(_ request: HTTPRequest) throws -> [UInt8] {
-        let key = request.queryValue("key") ?? ""
-        try Self.checkAuthID(key, field: "key")
-        let userName = request.queryValue("user") ?? ""
-        guard try storage.users(id: nil, name: nil, email: nil).contains(where: { $0.name == userName }) else {
-            throw AdminError.notFound("user \"\(userName.prefix(64))\" not found; list the users to see the names")
-        }
-        throw AdminError.notFound("no pending registration has this key; run tailscale up again to get a new one")
+        try registerNodeByQuery(request)
     }
 
     /// Checks the layout of a registration id: `hskey-authreq-` followed by 24 URL-safe characters.

@@ -1,6 +1,7 @@
 import Foundation
 import HSCore
 import HSHTTP
+import HSPolicy
 
 extension AdminAPI {
     /// `/api/v1/policy` routes: read, replace and check the policy kept in the database.
@@ -16,15 +17,36 @@ extension AdminAPI {
             return Self.policyBody(policy)
         case ("PUT", 1):
             let text = try Self.policyField(request)
-            _ = try PolicyText.parse(text)
+            let policy = try validatePolicy(text)
+            if case .file(let path) = policyManager?.mode {
+                throw AdminError(
+                    kind: .failedPrecondition,
+                    message: "policy.mode is file; edit \(path.isEmpty ? "the policy file" : path) and send SIGHUP, "
+                        + "or set policy.mode: database"
+                )
+            }
             let stored = try storage.setPolicy(text, now: Date())
+            if let policy {
+                policyManager?.activate(policy)
+            }
             logger.info("policy stored", [("bytes", String(text.utf8.count))])
             return Self.policyBody(stored)
         case ("POST", 2) where resource[1] == "check":
-            _ = try PolicyText.parse(try Self.policyField(request))
+            _ = try validatePolicy(try Self.policyField(request))
             return Array("{}".utf8)
         default:
             throw AdminError.notFound("unknown API path \(request.method) \(request.path)")
+        }
+    }
+
+    /// Checks `text` with the policy engine when one is attached, else only as HuJSON.
+    private func validatePolicy(_ text: String) throws -> Policy? {
+        _ = try PolicyText.parse(text)
+        guard let policyManager else { return nil }
+        do {
+            return try policyManager.validate(text)
+        } catch let error as PolicyError {
+            throw AdminError.invalid("invalid policy: \(error.message)")
         }
     }
 

@@ -8,6 +8,8 @@ struct AdminAPI: Sendable {
     let storage: any AdminStorage
     let plane: ControlPlane
     let logger: Logger
+    /// Validates and applies policy changes; nil in tests that only store policy text.
+    var policyManager: PolicyManager? = nil
 
     /// Largest request body the admin API reads.
     static let maxBodyBytes = 1 << 20

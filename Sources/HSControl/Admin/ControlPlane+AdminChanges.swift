@@ -22,7 +22,10 @@ extension ControlPlane {
 
     /// Replaces the routes the administrator approved for a node.
     func setApprovedRoutes(id: UInt64, to routes: [String], now: Date = Date()) throws -> ControlNode {
-        try updateNode(id: id, now: now) { $0.approvedRoutes = routes }
+        let node = try updateNode(id: id, now: now) { $0.approvedRoutes = routes }
+        // Approved routes widen the router's packet filter and the peers' allowed addresses.
+        refreshPolicy(now: now)
+        return node
     }
 
     /// Copies addresses that storage already contains to the nodes in memory.

@@ -13,6 +13,7 @@ struct ControlHTTPHandler: HTTPHandler {
     let noisePublicKey: MachinePublicKey
     let router: NoiseRouter
     let derp: DERPServer?
+    let admission: DERPAdmission
     let admin: AdminAPI
     let logger: Logger
 
@@ -34,6 +35,10 @@ struct ControlHTTPHandler: HTTPHandler {
             } else {
                 responder.respond(.text(404, "embedded DERP relay is disabled\n"))
             }
+        case "/verify":
+            admission.handleVerify(request, responder: responder)
+        case let path where path.hasPrefix("/register/") && (request.method == "GET" || request.method == "HEAD"):
+            responder.respond(RegistrationPage.response(path: path, plane: router.plane))
         case let path where path.hasPrefix("/api/v1/"):
             admin.handle(request, responder: responder, requiresAPIKey: true)
         case "/":

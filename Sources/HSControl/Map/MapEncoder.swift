@@ -13,6 +13,13 @@ struct MapSettings: Sendable {
     var fileSharing: Bool
 }
 
+/// What the control plane adds to a node's entry beyond the stored node: the subnet routes it is
+/// primary for and its capabilities from the policy.
+struct NodeExtras: Sendable, Equatable {
+    var primaryRoutes: [String] = []
+    var capabilities: [String: [JSONValue]] = [:]
+}
+
 /// Encodes `tailcfg` values for map responses.
 ///
 /// Peer entries depend only on the peer, never on the viewer, so one encoding serves every node
@@ -26,20 +33,34 @@ struct MapEncoder: Sendable {
     }
 
     /// Encodes `node` as a peer entry.
-    func peerJSON(_ node: ControlNode, now: Date) -> [UInt8] {
+    func peerJSON(_ node: ControlNode, extras: NodeExtras = NodeExtras(), now: Date) -> [UInt8] {
         var writer = JSONWriter(capacity: 1024)
-        writeNode(node, isSelf: false, now: now, into: &writer)
+        writeNode(node, isSelf: false, extras: extras, now: now, into: &writer)
         return writer.bytes
     }
 
     /// Encodes `node` as the self node of its own map, with its node capabilities.
-    func selfJSON(_ node: ControlNode, now: Date) -> [UInt8] {
+    func selfJSON(_ node: ControlNode, extras: NodeExtras = NodeExtras(), now: Date) -> [UInt8] {
         var writer = JSONWriter(capacity: 1024)
-        writeNode(node, isSelf: true, now: now, into: &writer)
+        writeNode(node, isSelf: true, extras: extras, now: now, into: &writer)
         return writer.bytes
     }
 
-    private func writeNode(_ node: ControlNode, isSelf: Bool, now: Date, into writer: inout JSONWriter) {
+    /// The prefixes routed to `node`: its own addresses, the subnets it is primary for, and its
+    /// approved exit routes.
+    static func allowedIPs(_ node: ControlNode, primaryRoutes: [String]) -> [String] {
+        let exitRoutes = RouteTable.servedRoutes(of: node).filter(RouteTable.isExitRoute)
+        return node.addressPrefixes + primaryRoutes + exitRoutes.sorted()
+    }
+
+    private func writeNode(
+        _ node: ControlNode,
+        isSelf: Bool,
+        extras: NodeExtras,
+        now: Date,
+        into writer: inout JSONWriter
+    ) {
+        let primaryRoutes = extras.primaryRoutes
         let expired = node.isExpired(at: now)
         writer.beginObject()
         writer.key("ID")
@@ -61,7 +82,11 @@ struct MapEncoder: Sendable {
         writer.key("Addresses")
         writer.strings(node.addressPrefixes)
         writer.key("AllowedIPs")
-        writer.strings(node.addressPrefixes)
+        writer.strings(Self.allowedIPs(node, primaryRoutes: primaryRoutes))
+        if !primaryRoutes.isEmpty {
+            writer.key("PrimaryRoutes")
+            writer.strings(primaryRoutes)
+        }
         if !node.endpoints.isEmpty {
             writer.key("Endpoints")
             writer.strings(node.endpoints)
@@ -95,24 +120,34 @@ struct MapEncoder: Sendable {
             writer.bool(true)
         }
         writer.key("CapMap")
-        writeCapabilities(isSelf: isSelf, into: &writer)
+        writeCapabilities(isSelf: isSelf, policy: extras.capabilities, into: &writer)
         writer.endObject()
     }
 
-    private func writeCapabilities(isSelf: Bool, into writer: inout JSONWriter) {
+    private func writeCapabilities(
+        isSelf: Bool,
+        policy: [String: [JSONValue]],
+        into writer: inout JSONWriter
+    ) {
         writer.beginObject()
-        if isSelf {
+        for (name, values) in policy.sorted(by: { $0.key < $1.key }) {
+            writer.key(name)
+            writer.value(.array(values))
+        }
+        if isSelf, policy["disable-captive-portal-detection"] == nil {
             // Without this, a client that cannot reach DERP starts captive-portal probes of
             // public hosts.
             writer.key("disable-captive-portal-detection")
             writer.null()
         }
-        if settings.fileSharing {
+        if settings.fileSharing, policy["https://tailscale.com/cap/file-sharing"] == nil {
             writer.key("https://tailscale.com/cap/file-sharing")
             writer.null()
         }
-        writer.key("https://tailscale.com/cap/ssh")
-        writer.null()
+        if policy["https://tailscale.com/cap/ssh"] == nil {
+            writer.key("https://tailscale.com/cap/ssh")
+            writer.null()
+        }
         writer.endObject()
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import HSCore
 import HSHTTP2
+import HSPosix
 
 /// Routes the HTTP/2 requests that arrive inside a Noise channel.
 ///
@@ -39,13 +40,22 @@ struct NoiseRouter: Sendable {
         }
     }
 
+    /// Answers on the session's queue: at once for most requests, later for a follow-up that
+    /// waits for an administrator, so the connection keeps serving its other streams meanwhile.
     private func handleRegister(_ request: HTTP2Request, session: NoiseSession) {
         guard let body = decode(RegisterRequest.self, request, session: session) else { return }
-        switch plane.register(body, machineKey: session.machineKey) {
-        case .response(let json):
-            session.respond(request.streamID, status: 200, contentType: "application/json", body: json)
-        case .badRequest(let text):
-            session.respond(request.streamID, status: 400, contentType: "text/plain", body: Array(text.utf8))
+        let streamID = request.streamID
+        let queue = session.stream.queue
+        plane.register(body, machineKey: session.machineKey) { [weak session] outcome in
+            queue.async { [weak session] in
+                guard let session else { return }
+                switch outcome {
+                case .response(let json):
+                    session.respond(streamID, status: 200, contentType: "application/json", body: json)
+                case .badRequest(let text):
+                    session.respond(streamID, status: 400, contentType: "text/plain", body: Array(text.utf8))
+                }
+            }
         }
     }
 

@@ -6,18 +6,22 @@ extension ControlPlane {
     /// Deletes a node: its streams end and every peer drops it.
     func deleteNode(id: UInt64, now: Date = Date()) throws {
         try storage.deleteNode(id: id)
-        let (own, others) = state.withLock { state in
+        let (own, others, routeChanges) = state.withLock { state in
             state.entries.removeValue(forKey: id)
             let own = streamsLocked(of: id, in: state)
             for key in state.streams.keys where key.nodeID == id {
                 state.streams.removeValue(forKey: key)
             }
-            return (own, streamsLocked(excluding: id, in: state))
+            let routeChanges = electRoutesLocked(in: &state, now: now).subtracting([id])
+            return (own, streamsLocked(excluding: id, in: state), routeChanges)
         }
+        ephemeralTimers.cancel(id)
+        expiryTimers.cancel(id)
         for sink in own {
             sink.terminate()
         }
         deliver(MapMessages.peersRemoved([id], now: now), to: others)
+        deliverRouteChanges(routeChanges, now: now)
         refreshPolicy(now: now)
         logger.info("node deleted", [("node.id", String(id))])
     }

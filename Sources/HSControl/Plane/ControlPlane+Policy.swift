@@ -6,17 +6,17 @@ extension ControlPlane {
     /// Installs a new policy and sends each connected node what changed for it: its packet filter,
     /// its SSH policy, and the peers it gains or loses. Nodes for which nothing changed get nothing.
     func setPolicy(_ compiler: any PolicyCompiling, now: Date = Date()) {
-        let deliveries = state.withLock { state in
+        let outcome = state.withLock { state in
             state.compiler = compiler
             return recompilePolicyLocked(in: &state, now: now)
         }
-        deliverEach(deliveries)
+        deliver(outcome, now: now)
     }
 
     /// Compiles the policy again after nodes or users changed and sends the differences.
     func refreshPolicy(now: Date = Date()) {
-        let deliveries = state.withLock { state in recompilePolicyLocked(in: &state, now: now) }
-        deliverEach(deliveries)
+        let outcome = state.withLock { state in recompilePolicyLocked(in: &state, now: now) }
+        deliver(outcome, now: now)
     }
 
     /// One message for the streams of one node.
@@ -25,28 +25,40 @@ extension ControlPlane {
         var json: [UInt8]
     }
 
-    func deliverEach(_ deliveries: [PolicyDelivery]) {
-        for delivery in deliveries {
+    /// What a recompilation changed: per-node map deltas, and the nodes whose own entries changed
+    /// because the policy grants them other capabilities.
+    struct PolicyOutcome {
+        var deliveries: [PolicyDelivery] = []
+        var changedNodes: Set<UInt64> = []
+    }
+
+    func deliver(_ outcome: PolicyOutcome, now: Date) {
+        for delivery in outcome.deliveries {
             deliver(delivery.json, to: delivery.sinks)
         }
+        deliverRouteChanges(outcome.changedNodes, now: now)
     }
 
     /// Replaces `state.policy` with a fresh compilation and returns, per streaming node, the delta
     /// that brings its map up to date.
-    func recompilePolicyLocked(in state: inout State, now: Date) -> [PolicyDelivery] {
+    func recompilePolicyLocked(in state: inout State, now: Date) -> PolicyOutcome {
         let old = state.policy
         let nodes = state.entries.values.map(\.node)
         let new = state.compiler.compile(nodes: nodes, users: Array(state.users.values))
         state.policy = new
         if old.allowsAll, new.allowsAll {
-            return []
+            return PolicyOutcome()
+        }
+        var outcome = PolicyOutcome()
+        for node in nodes where old.capabilities(for: node.id) != new.capabilities(for: node.id) {
+            _ = putLocked(node, in: &state, now: now)
+            outcome.changedNodes.insert(node.id)
         }
         let allIDs = Set(state.entries.keys)
         var sinksByNode: [UInt64: [any MapStreamSink]] = [:]
         for (token, sink) in state.streams {
             sinksByNode[token.nodeID, default: []].append(sink)
         }
-        var deliveries: [PolicyDelivery] = []
         for (nodeID, sinks) in sinksByNode {
             let change = PolicyChange(
                 filter: (old.packetFilter(for: nodeID), new.packetFilter(for: nodeID)),
@@ -57,10 +69,10 @@ extension ControlPlane {
                 )
             )
             if let json = change.message(entries: state.entries, now: now) {
-                deliveries.append(PolicyDelivery(sinks: sinks, json: json))
+                outcome.deliveries.append(PolicyDelivery(sinks: sinks, json: json))
             }
         }
-        return deliveries
+        return outcome
     }
 }
 

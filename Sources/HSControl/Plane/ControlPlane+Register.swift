@@ -14,61 +14,99 @@ enum RegisterOutcome: Sendable {
 let minimumCapabilityVersion = 113
 
 extension ControlPlane {
-    /// Handles a registration: a known node coming back, a logout, or a new login with a pre-auth key.
-    func register(_ request: RegisterRequest, machineKey: MachinePublicKey, now: Date = Date()) -> RegisterOutcome {
+    /// The result of evaluating a register request, before it is encoded.
+    enum RegisterDecision {
+        /// Send the success shape for this node.
+        case node(ControlNode)
+        /// Send a ready response, such as a new `AuthURL`.
+        case response([UInt8])
+        /// The follow-up request was parked and gets its response later.
+        case parked
+    }
+
+    /// Handles a registration: a known node coming back, a logout, a key rotation, a login with a
+    /// pre-auth key, or an interactive login that waits for `headscale auth register`.
+    ///
+    /// `reply` runs exactly once, on the calling thread or, for a follow-up that waits for the
+    /// administrator, later on another thread. It must not block.
+    func register(
+        _ request: RegisterRequest,
+        machineKey: MachinePublicKey,
+        now: Date = Date(),
+        reply: @escaping RegisterReply
+    ) {
         guard request.version >= minimumCapabilityVersion else {
-            return .badRequest(
-                "client capability version \(request.version) is too old; this server needs \(minimumCapabilityVersion) "
-                    + "(Tailscale v1.80) or newer"
+            reply(
+                .badRequest(
+                    "client capability version \(request.version) is too old; this server needs \(minimumCapabilityVersion) "
+                        + "(Tailscale v1.80) or newer"
+                )
             )
+            return
         }
         do {
-            let node = try registerNode(request, machineKey: machineKey, now: now)
-            return .response(registerResponse(for: node, now: now))
+            switch try decide(request, machineKey: machineKey, now: now, reply: reply) {
+            case .node(let node): reply(.response(registerResponse(for: node, now: now)))
+            case .response(let bytes): reply(.response(bytes))
+            case .parked: break
+            }
         } catch let error as RegistrationError {
-            logger.info("registration refused", [("machine.key", machineKey.shortDescription), ("reason", error.message)])
-            return .response(Self.registerError(error.message))
+            logger.info(
+                "registration rejected",
+                [("machine.key", machineKey.shortDescription), ("reason", error.message)]
+            )
+            reply(.response(RegisterResponses.error(error.message)))
         } catch {
             logger.error("registration failed", [("machine.key", machineKey.shortDescription), ("error", "\(error)")])
-            return .response(Self.registerError("registration failed on the server; try again later"))
+            reply(.response(RegisterResponses.error("registration failed on the server; try again later")))
         }
     }
 
-    private func registerNode(_ request: RegisterRequest, machineKey: MachinePublicKey, now: Date) throws -> ControlNode {
-        let known = state.withLock { state in
-            state.entries.values.first { $0.node.nodeKey == request.nodeKey }?.node
+    /// Evaluates the request in Headscale's order: logout, a known node, key rotation, follow-up,
+    /// pre-auth key, and finally a new interactive login.
+    private func decide(
+        _ request: RegisterRequest,
+        machineKey: MachinePublicKey,
+        now: Date,
+        reply: @escaping RegisterReply
+    ) throws -> RegisterDecision {
+        let known = state.withLock { nodeLocked(nodeKey: request.nodeKey, in: $0) }
+        if let known, known.machineKey != machineKey {
+            throw RegistrationError(message: "node exists with a different machine key")
         }
-        if let known {
-            guard known.machineKey == machineKey else {
-                throw RegistrationError(message: "node exists with a different machine key")
+        if let expiry = request.expiry, expiry <= now {
+            guard let known else { return .response(RegisterResponses.loggedOut()) }
+            return try logout(known, now: now)
+        }
+        let authKey = request.auth?.authKey ?? ""
+        // A live node that presents its current node key again is a restart, even with an auth key:
+        // containers often rerun `tailscale up --authkey` with a key that is used or expired by now.
+        if let known, !known.isExpired(at: now) {
+            if authKey.isEmpty, let expiry = request.expiry, expiry > now {
+                throw RegistrationError(message: "extending key is not allowed")
             }
-            if let expiry = request.expiry, expiry <= now {
-                return logout(known, now: now)
-            }
-            if request.auth?.authKey?.isEmpty ?? true {
-                guard !known.isExpired(at: now) else {
-                    throw RegistrationError(message: "node key expired; log in again with a new pre-auth key")
-                }
-                return known
-            }
+            return .node(known)
         }
-        if !request.oldNodeKey.isZero, let rotated = try rotateKey(request, machineKey: machineKey, now: now) {
-            return rotated
+        if !request.oldNodeKey.isZero, authKey.isEmpty,
+            let rotated = try rotateKey(request, machineKey: machineKey, now: now)
+        {
+            return .node(rotated)
         }
-        guard let secret = request.auth?.authKey, !secret.isEmpty else {
-            throw RegistrationError(
-                message: "this server needs a pre-auth key to register a new node (tailscale up --authkey=...); "
-                    + "interactive login is not available"
-            )
+        if !request.followup.isEmpty, authKey.isEmpty {
+            return awaitFollowup(request, machineKey: machineKey, now: now, reply: reply)
         }
-        let key = try storage.consumePreAuthKey(secret, now: now)
-        return try loginWithKey(key, request: request, machineKey: machineKey, now: now)
+        if !authKey.isEmpty {
+            let key = try storage.consumePreAuthKey(authKey, now: now)
+            let owner = LoginOwner(userID: key.userID, tags: key.tags, authKeyID: key.id, isEphemeral: key.isEphemeral)
+            return .node(try login(owner, request: request, machineKey: machineKey, now: now))
+        }
+        return .response(beginInteractiveLogin(request, machineKey: machineKey, now: now))
     }
 
     /// Replaces the node key of the node that `OldNodeKey` names, keeping the node and its addresses.
     private func rotateKey(_ request: RegisterRequest, machineKey: MachinePublicKey, now: Date) throws -> ControlNode? {
         let updated: ControlNode? = state.withLock { state in
-            guard var node = state.entries.values.first(where: { $0.node.nodeKey == request.oldNodeKey })?.node,
+            guard var node = nodeLocked(nodeKey: request.oldNodeKey, in: state),
                 node.machineKey == machineKey, !node.isExpired(at: now)
             else { return nil }
             node.nodeKey = request.nodeKey
@@ -78,141 +116,49 @@ extension ControlPlane {
         guard let updated else { return nil }
         try storage.saveNode(updated)
         announce(updated, now: now)
+        logger.info("node key rotated", [("node.id", String(updated.id)), ("node.name", updated.givenName)])
         return updated
     }
 
-    /// Logs a node out: its key expires now and peers see it expired.
-    private func logout(_ node: ControlNode, now: Date) -> ControlNode {
+    /// Logs a node out: its key expires now and peers see it expired; an ephemeral node is deleted.
+    private func logout(_ node: ControlNode, now: Date) throws -> RegisterDecision {
+        if node.isEphemeral {
+            try deleteNode(id: node.id, now: now)
+            logger.info("ephemeral node logged out and deleted", [("node.id", String(node.id))])
+            return .response(RegisterResponses.loggedOut())
+        }
         var node = node
         node.expiry = now
         state.withLock { state in _ = putLocked(node, in: &state, now: now) }
-        persistLater(node)
+        try storage.saveNode(node)
         announce(node, now: now)
         logger.info("node logged out", [("node.id", String(node.id)), ("node.name", node.givenName)])
-        return node
+        return .node(node)
     }
 
-    /// Completes a login with a consumed pre-auth key: the machine's existing node for the same owner
-    /// takes the new node key and keeps its addresses; otherwise a new node is created.
-    private func loginWithKey(
-        _ key: ConsumedPreAuthKey,
-        request: RegisterRequest,
-        machineKey: MachinePublicKey,
-        now: Date
-    ) throws -> ControlNode {
-        if state.withLock({ $0.users[key.userID ?? 0] == nil }), key.userID != nil {
-            try reloadUsers()
-        }
-        let existing = state.withLock { state in
-            state.entries.values.first {
-                $0.node.machineKey == machineKey && $0.node.userID == key.userID && $0.node.tags == key.tags
-            }?.node
-        }
-        if var node = existing {
-            node.nodeKey = request.nodeKey
-            node.expiry = nil
-            node.hostinfo = request.hostinfo ?? node.hostinfo
-            node.authKeyID = key.id
-            try storage.saveNode(node)
-            state.withLock { state in _ = putLocked(node, in: &state, now: now) }
-            announce(node, now: now)
-            logger.info("node logged in again", [("node.id", String(node.id)), ("node.name", node.givenName)])
-            return node
-        }
-        return try createNode(key: key, request: request, machineKey: machineKey, now: now)
-    }
-
-    private func createNode(
-        key: ConsumedPreAuthKey,
-        request: RegisterRequest,
-        machineKey: MachinePublicKey,
-        now: Date
-    ) throws -> ControlNode {
-        let hostname = request.hostinfo?["Hostname"]?.stringValue ?? ""
-        let givenName = state.withLock { state in
-            HostnameRules.uniqueGivenName(
-                for: hostname,
-                taken: Set(state.entries.values.map(\.node.givenName))
+    /// Sends `node`'s new entry to every other stream and its new self entry to its own streams,
+    /// and re-arms its expiry timer.
+    func announce(_ node: ControlNode, now: Date) {
+        let (others, own, peerJSON, selfJSON, routeChanges) = state.withLock { state in
+            let routeChanges = electRoutesLocked(in: &state, now: now)
+            let extras = extrasLocked(for: node.id, in: state)
+            return (
+                streamsLocked(excluding: node.id, in: state),
+                streamsLocked(of: node.id, in: state),
+                encoder.peerJSON(node, extras: extras, now: now),
+                encoder.selfJSON(node, extras: extras, now: now),
+                routeChanges.subtracting([node.id])
             )
         }
-        let draft = ControlNode(
-            id: 0,
-            machineKey: machineKey,
-            nodeKey: request.nodeKey,
-            discoKey: .zero,
-            endpoints: [],
-            hostinfo: request.hostinfo,
-            hostname: hostname,
-            givenName: givenName,
-            userID: key.tags.isEmpty ? key.userID : nil,
-            tags: key.tags,
-            expiry: nil,
-            lastSeen: nil,
-            createdAt: now,
-            authKeyID: key.id,
-            isEphemeral: key.isEphemeral || request.ephemeral
-        )
-        let node = try storage.insertNode(draft)
-        state.withLock { state in _ = putLocked(node, in: &state, now: now) }
-        refreshPolicy(now: now)
-        announce(node, now: now)
-        logger.info(
-            "node registered",
-            [("node.id", String(node.id)), ("node.name", node.givenName), ("ipv4", node.ipv4 ?? "-")]
-        )
-        return node
+        deliver(MapMessages.peersChanged([peerJSON], userProfiles: nil, now: now), to: others)
+        deliver(MapMessages.selfChanged(selfJSON, now: now), to: own)
+        deliverRouteChanges(routeChanges, now: now)
+        scheduleExpiryNotice(node, now: now)
     }
 
-    /// Sends `node`'s new entry to every other stream and its new self entry to its own streams.
-    func announce(_ node: ControlNode, now: Date) {
-        let (others, own) = state.withLock { state in
-            (streamsLocked(excluding: node.id, in: state), streamsLocked(of: node.id, in: state))
-        }
-        deliver(MapMessages.peersChanged([encoder.peerJSON(node, now: now)], userProfiles: nil, now: now), to: others)
-        deliver(MapMessages.selfChanged(encoder.selfJSON(node, now: now), now: now), to: own)
-    }
-
-    private func registerResponse(for node: ControlNode, now: Date) -> [UInt8] {
+    /// Encodes the success shape for `node`, with its user or the tagged-devices identity.
+    func registerResponse(for node: ControlNode, now: Date) -> [UInt8] {
         let user = state.withLock { state in node.userID.flatMap { state.users[$0] } }
-        let userID = node.tags.isEmpty ? (node.userID ?? taggedDevicesUserID) : taggedDevicesUserID
-        let loginName = node.tags.isEmpty ? (user?.loginName ?? "") : "tagged-devices"
-        let displayName = node.tags.isEmpty ? (user.map { $0.displayName.isEmpty ? $0.name : $0.displayName } ?? "") : "Tagged Devices"
-        var writer = JSONWriter()
-        writer.beginObject()
-        writer.key("User")
-        writer.beginObject()
-        writer.key("ID")
-        writer.integer(userID)
-        writer.key("LoginName")
-        writer.string(loginName)
-        writer.key("DisplayName")
-        writer.string(displayName)
-        writer.key("Created")
-        writer.string(RFC3339.format(user?.createdAt ?? node.createdAt))
-        writer.endObject()
-        writer.key("Login")
-        writer.beginObject()
-        writer.key("ID")
-        writer.integer(userID)
-        writer.key("LoginName")
-        writer.string(loginName)
-        writer.key("DisplayName")
-        writer.string(displayName)
-        writer.endObject()
-        writer.key("NodeKeyExpired")
-        writer.bool(node.isExpired(at: now))
-        writer.key("MachineAuthorized")
-        writer.bool(!node.isExpired(at: now))
-        writer.endObject()
-        return writer.bytes
-    }
-
-    static func registerError(_ message: String) -> [UInt8] {
-        var writer = JSONWriter()
-        writer.beginObject()
-        writer.key("Error")
-        writer.string(message)
-        writer.endObject()
-        return writer.bytes
+        return RegisterResponses.success(node: node, user: user, now: now)
     }
 }

@@ -32,8 +32,8 @@ extension ControlPlane {
     }
 
     private func lookupLocked(_ key: NodePublicKey, machineKey: MachinePublicKey, in state: State) -> ControlNode? {
-        guard let entry = state.entries.values.first(where: { $0.node.nodeKey == key }) else { return nil }
-        return entry.node.machineKey == machineKey ? entry.node : nil
+        guard let node = nodeLocked(nodeKey: key, in: state) else { return nil }
+        return node.machineKey == machineKey ? node : nil
     }
 
     /// Registers a long-poll stream and returns its first message, the full map, already framed.
@@ -45,24 +45,51 @@ extension ControlPlane {
         sink: any MapStreamSink,
         now: Date = Date()
     ) throws(MapRequestError) -> (MapStreamToken, [UInt8]) {
-        let result: (MapStreamToken, [UInt8], ControlNode, [UInt8], [any MapStreamSink])? = state.withLock { state in
+        let result: OpenedStream? = state.withLock { state in
             guard var node = lookupLocked(request.nodeKey, machineKey: machineKey, in: state) else { return nil }
             _ = apply(request, to: &node)
+            let approved = autoApproveLocked(&node, in: state)
             node.isOnline = true
             node.lastSeen = now
-            let peerJSON = putLocked(node, in: &state, now: now)
+            _ = putLocked(node, in: &state, now: now)
+            let routeChanges = electRoutesLocked(in: &state, now: now)
             let token = MapStreamToken(nodeID: node.id, serial: state.nextSerial)
             state.nextSerial += 1
             let others = streamsLocked(excluding: node.id, in: state)
             state.streams[token] = sink
             let full = fullMapLocked(for: node, in: state, now: now)
-            return (token, full, node, peerJSON, others)
+            let peerJSON = state.entries[node.id]?.peerJSON ?? []
+            return OpenedStream(
+                token: token, full: full, node: node, peerJSON: peerJSON, others: others,
+                routeChanges: routeChanges.subtracting([node.id]), routesApproved: approved
+            )
         }
-        guard let (token, full, node, peerJSON, others) = result else { throw .unknownNode }
+        guard let result else { throw .unknownNode }
+        let (token, full, node) = (result.token, result.full, result.node)
+        ephemeralTimers.cancel(node.id)
         persistLater(node)
-        deliver(MapMessages.peersChanged([peerJSON], userProfiles: userProfiles(for: node), now: now), to: others)
+        deliver(
+            MapMessages.peersChanged([result.peerJSON], userProfiles: userProfiles(for: node), now: now),
+            to: result.others
+        )
+        deliverRouteChanges(result.routeChanges, now: now)
+        if result.routesApproved {
+            refreshPolicy(now: now)
+        }
         logger.info("map stream opened", [("node.id", String(node.id)), ("node.name", node.givenName)])
         return (token, MapFraming.frame(json: full))
+    }
+
+    /// What opening a stream produced, for the work done after the lock is released.
+    private struct OpenedStream {
+        var token: MapStreamToken
+        var full: [UInt8]
+        var node: ControlNode
+        var peerJSON: [UInt8]
+        var others: [any MapStreamSink]
+        /// Other nodes whose primary routes changed because this node came online.
+        var routeChanges: Set<UInt64>
+        var routesApproved: Bool
     }
 
     private func userProfiles(for node: ControlNode) -> [UInt8] {
@@ -77,10 +104,10 @@ extension ControlPlane {
             .sorted { $0.node.id < $1.node.id }
         let profiles = userProfilesLocked(for: [node] + peers.map(\.node), in: state)
         return MapMessages.fullMap(
-            selfNode: encoder.selfJSON(node, now: now),
+            selfNode: encoder.selfJSON(node, extras: extrasLocked(for: node.id, in: state), now: now),
             peers: peers.map(\.peerJSON),
             userProfiles: profiles,
-            settings: encoder.settings,
+            settings: settingsLocked(in: state),
             packetFilter: state.policy.packetFilter(for: node.id),
             sshPolicy: state.policy.sshPolicy(for: node.id),
             now: now
@@ -89,7 +116,7 @@ extension ControlPlane {
 
     /// Unregisters a stream. When it was the node's last, the node goes offline and peers are told.
     func closeMapStream(_ token: MapStreamToken, now: Date = Date()) {
-        let update: (ControlNode, [any MapStreamSink])? = state.withLock { state in
+        let update: (ControlNode, [any MapStreamSink], Set<UInt64>)? = state.withLock { state in
             guard state.streams.removeValue(forKey: token) != nil else { return nil }
             guard streamsLocked(of: token.nodeID, in: state).isEmpty,
                 var node = state.entries[token.nodeID]?.node
@@ -97,11 +124,15 @@ extension ControlPlane {
             node.isOnline = false
             node.lastSeen = now
             _ = putLocked(node, in: &state, now: now)
-            return (node, streamsLocked(excluding: node.id, in: state))
+            let routeChanges = electRoutesLocked(in: &state, now: now)
+            return (node, streamsLocked(excluding: node.id, in: state), routeChanges)
         }
-        guard let (node, others) = update else { return }
+        guard let (node, others, routeChanges) = update else { return }
+        scheduleEphemeralDeletion(node, now: now)
         persistLater(node)
         deliver(MapMessages.onlinePatch(id: node.id, online: false, lastSeen: now, now: now), to: others)
+        // Failover: the nodes that took over this node's routes, and this node without them.
+        deliverRouteChanges(routeChanges, now: now)
         logger.info("map stream closed", [("node.id", String(node.id)), ("node.name", node.givenName)])
     }
 
@@ -112,17 +143,29 @@ extension ControlPlane {
         machineKey: MachinePublicKey,
         now: Date = Date()
     ) throws(MapRequestError) -> [UInt8]? {
-        let result: (ControlNode, [UInt8]?, [UInt8]?, [any MapStreamSink])? = state.withLock { state in
+        let result: (ControlNode, [UInt8]?, [UInt8]?, [any MapStreamSink], Set<UInt64>, Bool)? = state.withLock { state in
             guard var node = lookupLocked(request.nodeKey, machineKey: machineKey, in: state) else { return nil }
-            let changed = apply(request, to: &node)
-            let peerJSON = changed ? putLocked(node, in: &state, now: now) : nil
+            let reported = apply(request, to: &node)
+            let approved = autoApproveLocked(&node, in: state)
+            let changed = reported || approved
+            var routeChanges = Set<UInt64>()
+            var peerJSON: [UInt8]? = nil
+            if changed {
+                _ = putLocked(node, in: &state, now: now)
+                routeChanges = electRoutesLocked(in: &state, now: now)
+                peerJSON = state.entries[node.id]?.peerJSON
+            }
             let full = request.omitPeers ? nil : fullMapLocked(for: node, in: state, now: now)
-            return (node, peerJSON, full, streamsLocked(excluding: node.id, in: state))
+            return (node, peerJSON, full, streamsLocked(excluding: node.id, in: state), routeChanges, approved)
         }
-        guard let (node, peerJSON, full, others) = result else { throw .unknownNode }
+        guard let (node, peerJSON, full, others, routeChanges, approved) = result else { throw .unknownNode }
         if let peerJSON {
             persistLater(node)
             deliver(MapMessages.peersChanged([peerJSON], userProfiles: nil, now: now), to: others)
+        }
+        deliverRouteChanges(routeChanges, now: now)
+        if approved {
+            refreshPolicy(now: now)
         }
         return full.map { MapFraming.frame(json: $0) }
     }

@@ -21,10 +21,14 @@ final class ControlPlane: Sendable {
         var users: [UInt64: ControlUser] = [:]
         var streams: [MapStreamToken: any MapStreamSink] = [:]
         var nextSerial: UInt64 = 1
+        /// The encoded `DERPMap` that full maps carry; replaced by ``replaceDERPMap(_:)``.
+        var derpMap: [UInt8] = []
         /// The policy source, compiled again whenever nodes or users change.
         var compiler: any PolicyCompiling = AllowAllPolicy()
         /// The policy compiled for the current nodes and users.
         var policy: any CompiledPolicy = AllowAllPolicy()
+        /// The primary router of each subnet route.
+        var routes = RouteTable()
     }
 
     let storage: any ControlStorage
@@ -33,12 +37,29 @@ final class ControlPlane: Sendable {
     let state: Mutex<State>
     /// Serialises writes that need not block the caller, such as last-seen times.
     let writeQueue = DispatchQueue(label: "headscale.control.writes")
+    let lifecycle: LifecycleOptions
+    /// Interactive logins waiting for an administrator.
+    let pendingRegistrations: PendingRegistrations
+    /// Deletes ephemeral nodes that stay offline too long.
+    let ephemeralTimers = NodeTimers(label: "headscale.control.ephemeral")
+    /// Tells peers and the node itself when a node's key expires.
+    let expiryTimers = NodeTimers(label: "headscale.control.expiry")
+    /// Serialises logins, so two concurrent logins of one machine cannot both create a node.
+    let loginLock = Mutex(())
 
-    init(storage: any ControlStorage, settings: MapSettings, logger: Logger) throws {
+    init(
+        storage: any ControlStorage,
+        settings: MapSettings,
+        logger: Logger,
+        lifecycle: LifecycleOptions = LifecycleOptions()
+    ) throws {
         self.storage = storage
         self.encoder = MapEncoder(settings: settings)
         self.logger = logger
+        self.lifecycle = lifecycle
+        self.pendingRegistrations = PendingRegistrations(capacity: lifecycle.maxPendingRegistrations)
         var initial = State()
+        initial.derpMap = settings.derpMap
         let now = Date()
         for user in try storage.loadUsers() {
             initial.users[user.id] = user
@@ -48,13 +69,22 @@ final class ControlPlane: Sendable {
             initial.entries[node.id] = Entry(node: node, peerJSON: encoder.peerJSON(node, now: now))
         }
         self.state = Mutex(initial)
+        scheduleLifecycleTimers(now: now)
     }
 
     /// Stores `node` in `state` and re-encodes its peer entry.
     func putLocked(_ node: ControlNode, in state: inout State, now: Date) -> [UInt8] {
-        let json = encoder.peerJSON(node, now: now)
+        let json = encoder.peerJSON(node, extras: extrasLocked(for: node.id, in: state), now: now)
         state.entries[node.id] = Entry(node: node, peerJSON: json)
         return json
+    }
+
+    /// The node's primary routes and policy capabilities.
+    func extrasLocked(for nodeID: UInt64, in state: State) -> NodeExtras {
+        NodeExtras(
+            primaryRoutes: state.routes.primaryRoutes(of: nodeID),
+            capabilities: state.policy.capabilities(for: nodeID)
+        )
     }
 
     /// The open streams of every node except `nodeID` that may see `nodeID`.
@@ -111,16 +141,27 @@ final class ControlPlane: Sendable {
     /// Reloads the user table, after an admin created, renamed or deleted a user.
     func reloadUsers() throws {
         let users = try storage.loadUsers()
-        let deliveries = state.withLock { state in
+        let now = Date()
+        let outcome = state.withLock { state in
             state.users = Dictionary(uniqueKeysWithValues: users.map { ($0.id, $0) })
-            return recompilePolicyLocked(in: &state, now: Date())
+            return recompilePolicyLocked(in: &state, now: now)
         }
-        deliverEach(deliveries)
+        deliver(outcome, now: now)
+    }
+
+    /// Every node and user, for validating a policy against the current tailnet.
+    func tailnetSnapshot() -> (nodes: [ControlNode], users: [ControlUser]) {
+        state.withLock { state in (state.entries.values.map(\.node), Array(state.users.values)) }
     }
 
     /// Every node with its current online state, sorted by id.
     func nodeSnapshots() -> [ControlNode] {
         state.withLock { state in state.entries.values.map(\.node).sorted { $0.id < $1.id } }
+    }
+
+    /// The node holding `nodeKey`; the newest one if an older node of the machine still has it.
+    func nodeLocked(nodeKey: NodePublicKey, in state: State) -> ControlNode? {
+        state.entries.values.lazy.map(\.node).filter { $0.nodeKey == nodeKey }.max { $0.id < $1.id }
     }
 
     func node(id: UInt64) -> ControlNode? {

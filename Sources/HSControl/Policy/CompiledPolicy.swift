@@ -15,11 +15,28 @@ protocol CompiledPolicy: Sendable {
 
     /// The node's encoded `SSHPolicy`, or nil to send none.
     func sshPolicy(for nodeID: UInt64) -> [UInt8]?
+
+    /// Node capabilities the policy grants (`nodeAttrs`), by capability name.
+    func capabilities(for nodeID: UInt64) -> [String: [JSONValue]]
 }
 
 /// Turns a policy into a ``CompiledPolicy`` for the current nodes and users.
 protocol PolicyCompiling: Sendable {
     func compile(nodes: [ControlNode], users: [ControlUser]) -> any CompiledPolicy
+
+    /// The routes `node` advertises that the policy approves without an administrator.
+    func autoApprovedRoutes(for node: ControlNode, users: [ControlUser]) -> [String]
+
+    /// True when a device of `userID` may carry every tag in `tags`, per `tagOwners`.
+    func allowsTags(_ tags: [String], userID: UInt64, users: [ControlUser]) -> Bool
+}
+
+extension PolicyCompiling {
+    func autoApprovedRoutes(for node: ControlNode, users: [ControlUser]) -> [String] { [] }
+
+    /// True when a device of `userID` may carry every tag in `tags`. Without a policy no tag has
+    /// an owner, so none is allowed.
+    func allowsTags(_ tags: [String], userID: UInt64, users: [ControlUser]) -> Bool { false }
 }
 
 /// The behaviour without a policy: every node sees every other and accepts all traffic.
@@ -36,6 +53,8 @@ struct AllowAllPolicy: CompiledPolicy, PolicyCompiling {
 }
 
 extension CompiledPolicy {
+    func capabilities(for nodeID: UInt64) -> [String: [JSONValue]] { [:] }
+
     /// True when `viewer` may see `peer`.
     func isVisible(_ peer: UInt64, to viewer: UInt64) -> Bool {
         visiblePeers(of: viewer)?.contains(peer) ?? true

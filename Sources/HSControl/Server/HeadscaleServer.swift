@@ -20,6 +20,8 @@ public final class HeadscaleServer: Sendable {
     let tls: TLSServerContext?
     let derp: DERPServer?
     let stun: STUNServer?
+    let derpMaps: DERPMapUpdater
+    let policyManager: PolicyManager
 
     /// Opens the database, loads or creates keys, and binds every listener. Nothing is served
     /// until ``start()``.
@@ -34,21 +36,11 @@ public final class HeadscaleServer: Sendable {
         let storage = StoreAdapter(store: try Store(path: options.databasePath), pool: pool)
         let noiseKey = try PrivateKeyFile.loadOrCreate(path: options.noisePrivateKeyPath)
         let noisePublicKey = MachinePublicKey(bytes: noiseKey.publicKeyBytes)!
-        if options.derp.isEnabled {
-            let derpKey = try PrivateKeyFile.loadOrCreate(path: options.derp.privateKeyPath)
-            let derpServer = DERPServer(
-                privateKey: derpKey.rawBytes,
-                logger: logger.with("component", "derp"),
-                admitClient: nil
-            )
-            derp = derpServer
-            if let address = options.derp.stunListenAddress, let (host, port) = splitHostPort(address) {
-                stun = try STUNServer(host: host, port: port, logger: logger.with("component", "stun"))
-            } else {
-                stun = nil
-            }
+        if options.derp.isEnabled, let address = options.derp.stunListenAddress,
+            let (host, port) = splitHostPort(address)
+        {
+            stun = try STUNServer(host: host, port: port, logger: logger.with("component", "stun"))
         } else {
-            derp = nil
             stun = nil
         }
         if let certificate = options.tlsCertificatePath, let key = options.tlsKeyPath {
@@ -56,15 +48,57 @@ public final class HeadscaleServer: Sendable {
         } else {
             tls = nil
         }
-        let settings = try MapSettingsBuilder.build(options: options, stunPort: stun.map { Int($0.localPort) })
-        plane = try ControlPlane(storage: storage, settings: settings, logger: logger.with("component", "control"))
-        let admin = AdminAPI(storage: storage, plane: plane, logger: logger.with("component", "api"))
+        let derpSources = try MapSettingsBuilder.derpSources(options: options, stunPort: stun.map { Int($0.localPort) })
+        if let pin = derpSources.embeddedRegion?.nodes.first?.certName {
+            logger.notice("the embedded DERP region pins the self-signed TLS certificate", [("cert_name", pin)])
+        }
+        derpMaps = DERPMapUpdater(configuration: derpSources, logger: logger.with("component", "derpmap"))
+        let settings = MapSettingsBuilder.build(options: options, derpMap: try derpMaps.loadInitialMap())
+        let lifecycle = LifecycleOptions(
+            serverURL: options.serverURL,
+            nodeExpiry: options.nodeExpiry,
+            ephemeralInactivityTimeout: options.ephemeralInactivityTimeout,
+            registrationTimeout: options.registerCacheExpiration
+        )
+        plane = try ControlPlane(
+            storage: storage,
+            settings: settings,
+            logger: logger.with("component", "control"),
+            lifecycle: lifecycle
+        )
+        let admission = DERPAdmission(plane: plane)
+        if options.derp.isEnabled {
+            let derpKey = try PrivateKeyFile.loadOrCreate(path: options.derp.privateKeyPath)
+            var admitClient: (@Sendable (NodePublicKey) -> Bool)?
+            if options.derp.verifyClients {
+                admitClient = { key in admission.admits(key) }
+            }
+            derp = DERPServer(
+                privateKey: derpKey.rawBytes,
+                logger: logger.with("component", "derp"),
+                admitClient: admitClient
+            )
+        } else {
+            derp = nil
+        }
+        let policyManager = PolicyManager(
+            mode: options.policyMode == "database" ? .database : .file(path: options.policyPath ?? ""),
+            plane: plane,
+            storage: storage,
+            serverURL: options.serverURL,
+            logger: logger.with("component", "policy")
+        )
+        policyManager.loadAtStart()
+        self.policyManager = policyManager
+        var admin = AdminAPI(storage: storage, plane: plane, logger: logger.with("component", "api"))
+        admin.policyManager = policyManager
         let router = NoiseRouter(plane: plane, logger: logger.with("component", "noise"))
         let handler = ControlHTTPHandler(
             noiseKey: noiseKey,
             noisePublicKey: noisePublicKey,
             router: router,
             derp: derp,
+            admission: admission,
             admin: admin,
             logger: logger.with("component", "http")
         )
@@ -99,6 +133,7 @@ public final class HeadscaleServer: Sendable {
             socketServer.serve(stream, isSecure: false)
         }
         stun?.start()
+        derpMaps.start { [plane] map in plane.replaceDERPMap(map) }
         logger.notice(
             "headscale is serving",
             [
@@ -108,8 +143,9 @@ public final class HeadscaleServer: Sendable {
         )
     }
 
-    /// Rereads the TLS certificate and key, after SIGHUP.
+    /// Rereads the policy file and the TLS certificate and key, after SIGHUP.
     public func reload() {
+        policyManager.reload()
         guard let tls else { return }
         do {
             try tls.reload()
@@ -124,6 +160,7 @@ public final class HeadscaleServer: Sendable {
         mainListener.stop()
         socketListener.stop()
         stun?.stop()
+        derpMaps.stop()
         derp?.shutdown()
         logger.notice("headscale stopped")
     }

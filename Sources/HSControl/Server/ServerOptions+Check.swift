@@ -29,7 +29,7 @@ extension ServerOptions {
                 )
             }
         }
-        _ = try MapSettingsBuilder.build(options: self, stunPort: nil)
+        notes += try MapSettingsBuilder.checkDERPSources(options: self)
         try checkDatabase(notes: &notes)
         try checkSocketFolder()
         return notes

@@ -17,6 +17,15 @@ public struct ServerOptions: Sendable {
         public var stunListenAddress: String?
         public var ipv4: String?
         public var ipv6: String?
+        /// Put the embedded relay's region into the served map; when false a `paths` file must describe it.
+        public var automaticallyAddEmbeddedRegion = true
+        /// `derp.urls`: JSON DERP maps fetched over HTTP(S), merged first, in order.
+        public var urls: [String] = []
+        /// `derp.paths`: YAML DERP map files, merged after the URLs, in order.
+        public var paths: [String] = []
+        /// Refetch `urls` and reread `paths` every `updateFrequencySeconds`.
+        public var autoUpdateEnabled = false
+        public var updateFrequencySeconds: Double = 3 * 3600
         public init() {}
     }
 
@@ -48,6 +57,16 @@ public struct ServerOptions: Sendable {
     public var derp = DERP()
     public var dns = DNS()
     public var fileSharing = true
+    /// `node.expiry` in seconds: key lifetime of user-owned nodes from login; nil for never.
+    public var nodeExpiry: TimeInterval?
+    /// `node.ephemeral.inactivity_timeout` in seconds: offline time before an ephemeral node is deleted.
+    public var ephemeralInactivityTimeout: TimeInterval = 30 * 60
+    /// How long an interactive login waits for `headscale auth register`, in seconds.
+    public var registerCacheExpiration: TimeInterval = 15 * 60
+    /// `file` or `database`: where the policy comes from.
+    public var policyMode = "file"
+    /// The HuJSON policy file in `file` mode; nil or empty means no policy.
+    public var policyPath: String?
 
     public init() {}
 }

@@ -1,0 +1,54 @@
+import HSCore
+
+/// Subnet routes and exit routes: which node is the primary router for each prefix.
+///
+/// A node serves a route when it advertises it (`Hostinfo.RoutableIPs`) and the route is approved.
+/// Each subnet prefix has one primary among the online nodes serving it: the current primary keeps
+/// it while it stays online and keeps serving it, otherwise the serving node with the lowest id
+/// (the oldest) takes over. Exit routes (`0.0.0.0/0`, `::/0`) have no primary; every approved exit
+/// node carries them.
+struct RouteTable: Sendable {
+    /// The primary node of each subnet prefix that an online node serves.
+    private(set) var primaries: [String: UInt64] = [:]
+
+    static func isExitRoute(_ prefix: String) -> Bool {
+        prefix == "0.0.0.0/0" || prefix == "::/0"
+    }
+
+    /// The routes `node` advertises and has had approved, in advertised order.
+    static func servedRoutes(of node: ControlNode) -> [String] {
+        let advertised = node.hostinfo?["RoutableIPs"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        let approved = Set(node.approvedRoutes)
+        return advertised.filter { approved.contains($0) }
+    }
+
+    /// The subnet prefixes `nodeID` is primary for, sorted.
+    func primaryRoutes(of nodeID: UInt64) -> [String] {
+        primaries.filter { $0.value == nodeID }.map(\.key).sorted()
+    }
+
+    /// Elects the primaries again and returns the ids of nodes whose primary routes changed.
+    mutating func elect(nodes: some Sequence<ControlNode>) -> Set<UInt64> {
+        var candidates: [String: [UInt64]] = [:]
+        for node in nodes where node.isOnline {
+            for route in Self.servedRoutes(of: node) where !Self.isExitRoute(route) {
+                candidates[route, default: []].append(node.id)
+            }
+        }
+        var elected: [String: UInt64] = [:]
+        for (route, ids) in candidates {
+            if let current = primaries[route], ids.contains(current) {
+                elected[route] = current
+            } else if let oldest = ids.min() {
+                elected[route] = oldest
+            }
+        }
+        var changed = Set<UInt64>()
+        for route in Set(primaries.keys).union(elected.keys) where primaries[route] != elected[route] {
+            if let before = primaries[route] { changed.insert(before) }
+            if let after = elected[route] { changed.insert(after) }
+        }
+        primaries = elected
+        return changed
+    }
+}
