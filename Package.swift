@@ -127,7 +127,7 @@ if Context.environment["HS_FUZZ"] != nil {
         "Config": ["HSConfig"],
         "RegisterRequest": ["HSControl"],
         "MapRequest": ["HSControl"],
-        "Policy": ["HSControl"],
+        "Policy": ["HSControl", "HSPolicy"],
     ]
     package.targets.append(.target(name: "CFuzzDriver", path: "Tests/fuzz/CFuzzDriver"))
     package.targets.append(

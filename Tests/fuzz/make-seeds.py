@@ -123,6 +123,20 @@ def policy_seeds():
   "ssh": [{"action": "check", "src": ["autogroup:member"], "dst": ["autogroup:self"], "users": ["root"]}],
 }
 """)
+    write("Policy", "full", b"""{
+  "groups": {"group:eng": ["alice@example.com", "bob@"]},
+  "hosts": {"office": "10.0.0.0/24", "db": "100.64.0.3"},
+  "tagOwners": {"tag:server": ["group:eng"], "tag:exit": ["autogroup:admin"]},
+  "autoApprovers": {"routes": {"10.0.0.0/24": ["tag:server"]}, "exitNode": ["tag:exit"]},
+  "acls": [
+    {"action": "accept", "src": ["alice@example.com"], "dst": ["office:*", "db:5432"], "proto": "tcp"},
+    {"action": "accept", "src": ["autogroup:member"], "dst": ["autogroup:self:*"]},
+    {"action": "accept", "src": ["*"], "dst": ["autogroup:internet:*"]},
+  ],
+  "ssh": [{"action": "accept", "src": ["group:eng"], "dst": ["tag:server"], "users": ["autogroup:nonroot"]}],
+  "tests": [{"src": "alice@example.com", "accept": ["db:5432"], "deny": ["100.64.0.2:22"]}],
+}
+""")
     write("Policy", "escapes", b'{"hosts": {"a\\"b": "100.64.0.1", "u": "\\u00e9"}, // end\n}')
 
 
