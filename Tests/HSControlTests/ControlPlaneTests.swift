@@ -202,8 +202,13 @@ func decodeRegister(_ outcome: RegisterOutcome) throws -> [String: Any] {
             try b.mapRequest(stream: false, endpoints: ["127.0.0.1:50000"]),
             machineKey: b.machineKey
         )
-        let endpointDelta = try #require(try sinkA.decoded().last?["PeersChanged"] as? [[String: Any]])
-        #expect(endpointDelta.first?["Endpoints"] as? [String] == ["127.0.0.1:50000"])
+        // Only the endpoints changed, so peers get a patch rather than the whole node.
+        let endpointDelta = try #require(try sinkA.decoded().last)
+        #expect(endpointDelta["PeersChanged"] == nil)
+        let endpointPatch = try #require(endpointDelta["PeersChangedPatch"] as? [[String: Any]])
+        #expect(endpointPatch.first?["Endpoints"] as? [String] == ["127.0.0.1:50000"])
+        #expect(endpointPatch.first?["DiscoKey"] == nil)
+        #expect(endpointPatch.first?.keys.count == 2)
 
         fixture.plane.closeMapStream(tokenB)
         let patch = try #require(try sinkA.decoded().last?["PeersChangedPatch"] as? [[String: Any]])

@@ -14,9 +14,10 @@
 #   tailscaled-pair          two stock tailscaled 1.96.4: up, status, ping, debug netmap
 #   tailscaled-pair-relay    the same with direct UDP off
 #   tailscaled-pair-rename   the admin renames a node and its peer sees the new MagicDNS name
+#   tailscaled-pair-expire   the admin expires a node: it needs a new login and its peer sees it expired
 #   tailscaled-pair-routes   a subnet route and exit node advertised, approved and seen by the peer
 #   interactive-login        tailscaled without a key; auth register, logout, re-login, expire
-#   ephemeral-logout         tailscaled with an ephemeral key; logout deletes the node
+#   ephemeral-logout         ephemeral nodes leave the peer's map on logout and after the inactivity timeout
 #   derp-pinned              relay only over a pinned self-signed certificate the clients do not trust
 #   derp-pinned-forwarder    the same with node B = baseshift forwarder (tsnet 1.86.0)
 #   derp-peer-gone           a node leaves the relay and its peer gets PeerGone
@@ -33,7 +34,7 @@ DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$DIR/../.." && pwd)
 
 ALL_TESTS=(two-nodes two-nodes-forwarder two-nodes-magicdns two-nodes-relay two-nodes-restart two-nodes-wrong-key two-nodes-policy
-    tailscaled-pair tailscaled-pair-relay tailscaled-pair-routes tailscaled-pair-rename
+    tailscaled-pair tailscaled-pair-relay tailscaled-pair-routes tailscaled-pair-rename tailscaled-pair-expire
     interactive-login ephemeral-logout derp-pinned
     derp-pinned-forwarder derp-peer-gone derp-map-file snap-default)
 
@@ -51,6 +52,7 @@ test_command() {
         tailscaled-pair-relay) echo "E2E_RELAY_ONLY=1 $DIR/tailscaled-pair.sh" ;;
         tailscaled-pair-routes) echo "$DIR/tailscaled-pair.sh --routes" ;;
         tailscaled-pair-rename) echo "$DIR/tailscaled-pair.sh --rename" ;;
+        tailscaled-pair-expire) echo "$DIR/tailscaled-pair.sh --expire" ;;
         interactive-login) echo "$DIR/interactive-login.sh" ;;
         ephemeral-logout) echo "$DIR/ephemeral-logout.sh" ;;
         derp-pinned) echo "$DIR/derp-pinned.sh" ;;

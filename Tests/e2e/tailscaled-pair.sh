@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Usage: Tests/e2e/tailscaled-pair.sh [--routes] [--rename]      (as root)
+# Usage: Tests/e2e/tailscaled-pair.sh [--routes] [--rename] [--expire]      (as root)
 #
 # Two stock tailscaled 1.96.4 daemons (userspace networking, each with its own socket, state and
 # UDP port) join our server with `tailscale up --authkey`, inside a fresh loopback-only network
@@ -14,23 +14,28 @@
 #           pair-c, routes the same subnet; when pair-a goes down, pair-b must see pair-c take over.
 # --rename  then the admin renames pair-a with `headscale nodes rename`, and pair-b's status must
 #           show the new MagicDNS name without a reconnect.
+# --expire  then the admin expires pair-a with `headscale nodes expire`: pair-a drops to NeedsLogin
+#           and pair-b's status marks pair-a expired.
 # Knobs: E2E_RELAY_ONLY=1 and those listed in lib.sh. Prints PASS or "FAIL: ... at stage ...".
 # shellcheck disable=SC2317 # functions passed to e2e_wait run indirectly
 set -u -o pipefail
 
 ROUTES=0
 RENAME=0
+EXPIRE=0
 for arg in "$@"; do
     case $arg in
         --routes) ROUTES=1 ;;
         --rename) RENAME=1 ;;
-        *) echo "usage: $0 [--routes] [--rename]" >&2; exit 2 ;;
+        --expire) EXPIRE=1 ;;
+        *) echo "usage: $0 [--routes] [--rename] [--expire]" >&2; exit 2 ;;
     esac
 done
 NAME=tailscaled-pair
 [ "${E2E_RELAY_ONLY:-0}" = 1 ] && NAME+=-relay
 [ "$ROUTES" = 1 ] && NAME+=-routes
 [ "$RENAME" = 1 ] && NAME+=-rename
+[ "$EXPIRE" = 1 ] && NAME+=-expire
 
 # shellcheck source=Tests/e2e/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -200,5 +205,34 @@ check_rename() {
 }
 
 [ "$ROUTES" = 1 ] && check_routes
+# True when node NAME's backend state is STATE.
+backend_state_is() {
+    e2e_ts "$1" status --json 2>/dev/null | python3 -c 'import json, sys; sys.exit(0 if json.load(sys.stdin).get("BackendState") == sys.argv[1] else 1)' "$2"
+}
+
+# True when pair-b's `tailscale status --json` marks peer HOST as expired.
+peer_expired() {
+    e2e_ts pairb status --json 2>/dev/null | python3 -c '
+import json, sys
+peers = (json.load(sys.stdin).get("Peer") or {}).values()
+sys.exit(0 if any(p.get("HostName") == sys.argv[1] and p.get("Expired") for p in peers) else 1)
+' "$1"
+}
+
+check_expire() {
+    e2e_stage "admin expires pair-a"
+    local id
+    id=$(node_id pair-a)
+    [ -n "$id" ] || e2e_fail "pair-a is missing from 'headscale nodes list'"
+    e2e_hs nodes expire --identifier "$id" >/dev/null || e2e_fail "'headscale nodes expire' failed (stderr in $E2E_WORK/cli.log)"
+    e2e_stage "pair-a needs a new login"
+    e2e_wait "$E2E_TIMEOUT" "$(e2e_node_pid paira)" backend_state_is paira NeedsLogin ||
+        e2e_fail "pair-a never reached NeedsLogin after its key was expired"
+    e2e_stage "pair-b sees pair-a expired"
+    e2e_wait "$E2E_TIMEOUT" "$(e2e_node_pid pairb)" peer_expired pair-a ||
+        e2e_fail "pair-b's status never marked pair-a as expired"
+}
+
 [ "$RENAME" = 1 ] && check_rename
+[ "$EXPIRE" = 1 ] && check_expire
 e2e_pass "pair-a=$IP_A pair-b=$IP_B, ping via $PING_VIA"

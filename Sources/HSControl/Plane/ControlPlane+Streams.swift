@@ -145,23 +145,25 @@ extension ControlPlane {
     ) throws(MapRequestError) -> [UInt8]? {
         let result: (ControlNode, [UInt8]?, [UInt8]?, [any MapStreamSink], Set<UInt64>, Bool)? = state.withLock { state in
             guard var node = lookupLocked(request.nodeKey, machineKey: machineKey, in: state) else { return nil }
+            let before = node
             let reported = apply(request, to: &node)
             let approved = autoApproveLocked(&node, in: state)
             let changed = reported || approved
             var routeChanges = Set<UInt64>()
-            var peerJSON: [UInt8]? = nil
+            var delta: [UInt8]? = nil
             if changed {
                 _ = putLocked(node, in: &state, now: now)
                 routeChanges = electRoutesLocked(in: &state, now: now)
-                peerJSON = state.entries[node.id]?.peerJSON
+                delta = PeerPatch(before: before, after: node)?.message(now: now)
+                    ?? MapMessages.peersChanged([state.entries[node.id]?.peerJSON ?? []], userProfiles: nil, now: now)
             }
             let full = request.omitPeers ? nil : fullMapLocked(for: node, in: state, now: now)
-            return (node, peerJSON, full, streamsLocked(excluding: node.id, in: state), routeChanges, approved)
+            return (node, delta, full, streamsLocked(excluding: node.id, in: state), routeChanges, approved)
         }
-        guard let (node, peerJSON, full, others, routeChanges, approved) = result else { throw .unknownNode }
-        if let peerJSON {
+        guard let (node, delta, full, others, routeChanges, approved) = result else { throw .unknownNode }
+        if let delta {
             persistLater(node)
-            deliver(MapMessages.peersChanged([peerJSON], userProfiles: nil, now: now), to: others)
+            deliver(delta, to: others)
         }
         deliverRouteChanges(routeChanges, now: now)
         if approved {
