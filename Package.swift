@@ -132,3 +132,36 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// libFuzzer targets, declared only when HS_FUZZ is set so that normal builds and CI never see them.
+// Tests/fuzz/run.sh sets it and passes the sanitizer flags; see Tests/fuzz/README.md.
+if Context.environment["HS_FUZZ"] != nil {
+    let fuzzDependencies: [String: [Target.Dependency]] = [
+        "HTTPRequest": ["HSHTTP"],
+        "NoiseHandshake": ["HSNoise", "HSCrypto", "HSCore"],
+        "NoiseRecord": ["HSNoise", "HSCrypto", "HSCore"],
+        "HTTP2": ["HSHTTP2"],
+        "DERPFrame": ["HSDERP"],
+        "STUN": ["HSDERP", "HSPosix"],
+        "Config": ["HSConfig"],
+        "RegisterRequest": ["HSControl"],
+        "MapRequest": ["HSControl"],
+        "Policy": ["HSControl", "HSPolicy"],
+    ]
+    package.targets.append(.target(name: "CFuzzDriver", path: "Tests/fuzz/CFuzzDriver"))
+    package.targets.append(
+        .target(name: "FuzzSupport", dependencies: ["CFuzzDriver"], path: "Tests/fuzz/Support", swiftSettings: strictSettings)
+    )
+    for (name, dependencies) in fuzzDependencies.sorted(by: { $0.key < $1.key }) {
+        package.targets.append(
+            .executableTarget(
+                name: "Fuzz\(name)",
+                dependencies: ["FuzzSupport"] + dependencies,
+                path: "Tests/fuzz/Targets/\(name)",
+                swiftSettings: strictSettings,
+                // Only the fuzz programs link libFuzzer: every other executable keeps a plain main.
+                linkerSettings: [.unsafeFlags(["-sanitize=fuzzer,address"])]
+            )
+        )
+    }
+}

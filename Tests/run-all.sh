@@ -7,6 +7,7 @@
 # (Tests/bench/smoke.sh), then the end-to-end tests against the debug build of `headscale`.
 # All parts always run; exits 1 if any failed.
 # Knobs: E2E_SKIP=1 skips the end-to-end tests; the knobs of Tests/e2e/run.sh and lib.sh apply.
+# FUZZ_SMOKE=SECONDS also builds the fuzz targets (ASan, a few minutes) and runs each for SECONDS.
 set -u -o pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -82,11 +83,18 @@ main() {
         HEADSCALE_BIN="$(swift build --show-bin-path)/headscale" E2E_SKIP_FETCH=1 Tests/e2e/run.sh || e2e_status=$?
     fi
 
+    local fuzz_status=0
+    if [ -n "${FUZZ_SMOKE:-}" ]; then
+        step "fuzz smoke run (${FUZZ_SMOKE} s per target)"
+        Tests/fuzz/smoke.sh "$FUZZ_SMOKE" || fuzz_status=$?
+    fi
+
     step "summary"
+    [ -n "${FUZZ_SMOKE:-}" ] && echo "fuzz smoke: $([ "$fuzz_status" = 0 ] && echo passed || echo "FAILED (status $fuzz_status)")"
     echo "swift test: $([ "$unit_status" = 0 ] && echo passed || echo "FAILED (status $unit_status)")"
     echo "end-to-end: $([ "$e2e_status" = 0 ] && echo passed || echo "FAILED (status $e2e_status)")"
     echo "load smoke: $([ "$smoke_status" = 0 ] && echo passed || echo "FAILED (status $smoke_status)")"
-    [ "$unit_status" = 0 ] && [ "$e2e_status" = 0 ] && [ "$smoke_status" = 0 ]
+    [ "$unit_status" = 0 ] && [ "$e2e_status" = 0 ] && [ "$smoke_status" = 0 ] && [ "$fuzz_status" = 0 ]
 }
 
 main "$@"

@@ -110,6 +110,9 @@ final class HTTPConnection: ByteStreamHandler, @unchecked Sendable {
         request.remoteAddress = stream.remoteAddress
         request.isSecure = isSecure
         requestCount += 1
+        // A complete request head (after the TLS handshake, if any) is what lifts a connection out
+        // of the listener's tighter caps on unfinished connections.
+        if requestCount == 1 { ConnectionLease.of(stream.queue)?.markEstablished() }
         let inFlight = InFlight(
             sequence: requestCount,
             method: request.method,

@@ -22,6 +22,8 @@ final class AcceptLoop: Sendable {
     let address: String
     let logger: Logger
     let isTCP: Bool
+    /// Caps on what this listener holds; nil for unix sockets.
+    let limiter: ConnectionLimiter?
     private let queue = DispatchQueue(label: "hs.listener")
     private let state = Mutex(LoopState())
 
@@ -31,11 +33,12 @@ final class AcceptLoop: Sendable {
         var paused = false
     }
 
-    init(fd: Int32, address: String, isTCP: Bool, logger: Logger) {
+    init(fd: Int32, address: String, isTCP: Bool, limits: ConnectionLimits?, logger: Logger) {
         self.fd = fd
         self.address = address
         self.isTCP = isTCP
         self.logger = logger
+        self.limiter = limits.map { ConnectionLimiter(limits: $0, address: address, logger: logger) }
     }
 
     /// Starts accepting; `onAccept` runs on each new stream's queue. A second call does nothing.
@@ -113,9 +116,23 @@ final class AcceptLoop: Sendable {
             var one: Int32 = 1
             _ = setsockopt(client, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
         }
-        let stream = SocketStream(fileDescriptor: client, remoteAddress: peer)
-        logger.trace("accepted connection", [("peer", peer)])
-        stream.queue.async { onAccept(stream) }
+        guard let limiter else {
+            let stream = SocketStream(fileDescriptor: client, remoteAddress: peer)
+            logger.trace("accepted connection", [("peer", peer)])
+            stream.queue.async { onAccept(stream) }
+            return
+        }
+        switch limiter.admit(peer: peer) {
+        case .rejected:
+            _ = systemClose(client)
+        case .admitted(let lease, let evicted):
+            if let evicted { evicted.queue.async { evicted.teardown() } }
+            let stream = SocketStream(fileDescriptor: client, remoteAddress: peer) { lease.release() }
+            limiter.attach(stream, to: lease)
+            stream.queue.setSpecific(key: ConnectionLease.queueKey, value: lease)
+            logger.trace("accepted connection", [("peer", peer)])
+            stream.queue.async { onAccept(stream) }
+        }
     }
 
     /// Returns true when the loop should try `accept` again at once.

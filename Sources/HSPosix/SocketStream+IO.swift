@@ -133,6 +133,7 @@ extension SocketStream {
         sourcesAlive -= 1
         if sourcesAlive == 0 {
             _ = systemClose(fd)
+            onDescriptorClosed?()
             // Break the retain cycle between the stream and its sources' handlers.
             readSource.setEventHandler(handler: nil)
             writeSource.setEventHandler(handler: nil)

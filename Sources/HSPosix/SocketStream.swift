@@ -38,6 +38,8 @@ public final class SocketStream: ByteStream, @unchecked Sendable {
     let fd: Int32
     let flushTimeout: DispatchTimeInterval
     let lingerTimeout: DispatchTimeInterval
+    /// Runs once, on `queue`, right after the descriptor is closed; the accept loop's limiter uses it.
+    let onDescriptorClosed: (@Sendable () -> Void)?
     let readSource: any DispatchSourceRead
     let writeSource: any DispatchSourceWrite
 
@@ -73,12 +75,29 @@ public final class SocketStream: ByteStream, @unchecked Sendable {
     ///   - remoteAddress: the peer as `ip:port`, or the socket path for unix sockets.
     ///   - flushTimeout: how long `close()` waits for queued bytes to reach the kernel.
     ///   - lingerTimeout: how long a closing stream keeps reading and discarding after shutdown.
-    public init(
+    public convenience init(
         fileDescriptor: Int32,
         remoteAddress: String,
         flushTimeout: DispatchTimeInterval = .seconds(30),
         lingerTimeout: DispatchTimeInterval = .seconds(2)
     ) {
+        self.init(
+            fileDescriptor: fileDescriptor,
+            remoteAddress: remoteAddress,
+            flushTimeout: flushTimeout,
+            lingerTimeout: lingerTimeout,
+            onDescriptorClosed: nil
+        )
+    }
+
+    init(
+        fileDescriptor: Int32,
+        remoteAddress: String,
+        flushTimeout: DispatchTimeInterval = .seconds(30),
+        lingerTimeout: DispatchTimeInterval = .seconds(2),
+        onDescriptorClosed: (@Sendable () -> Void)?
+    ) {
+        self.onDescriptorClosed = onDescriptorClosed
         self.fd = fileDescriptor
         self.remoteAddress = remoteAddress
         self.flushTimeout = flushTimeout

@@ -11,21 +11,43 @@ import HSCore
 ///
 /// Accepted sockets are non-blocking with `TCP_NODELAY` set. The socket is bound and listening once
 /// `init` returns, so ``localPort`` is known at once; connections wait in the backlog until `start`.
+/// Every accepted connection counts against the listener's ``ConnectionLimits`` until its descriptor
+/// closes; a connection over a cap is closed before any handler sees it.
 public final class TCPListener: Sendable {
     /// The kernel's queue of connections not yet accepted.
     static let backlog: Int32 = 1024
+    /// Descriptors kept free of connections for files, the database and other listeners.
+    static let reservedDescriptors = 256
 
     private let loop: AcceptLoop
     /// The bound port, which is the kernel's choice when `init` was given port 0.
     public let localPort: UInt16
 
+    /// The caps in force: `limits` with `maxConnections` lowered to fit the open-file limit.
+    public var limits: ConnectionLimits { loop.limiter?.limits ?? .unlimited }
+
+    /// Connections open now and how many of them are still pending, for diagnostics and tests.
+    public var connectionCounts: (open: Int, pending: Int) {
+        guard let counts = loop.limiter?.counts else { return (0, 0) }
+        return (counts.total, counts.pending)
+    }
+
     /// Binds and listens on `host:port` with `SO_REUSEADDR`.
+    ///
+    /// Raises the process's soft open-file limit to its hard limit first, since each connection
+    /// takes a descriptor.
     ///
     /// - Parameters:
     ///   - host: an IPv4 or IPv6 literal (`0.0.0.0`, `::`, `127.0.0.1`, `[::1]`) or `localhost`.
     ///   - port: the TCP port; 0 picks a free one.
+    ///   - limits: caps on connections in total and per source.
     /// - Throws: ``IOError`` naming the address when the host is invalid or the bind fails.
-    public init(host: String, port: UInt16, logger: Logger) throws(IOError) {
+    public init(
+        host: String,
+        port: UInt16,
+        limits: ConnectionLimits = ConnectionLimits(),
+        logger: Logger
+    ) throws(IOError) {
         let address = try IPSocketAddress(host: host, port: port)
         let description = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]:\(port)" : "\(host):\(port)"
         let fd = try syscall("socket", on: description) { socket(address.family, streamSocketType, 0) }
@@ -42,7 +64,9 @@ public final class TCPListener: Sendable {
             try closeAndThrow(fd, error)
         }
         let bound = description.hasSuffix(":0") ? String(description.dropLast(2)) + ":\(localPort)" : description
-        loop = AcceptLoop(fd: fd, address: bound, isTCP: true, logger: logger)
+        var fitted = limits
+        fitted.maxConnections = min(limits.maxConnections, max(raiseOpenFileLimit() - Self.reservedDescriptors, 1))
+        loop = AcceptLoop(fd: fd, address: bound, isTCP: true, limits: fitted, logger: logger)
     }
 
     deinit {
@@ -92,4 +116,16 @@ private func boundPort(_ fd: Int32, _ description: String) throws(IOError) -> UI
         }
         return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin_port) }
     }
+}
+
+/// Raises the soft open-file limit to the hard limit and returns the soft limit in force after.
+func raiseOpenFileLimit() -> Int {
+    var limit = rlimit()
+    guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return Int.max }
+    if limit.rlim_cur < limit.rlim_max {
+        var raised = limit
+        raised.rlim_cur = limit.rlim_max
+        if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
+    }
+    return limit.rlim_cur >= rlim_t(Int.max) ? Int.max : Int(limit.rlim_cur)
 }

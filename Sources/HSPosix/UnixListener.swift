@@ -43,7 +43,7 @@ public final class UnixListener: Sendable {
             try closeAndThrow(fd, error)
         }
         self.path = path
-        loop = AcceptLoop(fd: fd, address: path, isTCP: false, logger: logger)
+        loop = AcceptLoop(fd: fd, address: path, isTCP: false, limits: nil, logger: logger)
     }
 
     deinit {

@@ -1,0 +1,13 @@
+import Foundation
+import FuzzSupport
+
+@testable import HSControl
+
+// Input: the JSON body of a map request, as it arrives inside the Noise channel.
+@_cdecl("LLVMFuzzerTestOneInput")
+func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
+    _ = try? JSONDecoder().decode(MapRequest.self, from: Data(fuzzBytes(data, size)))
+    return 0
+}
+
+runFuzzer(fuzzOne)
