@@ -13,8 +13,8 @@ struct MapSettings: Sendable {
     var fileSharing: Bool
 }
 
-/// What the control plane adds to a node's entry beyond the stored node: the subnet routes it is
-/// primary for and its capabilities from the policy.
+/// The parts of a node's entry that come from the control plane rather than the stored node: the
+/// subnet routes it is primary for and its capabilities from the policy.
 struct NodeExtras: Sendable, Equatable {
     var primaryRoutes: [String] = []
     var capabilities: [String: [JSONValue]] = [:]
@@ -27,7 +27,7 @@ struct NodeExtras: Sendable, Equatable {
 struct MapEncoder: Sendable {
     var settings: MapSettings
 
-    /// The node's MagicDNS name with the trailing dot, such as `laptop.example.com.`.
+    /// Returns the node's MagicDNS name with the trailing dot, such as `laptop.example.com.`.
     func fqdn(_ node: ControlNode) -> String {
         settings.baseDomain.isEmpty ? node.givenName + "." : node.givenName + "." + settings.baseDomain + "."
     }
@@ -46,8 +46,8 @@ struct MapEncoder: Sendable {
         return writer.bytes
     }
 
-    /// The prefixes routed to `node`: its own addresses, the subnets it is primary for, and its
-    /// approved exit routes.
+    /// Returns the prefixes routed to `node`: its own addresses, the subnets it is primary for, and
+    /// its approved exit routes.
     static func allowedIPs(_ node: ControlNode, primaryRoutes: [String]) -> [String] {
         let exitRoutes = RouteTable.servedRoutes(of: node).filter(RouteTable.isExitRoute)
         return node.addressPrefixes + primaryRoutes + exitRoutes.sorted()

@@ -6,7 +6,7 @@ import HSCore
 /// A stream starts with a full map; later messages are deltas in which an absent field means
 /// "unchanged". Peer entries arrive already encoded so that one encoding serves every viewer.
 enum MapMessages {
-    /// The first message of a stream, or the reply to a one-shot request.
+    /// Encodes the first message of a stream, or the reply to a one-shot request.
     static func fullMap(
         selfNode: [UInt8],
         peers: [[UInt8]],
@@ -56,7 +56,7 @@ enum MapMessages {
         return writer.bytes
     }
 
-    /// A delta adding or replacing peers, with the profiles of their users.
+    /// Encodes a delta that adds or replaces peers, with the profiles of their users.
     static func peersChanged(_ peers: [[UInt8]], userProfiles: [UInt8]?, now: Date) -> [UInt8] {
         var writer = JSONWriter(capacity: 256 + peers.reduce(0) { $0 + $1.count + 1 })
         writer.beginObject()
@@ -74,7 +74,7 @@ enum MapMessages {
         return writer.bytes
     }
 
-    /// A delta dropping peers by id.
+    /// Encodes a delta that drops peers by id.
     static func peersRemoved(_ ids: [UInt64], now: Date) -> [UInt8] {
         var writer = JSONWriter()
         writer.beginObject()
@@ -88,7 +88,7 @@ enum MapMessages {
         return writer.bytes
     }
 
-    /// A delta that patches a peer's online state and last-seen time (`PeersChangedPatch`).
+    /// Encodes a delta that patches a peer's online state and last-seen time (`PeersChangedPatch`).
     static func onlinePatch(id: UInt64, online: Bool, lastSeen: Date?, now: Date) -> [UInt8] {
         var writer = JSONWriter()
         writer.beginObject()
@@ -111,7 +111,7 @@ enum MapMessages {
         return writer.bytes
     }
 
-    /// A delta that replaces only the self node.
+    /// Encodes a delta that replaces only the self node.
     static func selfChanged(_ selfNode: [UInt8], now: Date) -> [UInt8] {
         var writer = JSONWriter(capacity: selfNode.count + 64)
         writer.beginObject()
