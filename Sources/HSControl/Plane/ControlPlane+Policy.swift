@@ -25,7 +25,7 @@ extension ControlPlane {
         var json: [UInt8]
     }
 
-    /// What a recompilation changed: per-node map deltas, and the nodes whose own entries changed
+    /// The changes of a recompilation: per-node map deltas, and the nodes whose own entries changed
     /// because the policy grants them other capabilities.
     struct PolicyOutcome {
         var deliveries: [PolicyDelivery] = []
@@ -76,7 +76,7 @@ extension ControlPlane {
     }
 }
 
-/// What a policy change means for one node's map.
+/// The effect of a policy change on one node's map.
 struct PolicyChange {
     var filter: (old: [UInt8], new: [UInt8])
     var ssh: (old: [UInt8]?, new: [UInt8]?)

@@ -145,7 +145,8 @@ extension ControlPlane {
             return (
                 streamsLocked(excluding: node.id, in: state),
                 streamsLocked(of: node.id, in: state),
-                encoder.peerJSON(node, extras: extras, now: now),
+                // Every caller stores the node first, so the cached entry is already this node.
+                state.entries[node.id]?.peerJSON ?? encoder.peerJSON(node, extras: extras, now: now),
                 encoder.selfJSON(node, extras: extras, now: now),
                 routeChanges.subtracting([node.id])
             )

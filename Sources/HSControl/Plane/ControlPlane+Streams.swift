@@ -2,7 +2,7 @@ import Foundation
 import HSCore
 import Synchronization
 
-/// Why a map request was not served.
+/// The reason a map request was not served.
 enum MapRequestError: Error, Sendable {
     /// No node has this node key, or it belongs to another machine key.
     case unknownNode
@@ -80,7 +80,7 @@ extension ControlPlane {
         return (token, MapFraming.frame(json: full))
     }
 
-    /// What opening a stream produced, for the work done after the lock is released.
+    /// The results of opening a stream, for the work done after the lock is released.
     private struct OpenedStream {
         var token: MapStreamToken
         var full: [UInt8]

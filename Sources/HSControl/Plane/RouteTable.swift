@@ -15,7 +15,7 @@ struct RouteTable: Sendable {
         prefix == "0.0.0.0/0" || prefix == "::/0"
     }
 
-    /// The routes `node` advertises and has had approved, in advertised order.
+    /// Returns the routes `node` advertises and has had approved, in advertised order.
     static func servedRoutes(of node: ControlNode) -> [String] {
         let advertised = node.hostinfo?["RoutableIPs"]?.arrayValue?.compactMap(\.stringValue) ?? []
         let approved = Set(node.approvedRoutes)
