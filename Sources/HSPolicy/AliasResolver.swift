@@ -1,9 +1,12 @@
 /// Resolves policy aliases to nodes and filter address entries for one tailnet.
 ///
-/// Built once per compilation; it indexes users by email and name.
+/// Built once per compilation; it indexes users by email and name, and nodes by owner, tag and
+/// address, so resolving an alias costs the size of its result rather than the size of the tailnet.
+/// Results are memoised in `index`, which is why one resolver must stay on one thread.
 struct AliasResolver {
     let policy: Policy
     let tailnet: PolicyTailnet
+    let index: TailnetIndex
 
     /// Tailscale's CGNAT range 100.64.0.0/10 without 100.115.92.0/23 (reserved by ChromeOS), as the
     /// two inclusive ranges the control plane writes for `*`, plus the tailnet ULA prefix.
@@ -51,6 +54,7 @@ struct AliasResolver {
             groups[name] = Set(members.flatMap { AliasResolver.userIDs(token: $0, byEmail: byEmail, byName: byName) })
         }
         groupUserIDs = groups
+        index = TailnetIndex(tailnet: tailnet)
     }
 
     /// Ids of the users a user token refers to: by email first, then by login name (`alice@` or the whole token).
@@ -64,7 +68,10 @@ struct AliasResolver {
     func userIDs(for alias: PolicyAlias) -> Set<UInt64> {
         switch alias {
         case .user(let token):
-            return Set(AliasResolver.userIDs(token: token, byEmail: idsByEmail, byName: idsByName))
+            if let cached = index.userIDsByToken[token] { return cached }
+            let ids = Set(AliasResolver.userIDs(token: token, byEmail: idsByEmail, byName: idsByName))
+            index.userIDsByToken[token] = ids
+            return ids
         case .group(let name):
             return groupUserIDs[name] ?? []
         default:
@@ -97,11 +104,47 @@ struct AliasResolver {
     }
 
     func nodes(_ alias: PolicyAlias) -> [PolicyNode] {
-        tailnet.nodes.filter { matches($0, alias) }
+        positions(alias).map { tailnet.nodes[$0] }
+    }
+
+    /// Positions in `tailnet.nodes` of the nodes `alias` names, ascending.
+    func positions(_ alias: PolicyAlias) -> [Int] {
+        switch alias {
+        case .user, .group:
+            let owners = userIDs(for: alias)
+            if owners.count == 1, let owner = owners.first { return index.ownedPositions[owner] ?? [] }
+            return owners.flatMap { index.ownedPositions[$0] ?? [] }.sorted()
+        case .tag(let name):
+            return index.taggedPositions[name] ?? []
+        case .autogroup(.member):
+            return index.memberPositions
+        case .autogroup(.tagged):
+            return index.anyTagPositions
+        default:
+            return tailnet.nodes.indices.filter { matches(tailnet.nodes[$0], alias) }
+        }
     }
 
     /// Filter entries for an alias. As a source, `*` adds every approved subnet route (exit routes excluded).
     func entries(_ alias: PolicyAlias, asSource: Bool) -> [AddressEntry] {
+        let key = TailnetIndex.EntriesKey(alias: alias, asSource: asSource)
+        if let cached = index.entriesByAlias[key] { return cached }
+        let result = resolveEntries(alias, asSource: asSource)
+        index.entriesByAlias[key] = result
+        return result
+    }
+
+    /// Returns the positions of the nodes that may send from an address in `entries`: their own
+    /// address, or a subnet they route.
+    func sendingPositions(_ entries: [AddressEntry]) -> NodeBitSet {
+        var result = NodeBitSet(count: tailnet.nodes.count)
+        for entry in entries {
+            result.formUnion(index.sendingPositions(entry, nodes: tailnet.nodes))
+        }
+        return result
+    }
+
+    private func resolveEntries(_ alias: PolicyAlias, asSource: Bool) -> [AddressEntry] {
         switch alias {
         case .wildcard:
             guard asSource else { return [.wildcard] }
@@ -121,7 +164,7 @@ struct AliasResolver {
         case .autogroup(.self), .autogroup(.nonroot):
             return []
         case .user, .group, .tag, .autogroup(.member), .autogroup(.tagged):
-            return nodes(alias).flatMap { $0.addresses.map(AddressEntry.init(address:)) }
+            return positions(alias).flatMap { index.addressEntries[$0] }
         }
     }
 }

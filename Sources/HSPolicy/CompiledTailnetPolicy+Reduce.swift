@@ -21,77 +21,84 @@ struct ReductionTarget {
     }
 }
 
-/// Per-node reduction, merging and peer visibility.
-extension CompiledTailnetPolicy {
-    /// Keeps the rules, and inside them the destinations, that concern `node`.
-    static func reduce(_ slots: [RuleSlot], for node: PolicyNode) -> [CompiledRule] {
-        // Computed once here: both properties build a new array on every access.
-        let target = ReductionTarget(node: node)
-        var result: [CompiledRule] = []
-        for slot in slots {
-            var rule: CompiledRule
+/// Where each destination entry of the shared rules points, so that a node's reduction visits
+/// only the rules that concern it instead of every rule of the policy.
+///
+/// A hit packs a slot index (high 32 bits) and a destination index plus one (low 32 bits; 0 stands
+/// for a whole capability rule), so sorting hits restores policy order.
+struct DestinationIndex {
+    private(set) var byAddress: [IPAddress: [UInt64]] = [:]
+    /// Entries wider than one address, one element per distinct entry.
+    private(set) var ranges: [(entry: AddressEntry, hits: [UInt64])] = []
+    private(set) var wildcard: [UInt64] = []
+    private(set) var internet: [UInt64] = []
+    /// Slots of `autogroup:self` and `via` rules, which differ per user or node and are checked node by node.
+    private(set) var perUserSlots: [Int] = []
+    private(set) var perNodeSlots: [Int] = []
+
+    init(slots: [RuleSlot]) {
+        var rangeIndex: [String: Int] = [:]
+        func add(_ entry: AddressEntry, isInternet: Bool, hit: UInt64) {
+            if entry.isWildcard {
+                wildcard.append(hit)
+            } else if isInternet {
+                internet.append(hit)
+            } else if entry.first == entry.last {
+                byAddress[entry.first, default: []].append(hit)
+            } else if let position = rangeIndex[entry.text] {
+                ranges[position].hits.append(hit)
+            } else {
+                rangeIndex[entry.text] = ranges.count
+                ranges.append((entry, [hit]))
+            }
+        }
+        for (slotIndex, slot) in slots.enumerated() {
+            let rule: CompiledRule
             switch slot {
             case .shared(let shared):
                 rule = shared
-            case .perUser(let byUser):
-                guard !node.isTagged, let owner = node.userID, let own = byUser[owner] else { continue }
-                rule = own
+            case .perUser:
+                perUserSlots.append(slotIndex)
+                continue
+            case .perNode:
+                perNodeSlots.append(slotIndex)
+                continue
             }
+            let base = UInt64(slotIndex) << 32
             if rule.isCapabilityRule {
-                guard rule.capabilityDestinations.contains(where: { target.concerns($0, isInternet: false) })
-                else { continue }
-                result.append(rule)
+                for entry in rule.capabilityDestinations { add(entry, isInternet: false, hit: base) }
                 continue
             }
-            guard rule.destinations.contains(where: { target.concerns($0.entry, isInternet: $0.isInternet) }) else {
-                continue
+            for (position, destination) in rule.destinations.enumerated() {
+                add(destination.entry, isInternet: destination.isInternet, hit: base | UInt64(position + 1))
             }
-            rule.destinations = rule.destinations.filter { target.concerns($0.entry, isInternet: $0.isInternet) }
-            if !rule.destinations.isEmpty { result.append(rule) }
-        }
-        return merge(result)
-    }
-
-    /// Merges IP rules with equal sources and protocols into the first of them, keeping duplicate
-    /// destinations, as Tailscale's control plane does.
-    static func merge(_ rules: [CompiledRule]) -> [CompiledRule] {
-        var result: [CompiledRule] = []
-        var indexByKey: [[String]: Int] = [:]
-        for rule in rules {
-            guard !rule.isCapabilityRule else {
-                result.append(rule)
-                continue
-            }
-            let key = rule.sources.map(\.text).sorted() + ["|"] + rule.protocols.map(String.init)
-            if let index = indexByKey[key] {
-                result[index].destinations += rule.destinations
-                result[index].sourceNodeIDs += rule.sourceNodeIDs
-            } else {
-                indexByKey[key] = result.count
-                result.append(rule)
-            }
-        }
-        return result
-    }
-
-    /// True when `node` may send from an address in `sources` (its own, or a subnet it routes).
-    static func isSource(_ node: PolicyNode, of sources: [AddressEntry]) -> Bool {
-        sources.contains { entry in
-            node.addresses.contains(where: entry.contains) || node.approvedSubnetRoutes.contains(where: entry.overlaps)
         }
     }
 
-    /// Two nodes see each other when either one's reduced filter admits the other as a source.
-    static func visibility(_ reduced: [UInt64: [CompiledRule]], nodes: [PolicyNode]) -> [UInt64: Set<UInt64>] {
-        var result: [UInt64: Set<UInt64>] = [:]
-        for destination in nodes {
-            for rule in reduced[destination.id] ?? [] {
-                for source in rule.sourceNodeIDs where source != destination.id {
-                    result[destination.id, default: []].insert(source)
-                    result[source, default: []].insert(destination.id)
-                }
+    /// Returns the sorted, distinct hits of every shared destination that concerns `target`.
+    func hits(for target: ReductionTarget) -> [UInt64] {
+        var result = wildcard
+        if target.isApprovedExitNode { result += internet }
+        for address in target.addresses {
+            result += byAddress[address] ?? []
+        }
+        for range in ranges
+        where target.addresses.contains(where: range.entry.contains)
+            || target.subnetRoutes.contains(where: range.entry.overlaps)
+        {
+            result += range.hits
+        }
+        if !target.subnetRoutes.isEmpty {
+            for (address, hits) in byAddress where target.subnetRoutes.contains(where: { $0.contains(address) }) {
+                result += hits
             }
         }
-        return result
+        result.sort()
+        var distinct: [UInt64] = []
+        distinct.reserveCapacity(result.count)
+        for hit in result where distinct.last != hit {
+            distinct.append(hit)
+        }
+        return distinct
     }
 }

@@ -2,75 +2,77 @@ import HSCore
 
 /// The compiled policy of one node: its filter, SSH policy, visible peers and capabilities.
 public struct CompiledNodePolicy: Sendable {
-    /// The node's packet filter, reduced to rules whose destinations are its addresses or routes.
-    public let filterRules: [FilterRule]
     /// `filterRules` encoded as Tailscale's JSON `PacketFilter` array.
     public let filterJSON: [UInt8]
     /// The node's SSH rules; nil when no rule targets the node.
     public let sshRules: [SSHPolicyRule]?
     /// `{"rules":[...]}` as Tailscale's JSON `SSHPolicy`; nil when `sshRules` is nil.
     public let sshPolicyJSON: [UInt8]?
-    /// Peers the node may see: those it can reach or that can reach it.
-    public let visiblePeerIDs: Set<UInt64>
     /// Node capabilities from `nodeAttrs` (and `randomizeClientPort`): name to values.
     public let capabilities: [String: [JSONValue]]
+    /// The node's reduced rules as references into `table`, or the literal rules of an allow-all policy.
+    let filter: NodeFilter
+    /// Positions (in `nodeIDs`) of the peers the node may see.
+    let visibility: NodeBitSet
+    /// Every node id of the tailnet by position; one array shared by all nodes of a compilation.
+    let nodeIDs: [UInt64]
+
+    /// The node's packet filter, reduced to rules whose destinations are its addresses or routes.
+    /// Built from the compiled form on each access.
+    public var filterRules: [FilterRule] { filter.wireRules() }
+
+    /// Peers the node may see: those it can reach or that can reach it. Built on each access.
+    public var visiblePeerIDs: Set<UInt64> {
+        var result = Set<UInt64>(minimumCapacity: 16)
+        visibility.forEach { result.insert(nodeIDs[$0]) }
+        return result
+    }
 }
 
 /// A policy compiled against one tailnet: every node's filter, SSH policy, peers and capabilities.
 ///
 /// Compile once whenever the policy, the users or the nodes change, then look nodes up with
-/// `node(_:)`; lookups do no work. The value is immutable and safe to share between threads.
+/// `node(_:)`. The value is immutable and safe to share between threads.
 public struct CompiledTailnetPolicy: Sendable {
     public let nodes: [UInt64: CompiledNodePolicy]
     /// True when the policy allows all traffic between all nodes (no policy, or no `acls` and no
     /// `grants`); every node then has the same filter and sees every other node.
     public let allowsAll: Bool
+    /// Position of each node id in the compiled tailnet, for visibility lookups.
+    let positionByID: [UInt64: Int]
 
     /// Compiles `policy` for every node of `tailnet`. A nil policy allows all traffic and has no SSH rules.
     public init(policy: Policy?, tailnet: PolicyTailnet) {
         let policy = policy ?? Policy()
         allowsAll = policy.allowsAll
+        let resolver = AliasResolver(policy: policy, tailnet: tailnet)
+        positionByID = resolver.index.positionByID
         if policy.allowsAll {
-            nodes = CompiledTailnetPolicy.allowAll(tailnet: tailnet, policy: policy)
+            nodes = CompiledTailnetPolicy.allowAll(resolver: resolver)
         } else {
-            nodes = CompiledTailnetPolicy.compileNodes(policy: policy, tailnet: tailnet)
+            nodes = TailnetReducer(resolver: resolver).compileNodes()
         }
     }
 
-    private static func compileNodes(policy: Policy, tailnet: PolicyTailnet) -> [UInt64: CompiledNodePolicy] {
-        let resolver = AliasResolver(policy: policy, tailnet: tailnet)
-        let slots = FilterCompiler(resolver: resolver).compile()
-        var reduced: [UInt64: [CompiledRule]] = [:]
-        for node in tailnet.nodes {
-            reduced[node.id] = CompiledTailnetPolicy.reduce(slots, for: node)
-        }
-        let visibility = CompiledTailnetPolicy.visibility(reduced, nodes: tailnet.nodes)
-        let ssh = SSHCompiler(resolver: resolver)
-        var result: [UInt64: CompiledNodePolicy] = [:]
-        for node in tailnet.nodes {
-            let rules = (reduced[node.id] ?? []).map(CompiledTailnetPolicy.wireRule)
-            result[node.id] = CompiledNodePolicy(
-                filterRules: rules,
-                sshRules: ssh.rules(for: node),
-                visiblePeerIDs: visibility[node.id] ?? [],
-                capabilities: CompiledTailnetPolicy.capabilities(resolver: resolver, node: node)
-            )
-        }
-        return result
-    }
-
-    private static func allowAll(tailnet: PolicyTailnet, policy: Policy) -> [UInt64: CompiledNodePolicy] {
-        let resolver = AliasResolver(policy: policy, tailnet: tailnet)
+    private static func allowAll(resolver: AliasResolver) -> [UInt64: CompiledNodePolicy] {
+        let tailnet = resolver.tailnet
         let ssh = SSHCompiler(resolver: resolver)
         let everything = FilterRule(srcIPs: ["*"], dstPorts: [FilterDestination(ip: "*", ports: .all)])
-        let allIDs = Set(tailnet.nodes.map(\.id))
+        let filterJSON = FilterRule.encode([everything])
+        let nodeIDs = tailnet.nodes.map(\.id)
+        var everyone = NodeBitSet(count: nodeIDs.count)
+        for position in nodeIDs.indices { everyone.insert(position) }
         var result: [UInt64: CompiledNodePolicy] = [:]
-        for node in tailnet.nodes {
+        for (position, node) in tailnet.nodes.enumerated() {
+            var others = everyone
+            others.remove(position)
             result[node.id] = CompiledNodePolicy(
-                filterRules: [everything],
+                filterJSON: filterJSON,
                 sshRules: ssh.rules(for: node),
-                visiblePeerIDs: allIDs.subtracting([node.id]),
-                capabilities: CompiledTailnetPolicy.capabilities(resolver: resolver, node: node)
+                filter: .literal([everything]),
+                visibility: others,
+                nodeIDs: nodeIDs,
+                capabilities: capabilities(resolver: resolver, node: node)
             )
         }
         return result
@@ -87,30 +89,21 @@ public struct CompiledTailnetPolicy: Sendable {
     }
 
     /// Returns the peers `nodeID` may see, or nil when the policy allows all (every node sees every other).
+    /// Builds the set on each call; use `isVisible(_:to:)` for single checks.
     public func visiblePeers(of nodeID: UInt64) -> Set<UInt64>? {
         allowsAll ? nil : nodes[nodeID]?.visiblePeerIDs ?? []
+    }
+
+    /// True when `viewer` may see `peer`; false when either is not in the tailnet (unless all is allowed).
+    public func isVisible(_ peer: UInt64, to viewer: UInt64) -> Bool {
+        if allowsAll { return true }
+        guard let node = nodes[viewer], let position = positionByID[peer] else { return false }
+        return node.visibility.contains(position)
     }
 
     /// Returns the node's encoded `SSHPolicy`, or nil to send none.
     public func sshPolicy(for nodeID: UInt64) -> [UInt8]? {
         nodes[nodeID]?.sshPolicyJSON
-    }
-
-    static func wireRule(_ rule: CompiledRule) -> FilterRule {
-        let sources = rule.sources.map(\.text)
-        if rule.isCapabilityRule {
-            let dsts = rule.capabilityDestinations.map { entry in
-                entry.isWildcard || entry.text.contains("/") || entry.text.contains("-")
-                    ? entry.text : "\(entry.text)/\(entry.first.bitWidth)"
-            }
-            return FilterRule(
-                srcIPs: sources,
-                dstPorts: [],
-                capGrant: [CapabilityGrant(dsts: dsts, capMap: rule.capMap)]
-            )
-        }
-        let destinations = rule.destinations.map { FilterDestination(ip: $0.entry.text, ports: $0.ports) }
-        return FilterRule(srcIPs: sources, dstPorts: destinations, ipProto: rule.protocols)
     }
 
     /// Node capabilities from `nodeAttrs` entries that target the node, plus `randomize-client-port`.
@@ -130,16 +123,19 @@ public struct CompiledTailnetPolicy: Sendable {
 
 extension CompiledNodePolicy {
     init(
-        filterRules: [FilterRule],
+        filterJSON: [UInt8],
         sshRules: [SSHPolicyRule],
-        visiblePeerIDs: Set<UInt64>,
+        filter: NodeFilter,
+        visibility: NodeBitSet,
+        nodeIDs: [UInt64],
         capabilities: [String: [JSONValue]]
     ) {
-        self.filterRules = filterRules
-        filterJSON = FilterRule.encode(filterRules)
+        self.filterJSON = filterJSON
         self.sshRules = sshRules.isEmpty ? nil : sshRules
         sshPolicyJSON = sshRules.isEmpty ? nil : SSHPolicyRule.encodePolicy(sshRules)
-        self.visiblePeerIDs = visiblePeerIDs
+        self.filter = filter
+        self.visibility = visibility
+        self.nodeIDs = nodeIDs
         self.capabilities = capabilities
     }
 }

@@ -1,7 +1,7 @@
 import HSCore
 
 /// A destination entry before per-node reduction: the address entry and one port range.
-struct CompiledDestination: Hashable {
+struct CompiledDestination: Hashable, Sendable {
     let entry: AddressEntry
     let ports: PortRange
     /// True for `autogroup:internet` entries, which only exit nodes serve.
@@ -9,24 +9,36 @@ struct CompiledDestination: Hashable {
 }
 
 /// A filter rule before per-node reduction, with the address ranges kept for matching.
-struct CompiledRule {
+struct CompiledRule: Sendable {
     var sources: [AddressEntry]
     var destinations: [CompiledDestination]
     var protocols: [Int]
     var capabilityDestinations: [AddressEntry] = []
     var capMap: [(name: String, values: [JSONValue])] = []
-    /// Nodes that may send from `sources` (their own address or an approved subnet route), computed once
-    /// per compilation for peer visibility.
-    var sourceNodeIDs: [UInt64] = []
+    /// Positions of the nodes that may send from `sources` (their own address or an approved subnet
+    /// route), computed once per compilation for peer visibility.
+    var sourceNodes: NodeBitSet
+    /// Equal for rules with the same sources (in any order) and protocols, which merge into one;
+    /// -1 for capability rules, which never merge.
+    var mergeKey: Int = -1
+
+    init(sources: [AddressEntry], destinations: [CompiledDestination], protocols: [Int], sourceNodes: NodeBitSet) {
+        self.sources = sources
+        self.destinations = destinations
+        self.protocols = protocols
+        self.sourceNodes = sourceNodes
+    }
 
     var isCapabilityRule: Bool { !capMap.isEmpty }
 }
 
-/// A position in the tailnet-wide rule list: one rule for everyone, or an `autogroup:self` rule
-/// that differs per user.
+/// A position in the tailnet-wide rule list: one rule for everyone, an `autogroup:self` rule that
+/// differs per user, or a `via` grant's rule that only the routers it names receive.
 enum RuleSlot {
     case shared(CompiledRule)
     case perUser([UInt64: CompiledRule])
+    /// Rules by node position (in `PolicyTailnet.nodes`); nodes without an entry get nothing.
+    case perNode([Int: CompiledRule])
 }
 
 /// Turns `acls` and `grants` into the tailnet-wide, ordered rule list.
@@ -36,6 +48,40 @@ enum RuleSlot {
 /// `CompiledTailnetPolicy` merges once more per node, after reduction, which joins `autogroup:self` rules.
 struct FilterCompiler {
     let resolver: AliasResolver
+    private let memo = Memo()
+
+    init(resolver: AliasResolver) {
+        self.resolver = resolver
+    }
+
+    /// Source lists and merge keys already built in this compilation, so repeated sources cost one lookup.
+    private final class Memo {
+        var sourcesByAliases: [[PolicyAlias]: ([AddressEntry], NodeBitSet)] = [:]
+        var sourceKeys: [[String]: Int] = [:]
+        var mergeKeys: [MergeKey: Int] = [:]
+    }
+
+    private struct MergeKey: Hashable {
+        let sources: Int
+        let protocols: [Int]
+    }
+
+    /// Returns the merge key of a rule with these sources and protocols.
+    private func mergeKey(sources: [AddressEntry], protocols: [Int]) -> Int {
+        let texts = sources.map(\.text).sorted()
+        let sourceKey: Int
+        if let known = memo.sourceKeys[texts] {
+            sourceKey = known
+        } else {
+            sourceKey = memo.sourceKeys.count
+            memo.sourceKeys[texts] = sourceKey
+        }
+        let key = MergeKey(sources: sourceKey, protocols: protocols)
+        if let known = memo.mergeKeys[key] { return known }
+        let value = memo.mergeKeys.count
+        memo.mergeKeys[key] = value
+        return value
+    }
 
     func compile() -> [RuleSlot] {
         var slots: [RuleSlot] = []
@@ -44,6 +90,10 @@ struct FilterCompiler {
             slots += ipSlots(sources: rule.sources, targets: targets, protocols: rule.protocols)
         }
         for grant in resolver.policy.grants {
+            if !grant.via.isEmpty {
+                slots += viaSlots(grant)
+                continue
+            }
             for (protocols, ports) in grant.ip {
                 let targets = grant.destinations.map { ($0, [PortRange](ports)) }
                 slots += ipSlots(sources: grant.sources, targets: targets, protocols: protocols)
@@ -52,20 +102,7 @@ struct FilterCompiler {
                 slots += capabilitySlots(grant)
             }
         }
-        return merge(slots).map(withSourceNodes)
-    }
-
-    private func withSourceNodes(_ slot: RuleSlot) -> RuleSlot {
-        func annotate(_ rule: CompiledRule) -> CompiledRule {
-            var rule = rule
-            let senders = resolver.tailnet.nodes.filter { CompiledTailnetPolicy.isSource($0, of: rule.sources) }
-            rule.sourceNodeIDs = senders.map(\.id)
-            return rule
-        }
-        switch slot {
-        case .shared(let rule): return .shared(annotate(rule))
-        case .perUser(let byUser): return .perUser(byUser.mapValues(annotate))
-        }
+        return merge(slots)
     }
 
     /// Merges shared IP rules with equal sources and protocols into the first of them, keeping
@@ -73,31 +110,57 @@ struct FilterCompiler {
     /// of its first part even on nodes that only receive a later part.
     private func merge(_ slots: [RuleSlot]) -> [RuleSlot] {
         var result: [RuleSlot] = []
-        var indexByKey: [[String]: Int] = [:]
+        // Merged rules grow here, outside `result`, so that appending never copies a shared array.
+        var merged: [CompiledRule] = []
+        var positions: [Int] = []
+        var indexByKey: [Int: Int] = [:]
         for slot in slots {
             guard case .shared(let rule) = slot, !rule.isCapabilityRule else {
                 result.append(slot)
                 continue
             }
-            let key = rule.sources.map(\.text).sorted() + ["|"] + rule.protocols.map(String.init)
-            if let index = indexByKey[key], case .shared(var existing) = result[index] {
-                existing.destinations += rule.destinations
-                result[index] = .shared(existing)
+            if let index = indexByKey[rule.mergeKey] {
+                merged[index].destinations += rule.destinations
             } else {
-                indexByKey[key] = result.count
-                result.append(slot)
+                indexByKey[rule.mergeKey] = merged.count
+                positions.append(result.count)
+                merged.append(rule)
+                result.append(.perNode([:]))
             }
+        }
+        for (index, position) in positions.enumerated() {
+            result[position] = .shared(merged[index])
         }
         return result
     }
 
-    private func sourceEntries(_ sources: [PolicyAlias]) -> [AddressEntry] {
+    /// Returns the deduplicated source entries of `sources` and the nodes that send from them.
+    private func sourceEntries(_ sources: [PolicyAlias]) -> ([AddressEntry], NodeBitSet) {
+        if let cached = memo.sourcesByAliases[sources] { return cached }
         var seen: Set<String> = []
         var result: [AddressEntry] = []
         for entry in sources.flatMap({ resolver.entries($0, asSource: true) }) where seen.insert(entry.text).inserted {
             result.append(entry)
         }
-        return result
+        let resolved = (result, resolver.sendingPositions(result))
+        memo.sourcesByAliases[sources] = resolved
+        return resolved
+    }
+
+    private func makeRule(
+        sources: [AddressEntry],
+        senders: NodeBitSet,
+        destinations: [CompiledDestination],
+        protocols: [Int]
+    ) -> CompiledRule {
+        var rule = CompiledRule(
+            sources: sources,
+            destinations: destinations,
+            protocols: protocols,
+            sourceNodes: senders
+        )
+        rule.mergeKey = mergeKey(sources: sources, protocols: protocols)
+        return rule
     }
 
     /// Builds the slots of one ACL or grant `ip` entry.
@@ -111,14 +174,18 @@ struct FilterCompiler {
         targets: [(PolicyAlias, [PortRange])],
         protocols: [Int]
     ) -> [RuleSlot] {
-        let sourceList = sourceEntries(sources)
+        let (sourceList, senders) = sourceEntries(sources)
         var slots: [RuleSlot] = []
         func appendShared(_ group: [(PolicyAlias, [PortRange])]) {
             let destinations = compiledDestinations(group)
             if !destinations.isEmpty && !sourceList.isEmpty {
-                slots.append(
-                    .shared(CompiledRule(sources: sourceList, destinations: destinations, protocols: protocols))
+                let rule = makeRule(
+                    sources: sourceList,
+                    senders: senders,
+                    destinations: destinations,
+                    protocols: protocols
                 )
+                slots.append(.shared(rule))
             }
         }
         appendShared(targets.filter { !$0.0.isAutogroup })
@@ -150,7 +217,7 @@ struct FilterCompiler {
     private func selfRules(sources: [PolicyAlias], ports: [PortRange], protocols: [Int]) -> [UInt64: CompiledRule] {
         var result: [UInt64: CompiledRule] = [:]
         for user in resolver.tailnet.users {
-            let owned = resolver.tailnet.nodes.filter { !$0.isTagged && $0.userID == user.id }
+            let owned = (resolver.index.ownedPositions[user.id] ?? []).map { resolver.tailnet.nodes[$0] }
             let sourcing = owned.filter { node in sources.contains { resolver.matches(node, $0) } }
             guard !sourcing.isEmpty else { continue }
             let sourceList = sourcing.flatMap { $0.addresses.map(AddressEntry.init(address:)) }
@@ -164,14 +231,64 @@ struct FilterCompiler {
                     }
                 }
             }
-            result[user.id] = CompiledRule(sources: sourceList, destinations: destinations, protocols: protocols)
+            result[user.id] = makeRule(
+                sources: sourceList,
+                senders: resolver.sendingPositions(sourceList),
+                destinations: destinations,
+                protocols: protocols
+            )
         }
         return result
     }
 
+    /// Builds the slots of a grant with `via`, one per `ip` entry.
+    ///
+    /// Only a node carrying one of the `via` tags receives the rule, and only for the destination
+    /// prefixes that equal one of its approved subnet routes, written as CIDR. Other destinations
+    /// (users, tags, hosts, autogroups) produce no filter rule, and neither does an `app`-only grant;
+    /// this is how Headscale 0.29 compiles `via`.
+    // NOTE: `via` also steers which router each source uses for the prefix (the routes in each
+    // viewer's peer list). The map encoder does not apply that yet: every source still uses the
+    // primary router, so traffic through a router without the via tag is dropped by its filter.
+    private func viaSlots(_ grant: GrantRule) -> [RuleSlot] {
+        let (sourceList, senders) = sourceEntries(grant.sources)
+        guard !grant.ip.isEmpty, !sourceList.isEmpty else { return [] }
+        let prefixes = grant.destinations.compactMap { alias -> IPPrefix? in
+            if case .prefix(let prefix) = alias { return prefix }
+            return nil
+        }
+        var routers: [(position: Int, served: [IPPrefix])] = []
+        for (position, node) in resolver.tailnet.nodes.enumerated() where grant.via.contains(where: node.tags.contains)
+        {
+            let routes = node.approvedSubnetRoutes
+            let served = prefixes.filter { routes.contains($0) }
+            if !served.isEmpty { routers.append((position, served)) }
+        }
+        guard !routers.isEmpty else { return [] }
+        return grant.ip.map { protocols, ports in
+            var byNode: [Int: CompiledRule] = [:]
+            for router in routers {
+                var destinations: [CompiledDestination] = []
+                for prefix in router.served {
+                    let entry = AddressEntry(text: prefix.description, first: prefix.address, last: prefix.last)
+                    for range in ports {
+                        destinations.append(CompiledDestination(entry: entry, ports: range, isInternet: false))
+                    }
+                }
+                byNode[router.position] = makeRule(
+                    sources: sourceList,
+                    senders: senders,
+                    destinations: destinations,
+                    protocols: protocols
+                )
+            }
+            return .perNode(byNode)
+        }
+    }
+
     /// Builds the `CapGrant` rules of an `app` grant; destinations are written as prefixes.
     private func capabilitySlots(_ grant: GrantRule) -> [RuleSlot] {
-        let sourceList = sourceEntries(grant.sources)
+        let (sourceList, senders) = sourceEntries(grant.sources)
         var destinations: [AddressEntry] = []
         for alias in grant.destinations where alias != .autogroup(.self) {
             for entry in resolver.entries(alias, asSource: false) {
@@ -179,7 +296,7 @@ struct FilterCompiler {
             }
         }
         guard !sourceList.isEmpty, !destinations.isEmpty else { return [] }
-        var rule = CompiledRule(sources: sourceList, destinations: [], protocols: [])
+        var rule = CompiledRule(sources: sourceList, destinations: [], protocols: [], sourceNodes: senders)
         rule.capabilityDestinations = destinations
         rule.capMap = grant.app
         return [.shared(rule)]

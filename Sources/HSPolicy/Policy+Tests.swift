@@ -77,6 +77,7 @@ private struct PolicyTestRunner {
             switch slot {
             case .shared(let rule): rules = [rule]
             case .perUser(let byUser): rules = Array(byUser.values)
+            case .perNode(let byNode): rules = Array(byNode.values)
             }
             for rule in rules where !rule.isCapabilityRule {
                 let protocols = rule.protocols.isEmpty ? [6, 17, 1, 58] : rule.protocols

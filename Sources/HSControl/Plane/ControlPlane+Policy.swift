@@ -6,17 +6,51 @@ extension ControlPlane {
     /// Installs a new policy and sends each connected node what changed for it: its packet filter,
     /// its SSH policy, and the peers it gains or loses. Nodes for which nothing changed get nothing.
     func setPolicy(_ compiler: any PolicyCompiling, now: Date = Date()) {
-        let outcome = state.withLock { state in
+        let snapshot = state.withLock { state in
             state.compiler = compiler
-            return recompilePolicyLocked(in: &state, now: now)
+            return takePolicySnapshotLocked(in: &state)
         }
-        deliver(outcome, now: now)
+        compileAndInstall(snapshot, now: now)
     }
 
     /// Compiles the policy again after nodes or users changed and sends the differences.
+    ///
+    /// The compilation runs on a snapshot outside the lock, so map traffic continues meanwhile. The
+    /// result is installed only when no newer snapshot's result is already in force: when two
+    /// refreshes overlap, the later snapshot wins whichever compilation finishes first.
     func refreshPolicy(now: Date = Date()) {
-        let outcome = state.withLock { state in recompilePolicyLocked(in: &state, now: now) }
-        deliver(outcome, now: now)
+        let snapshot = state.withLock { state in takePolicySnapshotLocked(in: &state) }
+        compileAndInstall(snapshot, now: now)
+    }
+
+    /// The policy inputs at one moment, numbered so that results install in snapshot order.
+    struct PolicySnapshot {
+        var generation: UInt64
+        var compiler: any PolicyCompiling
+        var nodes: [ControlNode]
+        var users: [ControlUser]
+    }
+
+    func takePolicySnapshotLocked(in state: inout State) -> PolicySnapshot {
+        state.policySnapshotGeneration += 1
+        return PolicySnapshot(
+            generation: state.policySnapshotGeneration,
+            compiler: state.compiler,
+            nodes: state.entries.values.map(\.node),
+            users: Array(state.users.values)
+        )
+    }
+
+    private func compileAndInstall(_ snapshot: PolicySnapshot, now: Date) {
+        let compiled = snapshot.compiler.compile(nodes: snapshot.nodes, users: snapshot.users)
+        let outcome: PolicyOutcome? = state.withLock { state in
+            guard snapshot.generation > state.policyGeneration else { return nil }
+            state.policyGeneration = snapshot.generation
+            return installPolicyLocked(compiled, in: &state, now: now)
+        }
+        if let outcome {
+            deliver(outcome, now: now)
+        }
     }
 
     /// One message for the streams of one node.
@@ -39,12 +73,11 @@ extension ControlPlane {
         deliverRouteChanges(outcome.changedNodes, now: now)
     }
 
-    /// Replaces `state.policy` with a fresh compilation and returns, per streaming node, the delta
-    /// that brings its map up to date.
-    func recompilePolicyLocked(in state: inout State, now: Date) -> PolicyOutcome {
+    /// Replaces `state.policy` with `new` and returns, per streaming node, the delta that brings
+    /// its map up to date.
+    func installPolicyLocked(_ new: any CompiledPolicy, in state: inout State, now: Date) -> PolicyOutcome {
         let old = state.policy
         let nodes = state.entries.values.map(\.node)
-        let new = state.compiler.compile(nodes: nodes, users: Array(state.users.values))
         state.policy = new
         if old.allowsAll, new.allowsAll {
             return PolicyOutcome()

@@ -27,6 +27,10 @@ final class ControlPlane: Sendable {
         var compiler: any PolicyCompiling = AllowAllPolicy()
         /// The policy compiled for the current nodes and users.
         var policy: any CompiledPolicy = AllowAllPolicy()
+        /// Counts the snapshots taken for policy compilation; see ``ControlPlane/refreshPolicy(now:)``.
+        var policySnapshotGeneration: UInt64 = 0
+        /// The generation of the snapshot `policy` was compiled from.
+        var policyGeneration: UInt64 = 0
         /// The primary router of each subnet route.
         var routes = RouteTable()
     }
@@ -142,11 +146,10 @@ final class ControlPlane: Sendable {
     func reloadUsers() throws {
         let users = try storage.loadUsers()
         let now = Date()
-        let outcome = state.withLock { state in
+        state.withLock { state in
             state.users = Dictionary(uniqueKeysWithValues: users.map { ($0.id, $0) })
-            return recompilePolicyLocked(in: &state, now: now)
         }
-        deliver(outcome, now: now)
+        refreshPolicy(now: now)
     }
 
     /// Returns every node and user, for validating a policy against the current tailnet.

@@ -18,6 +18,10 @@ protocol CompiledPolicy: Sendable {
 
     /// Node capabilities the policy grants (`nodeAttrs`), by capability name.
     func capabilities(for nodeID: UInt64) -> [String: [JSONValue]]
+
+    /// True when `viewer` may see `peer`. Called once per stream for every change, so a policy
+    /// that builds `visiblePeers(of:)` on demand should answer this without building the set.
+    func isVisible(_ peer: UInt64, to viewer: UInt64) -> Bool
 }
 
 /// Turns a policy into a ``CompiledPolicy`` for the current nodes and users.
@@ -55,7 +59,7 @@ struct AllowAllPolicy: CompiledPolicy, PolicyCompiling {
 extension CompiledPolicy {
     func capabilities(for nodeID: UInt64) -> [String: [JSONValue]] { [:] }
 
-    /// True when `viewer` may see `peer`.
+    /// True when `viewer` may see `peer`, read from `visiblePeers(of:)`.
     func isVisible(_ peer: UInt64, to viewer: UInt64) -> Bool {
         visiblePeers(of: viewer)?.contains(peer) ?? true
     }

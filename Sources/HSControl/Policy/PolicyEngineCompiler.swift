@@ -16,7 +16,10 @@ struct PolicyEngineCompiler: PolicyCompiling {
         if policy.allowsAll {
             return AllowAllPolicy()
         }
-        return CompiledTailnetPolicy(policy: policy, tailnet: Self.tailnet(nodes: nodes, users: users, serverURL: serverURL))
+        return CompiledTailnetPolicy(
+            policy: policy,
+            tailnet: Self.tailnet(nodes: nodes, users: users, serverURL: serverURL)
+        )
     }
 
     func autoApprovedRoutes(for node: ControlNode, users: [ControlUser]) -> [String] {

@@ -37,7 +37,10 @@ final class PolicyManager: Sendable {
             logger.info("no policy configured; every node may reach every other")
         case .file(let path):
             if !loadFile(path) {
-                logger.error("no valid policy is in force; nodes see no peers until the policy file is fixed", [("path", path)])
+                logger.error(
+                    "no valid policy is in force; nodes see no peers until the policy file is fixed",
+                    [("path", path)]
+                )
                 plane.setPolicy(DenyAllPolicy())
             }
         case .database:
@@ -70,7 +73,10 @@ final class PolicyManager: Sendable {
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            logger.error("reading the policy file failed; the previous policy stays in force", [("path", path), ("error", "\(error)")])
+            logger.error(
+                "reading the policy file failed; the previous policy stays in force",
+                [("path", path), ("error", "\(error)")]
+            )
             return false
         }
         do {
@@ -78,7 +84,10 @@ final class PolicyManager: Sendable {
             logger.notice("policy loaded", [("path", path)])
             return true
         } catch {
-            logger.error("the policy file is invalid; the previous policy stays in force", [("path", path), ("error", "\(error)")])
+            logger.error(
+                "the policy file is invalid; the previous policy stays in force",
+                [("path", path), ("error", "\(error)")]
+            )
             return false
         }
     }
@@ -92,7 +101,10 @@ final class PolicyManager: Sendable {
             activate(try Policy.parse(stored.text))
             logger.notice("policy loaded from the database")
         } catch {
-            logger.error("the stored policy is invalid; nodes see no peers until a valid one is set", [("error", "\(error)")])
+            logger.error(
+                "the stored policy is invalid; nodes see no peers until a valid one is set",
+                [("error", "\(error)")]
+            )
             plane.setPolicy(DenyAllPolicy())
         }
     }

@@ -1,0 +1,154 @@
+import HSCore
+
+/// Every filter rule of one compilation, shared and per user, with the JSON fragments that every
+/// node receiving the rule shares.
+///
+/// Nodes refer to rules by id (their index in `rules`), so a rule's sources are resolved and
+/// encoded once per compilation however many nodes receive it.
+final class RuleTable: Sendable {
+    let rules: [CompiledRule]
+    /// Per rule: `{"SrcIPs":[...]` for IP rules, the whole object for capability rules.
+    let heads: [[UInt8]]
+    /// Per rule: `,"IPProto":[...]}` or `}` for IP rules; empty for capability rules.
+    let tails: [[UInt8]]
+
+    init(rules: [CompiledRule]) {
+        self.rules = rules
+        var heads: [[UInt8]] = []
+        var tails: [[UInt8]] = []
+        heads.reserveCapacity(rules.count)
+        tails.reserveCapacity(rules.count)
+        for rule in rules {
+            if rule.isCapabilityRule {
+                let whole = FilterRule.encode([RuleTable.wireRule(rule, destinations: [])])
+                heads.append(Array(whole.dropFirst().dropLast()))
+                tails.append([])
+                continue
+            }
+            var head = JSONWriter(capacity: 32 + rule.sources.count * 24)
+            head.beginObject()
+            head.key("SrcIPs")
+            head.strings(rule.sources.map(\.text))
+            heads.append(head.bytes)
+            var tail: [UInt8] = []
+            if !rule.protocols.isEmpty {
+                tail += Array(#","IPProto":["#.utf8)
+                tail += Array(rule.protocols.map(String.init).joined(separator: ",").utf8)
+                tail.append(UInt8(ascii: "]"))
+            }
+            tail.append(UInt8(ascii: "}"))
+            tails.append(tail)
+        }
+        self.heads = heads
+        self.tails = tails
+    }
+
+    /// Builds the wire form of a rule restricted to `destinations` (indexes into its destinations).
+    static func wireRule(_ rule: CompiledRule, destinations: [Int32]) -> FilterRule {
+        let sources = rule.sources.map(\.text)
+        if rule.isCapabilityRule {
+            let dsts = rule.capabilityDestinations.map { entry in
+                entry.isWildcard || entry.text.contains("/") || entry.text.contains("-")
+                    ? entry.text : "\(entry.text)/\(entry.first.bitWidth)"
+            }
+            return FilterRule(
+                srcIPs: sources,
+                dstPorts: [],
+                capGrant: [CapabilityGrant(dsts: dsts, capMap: rule.capMap)]
+            )
+        }
+        let kept = destinations.map { rule.destinations[Int($0)] }
+        return FilterRule(
+            srcIPs: sources,
+            dstPorts: kept.map { FilterDestination(ip: $0.entry.text, ports: $0.ports) },
+            ipProto: rule.protocols
+        )
+    }
+}
+
+/// One rule as a node receives it: the rule id and the destinations kept for the node.
+struct NodeRulePart: Sendable {
+    let rule: Int32
+    /// Indexes into the rule's destinations, ascending; empty for a capability rule, which is kept whole.
+    let destinations: [Int32]
+}
+
+/// A node's packet filter in compiled form.
+enum NodeFilter: Sendable {
+    /// Rules after merging: each is one or more parts with equal sources and protocols. The first
+    /// part supplies the sources and protocols, and the destinations of all parts follow in order.
+    case reduced([[NodeRulePart]], RuleTable)
+    /// Rules given literally, as for a policy that allows everything.
+    case literal([FilterRule])
+
+    func wireRules() -> [FilterRule] {
+        switch self {
+        case .literal(let rules):
+            return rules
+        case .reduced(let merged, let table):
+            return merged.map { parts in
+                var rule = RuleTable.wireRule(table.rules[Int(parts[0].rule)], destinations: parts[0].destinations)
+                for part in parts.dropFirst() {
+                    rule.dstPorts +=
+                        RuleTable.wireRule(table.rules[Int(part.rule)], destinations: part.destinations)
+                        .dstPorts
+                }
+                return rule
+            }
+        }
+    }
+
+    /// Encodes the rules exactly as `FilterRule.encode(wireRules())` does, from the shared fragments.
+    func encode() -> [UInt8] {
+        guard case .reduced(let merged, let table) = self else { return FilterRule.encode(wireRules()) }
+        var bytes: [UInt8] = [UInt8(ascii: "[")]
+        for (index, parts) in merged.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            let first = Int(parts[0].rule)
+            bytes += table.heads[first]
+            if table.rules[first].isCapabilityRule { continue }
+            bytes += #","DstPorts":["#.utf8
+            var needsComma = false
+            for part in parts {
+                let rule = table.rules[Int(part.rule)]
+                for destination in part.destinations {
+                    if needsComma { bytes.append(UInt8(ascii: ",")) }
+                    needsComma = true
+                    NodeFilter.appendDestination(rule.destinations[Int(destination)], to: &bytes)
+                }
+            }
+            bytes.append(UInt8(ascii: "]"))
+            bytes += table.tails[first]
+        }
+        bytes.append(UInt8(ascii: "]"))
+        return bytes
+    }
+
+    /// Appends `{"IP":"...","Ports":{"First":n,"Last":n}}`. Address texts are ASCII digits, hex
+    /// letters and `.:/-*`, so they need no JSON escaping.
+    private static func appendDestination(_ destination: CompiledDestination, to bytes: inout [UInt8]) {
+        bytes += #"{"IP":""#.utf8
+        bytes += destination.entry.text.utf8
+        bytes += #"","Ports":{"First":"#.utf8
+        appendDecimal(destination.ports.first, to: &bytes)
+        bytes += #","Last":"#.utf8
+        appendDecimal(destination.ports.last, to: &bytes)
+        bytes += "}}".utf8
+    }
+
+    private static func appendDecimal(_ value: UInt16, to bytes: inout [UInt8]) {
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0)
+        var count = 0
+        var remaining = value
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[count] = UInt8(ascii: "0") + UInt8(remaining % 10)
+                remaining /= 10
+                count += 1
+            } while remaining > 0
+            for index in stride(from: count - 1, through: 0, by: -1) {
+                bytes.append(buffer[index])
+            }
+        }
+    }
+}
