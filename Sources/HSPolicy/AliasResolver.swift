@@ -38,7 +38,9 @@ struct AliasResolver {
     /// User ids of every group, resolved once.
     private let groupUserIDs: [String: Set<UInt64>]
 
-    init(policy: Policy, tailnet: PolicyTailnet) {
+    /// Creates a resolver. Without `indexingNodes`, only `matches(_:_:)` and `userIDs(for:)` may be
+    /// used, which saves building the node indexes.
+    init(policy: Policy, tailnet: PolicyTailnet, indexingNodes: Bool = true) {
         self.policy = policy
         self.tailnet = tailnet
         var byEmail: [String: [UInt64]] = [:]
@@ -54,7 +56,7 @@ struct AliasResolver {
             groups[name] = Set(members.flatMap { AliasResolver.userIDs(token: $0, byEmail: byEmail, byName: byName) })
         }
         groupUserIDs = groups
-        index = TailnetIndex(tailnet: tailnet)
+        index = TailnetIndex(tailnet: indexingNodes ? tailnet : PolicyTailnet(users: [], nodes: [], serverURL: ""))
     }
 
     /// Ids of the users a user token refers to: by email first, then by login name (`alice@` or the whole token).

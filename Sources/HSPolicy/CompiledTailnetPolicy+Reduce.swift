@@ -24,58 +24,114 @@ struct ReductionTarget {
 /// Where each destination entry of the shared rules points, so that a node's reduction visits
 /// only the rules that concern it instead of every rule of the policy.
 ///
-/// A hit packs a slot index (high 32 bits) and a destination index plus one (low 32 bits; 0 stands
-/// for a whole capability rule), so sorting hits restores policy order.
-struct DestinationIndex {
+/// A hit packs a slot id (high 32 bits) and a destination index plus one (low 32 bits; 0 stands
+/// for a whole capability rule). Slot ids are stable across incremental compilations, while slot
+/// positions shift; `positions` translates ids to positions, so sorting translated hits restores
+/// policy order.
+struct DestinationIndex: Sendable {
     private(set) var byAddress: [IPAddress: [UInt64]] = [:]
     /// Entries wider than one address, one element per distinct entry.
     private(set) var ranges: [(entry: AddressEntry, hits: [UInt64])] = []
     private(set) var wildcard: [UInt64] = []
     private(set) var internet: [UInt64] = []
-    /// Slots of `autogroup:self` and `via` rules, which differ per user or node and are checked node by node.
+    /// Ids of the slots of `autogroup:self` and `via` rules, which differ per user or node and are
+    /// checked node by node.
     private(set) var perUserSlots: [Int] = []
     private(set) var perNodeSlots: [Int] = []
+    /// Position of each slot id; -1 for ids no longer in use.
+    private(set) var positions: [Int] = []
+    /// Position in `ranges` of each range entry's text.
+    private var rangeIndex: [String: Int] = [:]
 
+    /// Indexes `slots`, giving each slot its position as id.
     init(slots: [RuleSlot]) {
-        var rangeIndex: [String: Int] = [:]
-        func add(_ entry: AddressEntry, isInternet: Bool, hit: UInt64) {
-            if entry.isWildcard {
-                wildcard.append(hit)
-            } else if isInternet {
-                internet.append(hit)
-            } else if entry.first == entry.last {
-                byAddress[entry.first, default: []].append(hit)
-            } else if let position = rangeIndex[entry.text] {
-                ranges[position].hits.append(hit)
-            } else {
-                rangeIndex[entry.text] = ranges.count
-                ranges.append((entry, [hit]))
-            }
-        }
         for (slotIndex, slot) in slots.enumerated() {
-            let rule: CompiledRule
-            switch slot {
-            case .shared(let shared):
-                rule = shared
-            case .perUser:
-                perUserSlots.append(slotIndex)
-                continue
-            case .perNode:
-                perNodeSlots.append(slotIndex)
-                continue
-            }
-            let base = UInt64(slotIndex) << 32
-            if rule.isCapabilityRule {
-                for entry in rule.capabilityDestinations { add(entry, isInternet: false, hit: base) }
-                continue
-            }
-            for (position, destination) in rule.destinations.enumerated() {
-                add(destination.entry, isInternet: destination.isInternet, hit: base | UInt64(position + 1))
-            }
+            add(slot, id: slotIndex)
+        }
+        positions = Array(slots.indices)
+    }
+
+    /// Sets the position of every slot id (`ids[position]`); ids not listed are no longer in use.
+    mutating func place(_ ids: [Int]) {
+        positions = Array(repeating: -1, count: (ids.max() ?? -1) + 1)
+        for (position, id) in ids.enumerated() {
+            positions[id] = position
         }
     }
 
-    /// Returns the sorted, distinct hits of every shared destination that concerns `target`.
+    /// Removes the hits of slot `old`, whose id is `id`. Hit lists stay unsorted; `hits(for:)` sorts.
+    mutating func remove(_ old: RuleSlot, id: Int) {
+        let slot = UInt64(id)
+        let (oldEntries, _) = DestinationIndex.entries(of: old)
+        var seenAddresses = Set<IPAddress>()
+        var seen = Set<String>()
+        for (entry, isInternet) in oldEntries {
+            let isSingle = !isInternet && !entry.isWildcard && entry.first == entry.last
+            if isSingle {
+                guard seenAddresses.insert(entry.first).inserted else { continue }
+            } else {
+                guard seen.insert(isInternet ? "internet " + entry.text : entry.text).inserted else { continue }
+            }
+            if entry.isWildcard {
+                wildcard.removeAll { $0 >> 32 == slot }
+            } else if isInternet {
+                internet.removeAll { $0 >> 32 == slot }
+            } else if entry.first == entry.last {
+                byAddress[entry.first]?.removeAll { $0 >> 32 == slot }
+            } else if let range = rangeIndex[entry.text] {
+                ranges[range].hits.removeAll { $0 >> 32 == slot }
+            }
+        }
+        perUserSlots.removeAll { $0 == id }
+        perNodeSlots.removeAll { $0 == id }
+    }
+
+    /// Returns a slot's destination entries with their internet flags, and whether it is a
+    /// capability rule (whose hits stand for the whole rule).
+    private static func entries(of slot: RuleSlot) -> ([(AddressEntry, Bool)], Bool) {
+        guard case .shared(let rule) = slot else { return ([], false) }
+        if rule.isCapabilityRule {
+            return (rule.capabilityDestinations.map { ($0, false) }, true)
+        }
+        return (rule.destinations.map { ($0.entry, $0.isInternet) }, false)
+    }
+
+    /// Adds the hits of `slot` under `id`.
+    mutating func add(_ slot: RuleSlot, id: Int) {
+        switch slot {
+        case .shared:
+            break
+        case .perUser:
+            perUserSlots.append(id)
+            return
+        case .perNode:
+            perNodeSlots.append(id)
+            return
+        }
+        let base = UInt64(id) << 32
+        let (entries, isCapability) = DestinationIndex.entries(of: slot)
+        for (position, (entry, isInternet)) in entries.enumerated() {
+            add(entry, isInternet: isInternet, hit: isCapability ? base : base | UInt64(position + 1))
+        }
+    }
+
+    private mutating func add(_ entry: AddressEntry, isInternet: Bool, hit: UInt64) {
+        if entry.isWildcard {
+            wildcard.append(hit)
+        } else if isInternet {
+            internet.append(hit)
+        } else if entry.first == entry.last {
+            byAddress[entry.first, default: []].append(hit)
+        } else if let position = rangeIndex[entry.text] {
+            ranges[position].hits.append(hit)
+        } else {
+            rangeIndex[entry.text] = ranges.count
+            ranges.append((entry, [hit]))
+        }
+    }
+
+    /// Returns the distinct hits of every shared destination that concerns `target`, with slot ids
+    /// translated to positions, sorted.
     func hits(for target: ReductionTarget) -> [UInt64] {
         var result = wildcard
         if target.isApprovedExitNode { result += internet }
@@ -92,6 +148,10 @@ struct DestinationIndex {
             for (address, hits) in byAddress where target.subnetRoutes.contains(where: { $0.contains(address) }) {
                 result += hits
             }
+        }
+        for index in result.indices {
+            let position = UInt64(positions[Int(result[index] >> 32)])
+            result[index] = position << 32 | (result[index] & 0xFFFF_FFFF)
         }
         result.sort()
         var distinct: [UInt64] = []

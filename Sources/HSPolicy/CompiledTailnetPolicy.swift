@@ -40,18 +40,45 @@ public struct CompiledTailnetPolicy: Sendable {
     public let allowsAll: Bool
     /// Position of each node id in the compiled tailnet, for visibility lookups.
     let positionByID: [UInt64: Int]
+    let policy: Policy
+    /// What `recompiled(for:)` reuses; nil for a policy that allows all.
+    let state: CompileState?
 
     /// Compiles `policy` for every node of `tailnet`. A nil policy allows all traffic and has no SSH rules.
     public init(policy: Policy?, tailnet: PolicyTailnet) {
         let policy = policy ?? Policy()
+        self.policy = policy
         allowsAll = policy.allowsAll
         let resolver = AliasResolver(policy: policy, tailnet: tailnet)
         positionByID = resolver.index.positionByID
         if policy.allowsAll {
             nodes = CompiledTailnetPolicy.allowAll(resolver: resolver)
+            state = nil
         } else {
-            nodes = TailnetReducer(resolver: resolver).compileNodes()
+            (nodes, state) = TailnetReducer(resolver: resolver).compile()
         }
+    }
+
+    init(policy: Policy, nodes: [UInt64: CompiledNodePolicy], state: CompileState) {
+        self.policy = policy
+        self.nodes = nodes
+        self.state = state
+        allowsAll = false
+        positionByID = Dictionary(uniqueKeysWithValues: state.tailnet.nodes.enumerated().map { ($1.id, $0) })
+    }
+
+    /// Compiles the same policy for `tailnet`, a later version of the compiled tailnet.
+    ///
+    /// When `tailnet` has the same users and the same nodes in the same order, and at most a few
+    /// nodes differ in anything but their approved routes, only the rules that name those nodes and
+    /// the nodes that receive those rules are compiled again; everything else is taken over. In any
+    /// other case, and for policies that allow all, this is a full compilation. The result equals
+    /// `CompiledTailnetPolicy(policy:tailnet:)` either way.
+    public func recompiled(for tailnet: PolicyTailnet) -> CompiledTailnetPolicy {
+        if let state, let result = IncrementalCompiler(previous: state, nodes: nodes)?.recompile(tailnet) {
+            return CompiledTailnetPolicy(policy: policy, nodes: result.nodes, state: result.state)
+        }
+        return CompiledTailnetPolicy(policy: policy, tailnet: tailnet)
     }
 
     private static func allowAll(resolver: AliasResolver) -> [UInt64: CompiledNodePolicy] {

@@ -34,11 +34,38 @@ struct CompiledRule: Sendable {
 
 /// A position in the tailnet-wide rule list: one rule for everyone, an `autogroup:self` rule that
 /// differs per user, or a `via` grant's rule that only the routers it names receive.
-enum RuleSlot {
+enum RuleSlot: Sendable {
     case shared(CompiledRule)
     case perUser([UInt64: CompiledRule])
     /// Rules by node position (in `PolicyTailnet.nodes`); nodes without an entry get nothing.
     case perNode([Int: CompiledRule])
+}
+
+/// Numbers rules by sources (in any order) and protocols; rules with equal numbers merge.
+struct MergeKeyTable: Sendable {
+    private var sourceKeys: [[String]: Int] = [:]
+    private var mergeKeys: [MergeKey: Int] = [:]
+
+    private struct MergeKey: Hashable {
+        let sources: Int
+        let protocols: [Int]
+    }
+
+    mutating func key(sources: [AddressEntry], protocols: [Int]) -> Int {
+        let texts = sources.map(\.text).sorted()
+        let sourceKey: Int
+        if let known = sourceKeys[texts] {
+            sourceKey = known
+        } else {
+            sourceKey = sourceKeys.count
+            sourceKeys[texts] = sourceKey
+        }
+        let key = MergeKey(sources: sourceKey, protocols: protocols)
+        if let known = mergeKeys[key] { return known }
+        let value = mergeKeys.count
+        mergeKeys[key] = value
+        return value
+    }
 }
 
 /// Turns `acls` and `grants` into the tailnet-wide, ordered rule list.
@@ -48,90 +75,67 @@ enum RuleSlot {
 /// `CompiledTailnetPolicy` merges once more per node, after reduction, which joins `autogroup:self` rules.
 struct FilterCompiler {
     let resolver: AliasResolver
-    private let memo = Memo()
+    private let memo: Memo
 
-    init(resolver: AliasResolver) {
+    /// Creates a compiler; `keys` continues the merge-key numbering of an earlier compilation, so
+    /// that its rules and this one's merge consistently.
+    init(resolver: AliasResolver, keys: MergeKeyTable = MergeKeyTable()) {
         self.resolver = resolver
+        memo = Memo(keys: keys)
     }
 
     /// Source lists and merge keys already built in this compilation, so repeated sources cost one lookup.
     private final class Memo {
         var sourcesByAliases: [[PolicyAlias]: ([AddressEntry], NodeBitSet)] = [:]
-        var sourceKeys: [[String]: Int] = [:]
-        var mergeKeys: [MergeKey: Int] = [:]
+        var keys: MergeKeyTable
+
+        init(keys: MergeKeyTable) {
+            self.keys = keys
+        }
     }
 
-    private struct MergeKey: Hashable {
-        let sources: Int
-        let protocols: [Int]
-    }
+    /// The merge keys numbered so far.
+    var keys: MergeKeyTable { memo.keys }
 
     /// Returns the merge key of a rule with these sources and protocols.
     private func mergeKey(sources: [AddressEntry], protocols: [Int]) -> Int {
-        let texts = sources.map(\.text).sorted()
-        let sourceKey: Int
-        if let known = memo.sourceKeys[texts] {
-            sourceKey = known
-        } else {
-            sourceKey = memo.sourceKeys.count
-            memo.sourceKeys[texts] = sourceKey
-        }
-        let key = MergeKey(sources: sourceKey, protocols: protocols)
-        if let known = memo.mergeKeys[key] { return known }
-        let value = memo.mergeKeys.count
-        memo.mergeKeys[key] = value
-        return value
+        memo.keys.key(sources: sources, protocols: protocols)
     }
 
+    /// Returns the merged slots of the whole policy (see `SlotMerger`).
     func compile() -> [RuleSlot] {
-        var slots: [RuleSlot] = []
-        for rule in resolver.policy.acls {
-            let targets = rule.destinations.map { ($0.alias, $0.ports) }
-            slots += ipSlots(sources: rule.sources, targets: targets, protocols: rule.protocols)
-        }
-        for grant in resolver.policy.grants {
-            if !grant.via.isEmpty {
-                slots += viaSlots(grant)
-                continue
-            }
-            for (protocols, ports) in grant.ip {
-                let targets = grant.destinations.map { ($0, [PortRange](ports)) }
-                slots += ipSlots(sources: grant.sources, targets: targets, protocols: protocols)
-            }
-            if !grant.app.isEmpty {
-                slots += capabilitySlots(grant)
-            }
-        }
-        return merge(slots)
+        SlotMerger.merge(ruleSlots(), reusing: nil).slots
     }
 
-    /// Merges shared IP rules with equal sources and protocols into the first of them, keeping
-    /// duplicate destinations. This runs before per-node reduction, so a merged rule keeps the position
-    /// of its first part even on nodes that only receive a later part.
-    private func merge(_ slots: [RuleSlot]) -> [RuleSlot] {
-        var result: [RuleSlot] = []
-        // Merged rules grow here, outside `result`, so that appending never copies a shared array.
-        var merged: [CompiledRule] = []
-        var positions: [Int] = []
-        var indexByKey: [Int: Int] = [:]
-        for slot in slots {
-            guard case .shared(let rule) = slot, !rule.isCapabilityRule else {
-                result.append(slot)
-                continue
-            }
-            if let index = indexByKey[rule.mergeKey] {
-                merged[index].destinations += rule.destinations
-            } else {
-                indexByKey[rule.mergeKey] = merged.count
-                positions.append(result.count)
-                merged.append(rule)
-                result.append(.perNode([:]))
-            }
+    /// The number of policy rules that yield slots: every ACL, then every grant.
+    var ruleCount: Int { resolver.policy.acls.count + resolver.policy.grants.count }
+
+    /// Returns the unmerged slots of every policy rule, ACLs first, then grants.
+    func ruleSlots() -> [[RuleSlot]] {
+        (0..<ruleCount).map(slots(ofRule:))
+    }
+
+    /// Returns the unmerged slots of one policy rule: ACL `index`, or grant `index - acls.count`.
+    func slots(ofRule index: Int) -> [RuleSlot] {
+        let acls = resolver.policy.acls
+        if index < acls.count {
+            let rule = acls[index]
+            let targets = rule.destinations.map { ($0.alias, $0.ports) }
+            return ipSlots(sources: rule.sources, targets: targets, protocols: rule.protocols)
         }
-        for (index, position) in positions.enumerated() {
-            result[position] = .shared(merged[index])
+        let grant = resolver.policy.grants[index - acls.count]
+        if !grant.via.isEmpty {
+            return viaSlots(grant)
         }
-        return result
+        var slots: [RuleSlot] = []
+        for (protocols, ports) in grant.ip {
+            let targets = grant.destinations.map { ($0, [PortRange](ports)) }
+            slots += ipSlots(sources: grant.sources, targets: targets, protocols: protocols)
+        }
+        if !grant.app.isEmpty {
+            slots += capabilitySlots(grant)
+        }
+        return slots
     }
 
     /// Returns the deduplicated source entries of `sources` and the nodes that send from them.

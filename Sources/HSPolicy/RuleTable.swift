@@ -12,35 +12,35 @@ final class RuleTable: Sendable {
     /// Per rule: `,"IPProto":[...]}` or `}` for IP rules; empty for capability rules.
     let tails: [[UInt8]]
 
-    init(rules: [CompiledRule]) {
+    convenience init(rules: [CompiledRule]) {
+        let fragments = rules.map(RuleTable.fragments)
+        self.init(rules: rules, heads: fragments.map(\.head), tails: fragments.map(\.tail))
+    }
+
+    init(rules: [CompiledRule], heads: [[UInt8]], tails: [[UInt8]]) {
         self.rules = rules
-        var heads: [[UInt8]] = []
-        var tails: [[UInt8]] = []
-        heads.reserveCapacity(rules.count)
-        tails.reserveCapacity(rules.count)
-        for rule in rules {
-            if rule.isCapabilityRule {
-                let whole = FilterRule.encode([RuleTable.wireRule(rule, destinations: [])])
-                heads.append(Array(whole.dropFirst().dropLast()))
-                tails.append([])
-                continue
-            }
-            var head = JSONWriter(capacity: 32 + rule.sources.count * 24)
-            head.beginObject()
-            head.key("SrcIPs")
-            head.strings(rule.sources.map(\.text))
-            heads.append(head.bytes)
-            var tail: [UInt8] = []
-            if !rule.protocols.isEmpty {
-                tail += Array(#","IPProto":["#.utf8)
-                tail += Array(rule.protocols.map(String.init).joined(separator: ",").utf8)
-                tail.append(UInt8(ascii: "]"))
-            }
-            tail.append(UInt8(ascii: "}"))
-            tails.append(tail)
-        }
         self.heads = heads
         self.tails = tails
+    }
+
+    /// Encodes the parts of a rule that every node receiving it shares.
+    static func fragments(_ rule: CompiledRule) -> (head: [UInt8], tail: [UInt8]) {
+        if rule.isCapabilityRule {
+            let whole = FilterRule.encode([RuleTable.wireRule(rule, destinations: [])])
+            return (Array(whole.dropFirst().dropLast()), [])
+        }
+        var head = JSONWriter(capacity: 32 + rule.sources.count * 24)
+        head.beginObject()
+        head.key("SrcIPs")
+        head.strings(rule.sources.map(\.text))
+        var tail: [UInt8] = []
+        if !rule.protocols.isEmpty {
+            tail += Array(#","IPProto":["#.utf8)
+            tail += Array(rule.protocols.map(String.init).joined(separator: ",").utf8)
+            tail.append(UInt8(ascii: "]"))
+        }
+        tail.append(UInt8(ascii: "}"))
+        return (head.bytes, tail)
     }
 
     /// Builds the wire form of a rule restricted to `destinations` (indexes into its destinations).
@@ -99,15 +99,18 @@ enum NodeFilter: Sendable {
     }
 
     /// Encodes the rules exactly as `FilterRule.encode(wireRules())` does, from the shared fragments.
-    func encode() -> [UInt8] {
+    /// `expectedSize` (such as the size of the node's previous filter) only presizes the buffer.
+    func encode(expectedSize: Int = 0) -> [UInt8] {
         guard case .reduced(let merged, let table) = self else { return FilterRule.encode(wireRules()) }
-        var bytes: [UInt8] = [UInt8(ascii: "[")]
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(max(expectedSize, 64))
+        bytes.append(UInt8(ascii: "["))
         for (index, parts) in merged.enumerated() {
             if index > 0 { bytes.append(UInt8(ascii: ",")) }
             let first = Int(parts[0].rule)
             bytes += table.heads[first]
             if table.rules[first].isCapabilityRule { continue }
-            bytes += #","DstPorts":["#.utf8
+            bytes += NodeFilter.dstPortsKey
             var needsComma = false
             for part in parts {
                 let rule = table.rules[Int(part.rule)]
@@ -124,16 +127,23 @@ enum NodeFilter: Sendable {
         return bytes
     }
 
+    private static let dstPortsKey = Array(#","DstPorts":["#.utf8)
+    private static let ipKey = Array(#"{"IP":""#.utf8)
+    private static let portsKey = Array(#"","Ports":{"First":"#.utf8)
+    private static let lastKey = Array(#","Last":"#.utf8)
+
     /// Appends `{"IP":"...","Ports":{"First":n,"Last":n}}`. Address texts are ASCII digits, hex
     /// letters and `.:/-*`, so they need no JSON escaping.
     private static func appendDestination(_ destination: CompiledDestination, to bytes: inout [UInt8]) {
-        bytes += #"{"IP":""#.utf8
-        bytes += destination.entry.text.utf8
-        bytes += #"","Ports":{"First":"#.utf8
+        bytes += ipKey
+        var text = destination.entry.text
+        text.withUTF8 { bytes.append(contentsOf: $0) }
+        bytes += portsKey
         appendDecimal(destination.ports.first, to: &bytes)
-        bytes += #","Last":"#.utf8
+        bytes += lastKey
         appendDecimal(destination.ports.last, to: &bytes)
-        bytes += "}}".utf8
+        bytes.append(UInt8(ascii: "}"))
+        bytes.append(UInt8(ascii: "}"))
     }
 
     private static func appendDecimal(_ value: UInt16, to bytes: inout [UInt8]) {

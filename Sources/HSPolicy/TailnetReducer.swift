@@ -1,3 +1,50 @@
+/// What one compilation keeps so that the next one can reuse everything a node change cannot affect.
+///
+/// Immutable once built; nodes' compiled filters keep referring to the rule table they were built with.
+final class CompileState: Sendable {
+    let policy: Policy
+    let tailnet: PolicyTailnet
+    /// The unmerged slots of every policy rule (ACLs, then grants).
+    let ruleSlots: [[RuleSlot]]
+    let keys: MergeKeyTable
+    /// The merged slots, their ids in `index`, their final positions per policy rule, and the
+    /// position of each merged rule.
+    let slots: [RuleSlot]
+    let slotIDs: [Int]
+    let positions: [[Int]]
+    let positionByKey: [Int: Int]
+    let ids: TailnetReducer.RuleIDs
+    let index: DestinationIndex
+    /// Directed visibility: row `i` holds the nodes that node `i`'s reduced filter admits as sources.
+    let rows: [NodeBitSet]
+    /// `rows` joined with its transpose: who sees whom.
+    let visibility: [NodeBitSet]
+
+    init(
+        resolver: AliasResolver,
+        ruleSlots: [[RuleSlot]],
+        keys: MergeKeyTable,
+        merged: SlotMerger.Result,
+        ids: TailnetReducer.RuleIDs,
+        index: DestinationIndex,
+        rows: [NodeBitSet],
+        visibility: [NodeBitSet]
+    ) {
+        policy = resolver.policy
+        tailnet = resolver.tailnet
+        self.ruleSlots = ruleSlots
+        self.keys = keys
+        slots = merged.slots
+        slotIDs = merged.slotIDs
+        positions = merged.positions
+        positionByKey = merged.positionByKey
+        self.ids = ids
+        self.index = index
+        self.rows = rows
+        self.visibility = visibility
+    }
+}
+
 /// Compiles every node's policy from the tailnet-wide rule slots.
 ///
 /// Rule sources are resolved once per rule (in `FilterCompiler`). Each node then reads only the
@@ -7,26 +54,21 @@
 struct TailnetReducer {
     let resolver: AliasResolver
 
-    func compileNodes() -> [UInt64: CompiledNodePolicy] {
-        let slots = FilterCompiler(resolver: resolver).compile()
-        let ids = TailnetReducer.ruleTable(slots)
-        let table = ids.table
-        let index = DestinationIndex(slots: slots)
+    func compile() -> ([UInt64: CompiledNodePolicy], CompileState) {
+        let compiler = FilterCompiler(resolver: resolver)
+        let ruleSlots = compiler.ruleSlots()
+        let merged = SlotMerger.merge(ruleSlots, reusing: nil)
+        let ids = TailnetReducer.ruleIDs(merged.slots, reusing: nil)
+        let index = DestinationIndex(slots: merged.slots)
         let nodes = resolver.tailnet.nodes
         var filters: [NodeFilter] = []
         var rows: [NodeBitSet] = []
         filters.reserveCapacity(nodes.count)
         rows.reserveCapacity(nodes.count)
-        for (position, node) in nodes.enumerated() {
-            let parts = reduce(node, position: position, index: index, ids: ids)
-            let merged = TailnetReducer.merge(parts, table: table)
-            var row = NodeBitSet(count: nodes.count)
-            for rule in merged {
-                row.formUnion(table.rules[Int(rule[0].rule)].sourceNodes)
-            }
-            row.remove(position)
+        for position in nodes.indices {
+            let (filter, row) = reduce(position, index: index, ids: ids)
+            filters.append(filter)
             rows.append(row)
-            filters.append(.reduced(merged, table))
         }
         let visibility = TailnetReducer.symmetric(rows)
         let ssh = SSHCompiler(resolver: resolver)
@@ -43,44 +85,86 @@ struct TailnetReducer {
                 capabilities: CompiledTailnetPolicy.capabilities(resolver: resolver, node: node)
             )
         }
-        return result
+        let state = CompileState(
+            resolver: resolver,
+            ruleSlots: ruleSlots,
+            keys: compiler.keys,
+            merged: merged,
+            ids: ids,
+            index: index,
+            rows: rows,
+            visibility: visibility
+        )
+        return (result, state)
     }
 
-    /// Numbers every rule of `slots`: the id of each shared slot's rule, and of each user's rule in a
-    /// per-user slot.
-    static func ruleTable(_ slots: [RuleSlot]) -> RuleIDs {
+    /// Rule ids by slot: the shared rule (-1 for none), each user's rule, each node's rule.
+    struct RuleIDs: Sendable {
+        var table = RuleTable(rules: [])
+        var shared: [Int32] = []
+        var perUser: [[UInt64: Int32]] = []
+        var perNode: [[Int: Int32]] = []
+    }
+
+    /// Numbers every rule of `slots` and builds their table. A slot with an origin in `reuse` takes
+    /// its rules and encoded fragments over from the previous table.
+    static func ruleIDs(_ slots: [RuleSlot], reusing reuse: (origins: [Int?], previous: RuleIDs)?) -> RuleIDs {
         var rules: [CompiledRule] = []
+        var heads: [[UInt8]] = []
+        var tails: [[UInt8]] = []
         var ids = RuleIDs()
-        for slot in slots {
+        func add(_ rule: CompiledRule, previousID: Int32?) -> Int32 {
+            if let previousID, let table = reuse?.previous.table {
+                heads.append(table.heads[Int(previousID)])
+                tails.append(table.tails[Int(previousID)])
+            } else {
+                let fragments = RuleTable.fragments(rule)
+                heads.append(fragments.head)
+                tails.append(fragments.tail)
+            }
+            rules.append(rule)
+            return Int32(rules.count - 1)
+        }
+        for (position, slot) in slots.enumerated() {
+            let origin = reuse?.origins[position] ?? nil
             ids.shared.append(-1)
             ids.perUser.append([:])
             ids.perNode.append([:])
             switch slot {
             case .shared(let rule):
-                ids.shared[ids.shared.count - 1] = Int32(rules.count)
-                rules.append(rule)
+                ids.shared[position] = add(rule, previousID: origin.map { reuse!.previous.shared[$0] })
             case .perUser(let byUser):
                 for (user, rule) in byUser {
-                    ids.perUser[ids.perUser.count - 1][user] = Int32(rules.count)
-                    rules.append(rule)
+                    ids.perUser[position][user] = add(
+                        rule,
+                        previousID: origin.flatMap { reuse!.previous.perUser[$0][user] }
+                    )
                 }
             case .perNode(let byNode):
-                for (position, rule) in byNode {
-                    ids.perNode[ids.perNode.count - 1][position] = Int32(rules.count)
-                    rules.append(rule)
+                for (node, rule) in byNode {
+                    ids.perNode[position][node] = add(
+                        rule,
+                        previousID: origin.flatMap { reuse!.previous.perNode[$0][node] }
+                    )
                 }
             }
         }
-        ids.table = RuleTable(rules: rules)
+        ids.table = RuleTable(rules: rules, heads: heads, tails: tails)
         return ids
     }
 
-    /// Rule ids by slot: the shared rule (-1 for none), each user's rule, each node's rule.
-    struct RuleIDs {
-        var table = RuleTable(rules: [])
-        var shared: [Int32] = []
-        var perUser: [[UInt64: Int32]] = []
-        var perNode: [[Int: Int32]] = []
+    /// Reduces, merges and encodes the filter of the node at `position`, and returns it with the
+    /// node's visibility row (the nodes its filter admits as sources).
+    func reduce(_ position: Int, index: DestinationIndex, ids: RuleIDs) -> (NodeFilter, NodeBitSet) {
+        let nodes = resolver.tailnet.nodes
+        let parts = reduce(nodes[position], position: position, index: index, ids: ids)
+        let merged = TailnetReducer.merge(parts, table: ids.table)
+        var row = NodeBitSet(count: nodes.count)
+        for rule in merged {
+            row.formUnion(ids.table.rules[Int(rule[0].rule)].sourceNodes)
+        }
+        row.remove(position)
+        return (.reduced(merged, ids.table), row)
     }
 
     /// Returns the rules, and inside them the destinations, that concern `node`, in slot order.
@@ -115,11 +199,13 @@ struct TailnetReducer {
         }
         let sharedCount = parts.count
         if let owner = node.userID, !node.isTagged {
-            for slot in index.perUserSlots {
+            for slotID in index.perUserSlots {
+                let slot = index.positions[slotID]
                 if let id = ids.perUser[slot][owner] { appendOwn(id, slot: slot) }
             }
         }
-        for slot in index.perNodeSlots {
+        for slotID in index.perNodeSlots {
+            let slot = index.positions[slotID]
             if let id = ids.perNode[slot][position] { appendOwn(id, slot: slot) }
         }
         if parts.count > sharedCount {

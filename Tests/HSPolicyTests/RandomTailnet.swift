@@ -127,3 +127,33 @@ struct RandomTailnet {
             """
     }
 }
+
+extension RandomTailnet {
+    /// Returns `tailnet` with a few nodes changed: tags, owner, addresses or name, never routes.
+    mutating func changing(_ tailnet: PolicyTailnet, count: Int) -> PolicyTailnet {
+        var changed = tailnet
+        for _ in 0..<count {
+            let position = Int.random(in: 0..<changed.nodes.count, using: &random)
+            var node = changed.nodes[position]
+            switch Int.random(in: 0..<5, using: &random) {
+            case 0:
+                node.tags = [pick(tags)]
+                node.userID = nil
+            case 1:
+                node.tags = []
+                node.userID = UInt64(Int.random(in: 1...userCount, using: &random))
+            case 2:
+                node.tags = node.tags.isEmpty ? [pick(tags)] : node.tags + [pick(tags)]
+                node.tags = Array(Set(node.tags)).sorted()
+                node.userID = nil
+            case 3:
+                node.ipv4 = IPAddress("100.64.9.\(position + 1)")
+                node.ipv6 = chance(50) ? nil : IPAddress("fd7a:115c:a1e0::9:\(String(position + 1, radix: 16))")
+            default:
+                node.hostname += "-renamed"
+            }
+            changed.nodes[position] = node
+        }
+        return changed
+    }
+}

@@ -8,6 +8,7 @@ extension ControlPlane {
     func setPolicy(_ compiler: any PolicyCompiling, now: Date = Date()) {
         let snapshot = state.withLock { state in
             state.compiler = compiler
+            state.compilerGeneration += 1
             return takePolicySnapshotLocked(in: &state)
         }
         compileAndInstall(snapshot, now: now)
@@ -27,25 +28,37 @@ extension ControlPlane {
     struct PolicySnapshot {
         var generation: UInt64
         var compiler: any PolicyCompiling
+        var compilerGeneration: UInt64
+        /// The policy in force, when the same compiler built it; the compiler may reuse it.
+        var previous: (any CompiledPolicy)?
         var nodes: [ControlNode]
         var users: [ControlUser]
     }
 
     func takePolicySnapshotLocked(in state: inout State) -> PolicySnapshot {
         state.policySnapshotGeneration += 1
+        let sameCompiler = state.policyCompilerGeneration == state.compilerGeneration
         return PolicySnapshot(
             generation: state.policySnapshotGeneration,
             compiler: state.compiler,
+            compilerGeneration: state.compilerGeneration,
+            previous: sameCompiler ? state.policy : nil,
             nodes: state.entries.values.map(\.node),
             users: Array(state.users.values)
         )
     }
 
     private func compileAndInstall(_ snapshot: PolicySnapshot, now: Date) {
-        let compiled = snapshot.compiler.compile(nodes: snapshot.nodes, users: snapshot.users)
+        let compiled: any CompiledPolicy
+        if let previous = snapshot.previous {
+            compiled = snapshot.compiler.compile(nodes: snapshot.nodes, users: snapshot.users, previous: previous)
+        } else {
+            compiled = snapshot.compiler.compile(nodes: snapshot.nodes, users: snapshot.users)
+        }
         let outcome: PolicyOutcome? = state.withLock { state in
             guard snapshot.generation > state.policyGeneration else { return nil }
             state.policyGeneration = snapshot.generation
+            state.policyCompilerGeneration = snapshot.compilerGeneration
             return installPolicyLocked(compiled, in: &state, now: now)
         }
         if let outcome {

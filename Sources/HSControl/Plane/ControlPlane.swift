@@ -31,6 +31,9 @@ final class ControlPlane: Sendable {
         var policySnapshotGeneration: UInt64 = 0
         /// The generation of the snapshot `policy` was compiled from.
         var policyGeneration: UInt64 = 0
+        /// Counts `compiler` replacements, and the count when `policy`'s compiler was taken.
+        var compilerGeneration: UInt64 = 0
+        var policyCompilerGeneration: UInt64 = 0
         /// The primary router of each subnet route.
         var routes = RouteTable()
     }

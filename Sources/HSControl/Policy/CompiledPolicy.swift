@@ -28,6 +28,10 @@ protocol CompiledPolicy: Sendable {
 protocol PolicyCompiling: Sendable {
     func compile(nodes: [ControlNode], users: [ControlUser]) -> any CompiledPolicy
 
+    /// Compiles for changed nodes or users; `previous` is this compiler's result for an earlier
+    /// snapshot, which an incremental compiler may reuse.
+    func compile(nodes: [ControlNode], users: [ControlUser], previous: any CompiledPolicy) -> any CompiledPolicy
+
     /// Returns the routes `node` advertises that the policy approves without an administrator.
     func autoApprovedRoutes(for node: ControlNode, users: [ControlUser]) -> [String]
 
@@ -36,6 +40,10 @@ protocol PolicyCompiling: Sendable {
 }
 
 extension PolicyCompiling {
+    func compile(nodes: [ControlNode], users: [ControlUser], previous: any CompiledPolicy) -> any CompiledPolicy {
+        compile(nodes: nodes, users: users)
+    }
+
     func autoApprovedRoutes(for node: ControlNode, users: [ControlUser]) -> [String] { [] }
 
     /// True when a device of `userID` may carry every tag in `tags`. Without a policy no tag has

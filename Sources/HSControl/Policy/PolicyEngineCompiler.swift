@@ -22,6 +22,14 @@ struct PolicyEngineCompiler: PolicyCompiling {
         )
     }
 
+    /// Recompiles only what the changed nodes affect when `previous` came from this compiler.
+    func compile(nodes: [ControlNode], users: [ControlUser], previous: any CompiledPolicy) -> any CompiledPolicy {
+        guard !policy.allowsAll, let previous = previous as? CompiledTailnetPolicy else {
+            return compile(nodes: nodes, users: users)
+        }
+        return previous.recompiled(for: Self.tailnet(nodes: nodes, users: users, serverURL: serverURL))
+    }
+
     func autoApprovedRoutes(for node: ControlNode, users: [ControlUser]) -> [String] {
         policy.autoApprovedRoutes(
             for: Self.policyNode(node),
@@ -35,10 +43,11 @@ struct PolicyEngineCompiler: PolicyCompiling {
         return policy.allowsTags(tags, for: user, users: policyUsers)
     }
 
-    /// Builds the engine's view of the tailnet, with nodes in registration order as the engine requires.
+    /// Builds the engine's view of the tailnet, with nodes in registration order as the engine
+    /// requires, and users by id so that equal inputs give equal tailnets.
     static func tailnet(nodes: [ControlNode], users: [ControlUser], serverURL: String) -> PolicyTailnet {
         PolicyTailnet(
-            users: users.map { PolicyUser(id: $0.id, name: $0.name, email: $0.email) },
+            users: users.sorted { $0.id < $1.id }.map { PolicyUser(id: $0.id, name: $0.name, email: $0.email) },
             nodes: nodes.sorted { $0.id < $1.id }.map(policyNode),
             serverURL: serverURL
         )
