@@ -2,8 +2,8 @@
 /// change cannot affect.
 ///
 /// A policy rule is compiled again when one of its aliases names a changed node before or after the
-/// change (`*` counts when a node's addresses changed, `autogroup:self` when a user's device
-/// changed); `via` grants always are. Merged rules built from such a rule, and every node that one
+/// change. `*` counts as naming it when its addresses changed, and `autogroup:self` when it is or
+/// was a user's device. `via` grants are always compiled again. Merged rules built from such a rule, and every node that one
 /// of them concerns before or after, are compiled again. Peer visibility is patched in the rows and
 /// columns of those nodes. SSH rules, when the policy has any, are compiled again for every node.
 struct IncrementalCompiler {
@@ -39,6 +39,7 @@ struct IncrementalCompiler {
         let merged = SlotMerger.merge(ruleSlots, reusing: reuse)
         let ids = TailnetReducer.ruleIDs(merged.slots, reusing: (merged.origins, previous.ids))
         let index = updatedIndex(merged)
+
         var affected = NodeBitSet(count: tailnet.nodes.count)
         for position in changed { affected.insert(position) }
         for (position, origin) in merged.origins.enumerated() where origin == nil {
@@ -195,6 +196,7 @@ struct IncrementalCompiler {
             affectedList.append(position)
         }
         let visibility = patchedVisibility(rows: rows, affected: affected, affectedList: affectedList)
+
         let ssh = resolver.policy.ssh.isEmpty ? nil : SSHCompiler(resolver: resolver)
         let changedSet = Set(changed)
         let nodeIDs = tailnet.nodes.map(\.id)
@@ -226,8 +228,8 @@ struct IncrementalCompiler {
         return (result, state)
     }
 
-    /// Returns the previous visibility with the rows and columns of the affected nodes recomputed:
-    /// `i` sees `j` when `j` is in row `i` or `i` is in row `j`.
+    /// Returns the previous visibility with the rows and columns of the affected nodes recomputed.
+    /// Node `i` may see `j` when `j` is in row `i` or `i` is in row `j`.
     private func patchedVisibility(rows: [NodeBitSet], affected: NodeBitSet, affectedList: [Int]) -> [NodeBitSet] {
         var visibility = previous.visibility
         for position in affectedList {

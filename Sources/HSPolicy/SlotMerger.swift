@@ -4,8 +4,8 @@
 /// destinations. This runs before per-node reduction, so a merged rule keeps the position of its
 /// first part even on nodes that only receive a later part.
 enum SlotMerger {
-    /// What an incremental merge may take over from the previous compilation: every slot of a rule
-    /// not in `dirtyRules`, and every merged rule whose key is not in `dirtyKeys`.
+    /// The parts of the previous compilation an incremental merge may take over: every slot of a
+    /// rule not in `dirtyRules`, and every merged rule whose key is not in `dirtyKeys`.
     struct Reuse {
         let previous: CompileState
         let dirtyRules: Set<Int>

@@ -1,7 +1,7 @@
 /// Lookup tables over one tailnet's nodes, and the memoised results of alias resolution.
 ///
 /// Built once per compilation by `AliasResolver`. It is a class so that the resolver, a value
-/// type copied into several compilers, shares one memo; it is not thread-safe and never leaves
+/// type copied into several compilers, shares one memo. It is not thread-safe, so it never leaves
 /// the compiling thread.
 final class TailnetIndex {
     struct EntriesKey: Hashable {

@@ -1,6 +1,7 @@
-/// What one compilation keeps so that the next one can reuse everything a node change cannot affect.
+/// The intermediate results of one compilation, kept so that the next one can reuse everything a
+/// node change cannot affect.
 ///
-/// Immutable once built; nodes' compiled filters keep referring to the rule table they were built with.
+/// Immutable once built. Nodes' compiled filters keep referring to the rule table they were built with.
 final class CompileState: Sendable {
     let policy: Policy
     let tailnet: PolicyTailnet
@@ -15,9 +16,9 @@ final class CompileState: Sendable {
     let positionByKey: [Int: Int]
     let ids: TailnetReducer.RuleIDs
     let index: DestinationIndex
-    /// Directed visibility: row `i` holds the nodes that node `i`'s reduced filter admits as sources.
+    /// Directed visibility: row `i` contains the nodes that node `i`'s reduced filter admits as sources.
     let rows: [NodeBitSet]
-    /// `rows` joined with its transpose: who sees whom.
+    /// `rows` joined with its transpose: row `i` contains the peers node `i` may see.
     let visibility: [NodeBitSet]
 
     init(
@@ -60,6 +61,7 @@ struct TailnetReducer {
         let merged = SlotMerger.merge(ruleSlots, reusing: nil)
         let ids = TailnetReducer.ruleIDs(merged.slots, reusing: nil)
         let index = DestinationIndex(slots: merged.slots)
+
         let nodes = resolver.tailnet.nodes
         var filters: [NodeFilter] = []
         var rows: [NodeBitSet] = []
@@ -71,6 +73,7 @@ struct TailnetReducer {
             rows.append(row)
         }
         let visibility = TailnetReducer.symmetric(rows)
+
         let ssh = SSHCompiler(resolver: resolver)
         let nodeIDs = nodes.map(\.id)
         var result: [UInt64: CompiledNodePolicy] = [:]

@@ -20,7 +20,7 @@ protocol CompiledPolicy: Sendable {
     func capabilities(for nodeID: UInt64) -> [String: [JSONValue]]
 
     /// True when `viewer` may see `peer`. Called once per stream for every change, so a policy
-    /// that builds `visiblePeers(of:)` on demand should answer this without building the set.
+    /// that builds `visiblePeers(of:)` on demand should check the single pair without building the set.
     func isVisible(_ peer: UInt64, to viewer: UInt64) -> Bool
 }
 
