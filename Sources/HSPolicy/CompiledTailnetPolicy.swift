@@ -128,6 +128,18 @@ public struct CompiledTailnetPolicy: Sendable {
         return node.visibility.contains(position)
     }
 
+    /// True when both compilations list the same nodes in the same order, so that
+    /// `hasSameVisiblePeers(of:as:)` may compare them.
+    public func hasSameNodeOrder(as other: CompiledTailnetPolicy) -> Bool {
+        positionByID == other.positionByID
+    }
+
+    /// True when `nodeID` may see the same peers in both compilations, compared as bit sets without
+    /// building `visiblePeers(of:)`. Requires `hasSameNodeOrder(as:)`.
+    public func hasSameVisiblePeers(of nodeID: UInt64, as other: CompiledTailnetPolicy) -> Bool {
+        nodes[nodeID]?.visibility == other.nodes[nodeID]?.visibility
+    }
+
     /// Returns the node's encoded `SSHPolicy`, or nil to send none.
     public func sshPolicy(for nodeID: UInt64) -> [UInt8]? {
         nodes[nodeID]?.sshPolicyJSON

@@ -1,5 +1,6 @@
 import Foundation
 import HSCore
+import HSPolicy
 import Synchronization
 
 extension ControlPlane {
@@ -105,14 +106,26 @@ extension ControlPlane {
         for (token, sink) in state.streams {
             sinksByNode[token.nodeID, default: []].append(sink)
         }
+        // Two compilations of the engine over the same nodes compare peers as bit sets, which saves
+        // building two peer sets per streaming node while the lock is held.
+        var engines: (old: CompiledTailnetPolicy, new: CompiledTailnetPolicy)? = nil
+        if let oldEngine = old as? CompiledTailnetPolicy, let newEngine = new as? CompiledTailnetPolicy,
+            oldEngine.hasSameNodeOrder(as: newEngine)
+        {
+            engines = (oldEngine, newEngine)
+        }
         for (nodeID, sinks) in sinksByNode {
-            let change = PolicyChange(
-                filter: (old.packetFilter(for: nodeID), new.packetFilter(for: nodeID)),
-                ssh: (old.sshPolicy(for: nodeID), new.sshPolicy(for: nodeID)),
-                peers: (
+            var peers: (old: Set<UInt64>, new: Set<UInt64>) = ([], [])
+            if engines.map({ !$0.old.hasSameVisiblePeers(of: nodeID, as: $0.new) }) ?? true {
+                peers = (
                     (old.visiblePeers(of: nodeID) ?? allIDs).subtracting([nodeID]),
                     (new.visiblePeers(of: nodeID) ?? allIDs).subtracting([nodeID])
                 )
+            }
+            let change = PolicyChange(
+                filter: (old.packetFilter(for: nodeID), new.packetFilter(for: nodeID)),
+                ssh: (old.sshPolicy(for: nodeID), new.sshPolicy(for: nodeID)),
+                peers: peers
             )
             if let json = change.message(entries: state.entries, now: now) {
                 outcome.deliveries.append(PolicyDelivery(sinks: sinks, json: json))
