@@ -41,7 +41,7 @@ public struct CompiledTailnetPolicy: Sendable {
     /// Position of each node id in the compiled tailnet, for visibility lookups.
     let positionByID: [UInt64: Int]
     let policy: Policy
-    /// What `recompiled(for:)` reuses; nil for a policy that allows all.
+    /// The intermediate results `recompiled(for:)` reuses; nil for a policy that allows all.
     let state: CompileState?
 
     /// Compiles `policy` for every node of `tailnet`. A nil policy allows all traffic and has no SSH rules.
@@ -69,11 +69,11 @@ public struct CompiledTailnetPolicy: Sendable {
 
     /// Compiles the same policy for `tailnet`, a later version of the compiled tailnet.
     ///
-    /// When `tailnet` has the same users and the same nodes in the same order, and at most a few
-    /// nodes differ in anything but their approved routes, only the rules that name those nodes and
-    /// the nodes that receive those rules are compiled again; everything else is taken over. In any
-    /// other case, and for policies that allow all, this is a full compilation. The result equals
-    /// `CompiledTailnetPolicy(policy:tailnet:)` either way.
+    /// The fast path needs the same users and the same nodes in the same order, with at most a
+    /// few nodes changed in anything but their approved routes. Then only the rules that name those
+    /// nodes, and the nodes that receive those rules, are compiled again, and everything else is
+    /// taken over. In any other case, and for policies that allow all, this is a full compilation.
+    /// The result equals `CompiledTailnetPolicy(policy:tailnet:)` either way.
     public func recompiled(for tailnet: PolicyTailnet) -> CompiledTailnetPolicy {
         if let state, let result = IncrementalCompiler(previous: state, nodes: nodes)?.recompile(tailnet) {
             return CompiledTailnetPolicy(policy: policy, nodes: result.nodes, state: result.state)
