@@ -249,8 +249,8 @@ struct FilterCompiler {
     ///
     /// Only a node carrying one of the `via` tags receives the rule, and only for the destination
     /// prefixes that equal one of its approved subnet routes, written as CIDR. Other destinations
-    /// (users, tags, hosts, autogroups) produce no filter rule, and neither does an `app`-only grant;
-    /// this is how Headscale 0.29 compiles `via`.
+    /// (users, tags, hosts, autogroups) produce no filter rule, and neither does an `app`-only grant.
+    /// This follows `compileViaGrant` in Headscale's policy compiler.
     // NOTE: `via` also steers which router each source uses for the prefix (the routes in each
     // viewer's peer list). The map encoder does not apply that yet: every source still uses the
     // primary router, so traffic through a router without the via tag is dropped by its filter.
