@@ -6,15 +6,19 @@ import Dispatch
     import Darwin
 #endif
 
-#if os(Linux)
-    private let sendFlags = Int32(MSG_NOSIGNAL)
-#else
-    private let sendFlags: Int32 = 0
-#endif
-
 extension SocketStream {
-    /// Reads once (level-triggered, so the source fires again while bytes remain) and delivers.
+    /// Reads and delivers until a read returns less than ``maxReadSize`` bytes, at most
+    /// ``maxReadsPerEvent`` times. The source is level-triggered, so it fires again while bytes
+    /// remain; reading more per event saves the dispatch work of re-arming it.
     func readAvailable() {
+        for _ in 0..<Self.maxReadsPerEvent {
+            guard readOnce() else { return }
+        }
+    }
+
+    /// Reads once and delivers; returns true when the read filled the buffer and the stream is
+    /// still open for reading, so more bytes are likely waiting.
+    private func readOnce() -> Bool {
         let outcome = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.maxReadSize) { buffer in
             Result { () throws(IOError) -> [UInt8] in
                 let count = try syscall("read", on: remoteAddress) { systemRead(fd, buffer.baseAddress, buffer.count) }
@@ -24,60 +28,17 @@ extension SocketStream {
         switch outcome {
         case .success(let bytes) where bytes.isEmpty:
             peerClosed()
+            return false
         case .success(let bytes):
-            guard state == .open else { return }
+            guard state == .open else { return false }
             handler?.stream(self, didRead: bytes)
+            return bytes.count == Self.maxReadSize && state == .open && !readSuspended
         case .failure(let error) where error.wouldBlock:
-            return
+            return false
         case .failure:
             teardown()
+            return false
         }
-    }
-
-    /// Sends the queued chunks until the kernel would block or the queue is empty.
-    func flush() {
-        while pendingHead < pending.count {
-            let chunk = pending[pendingHead]
-            guard let sent = send(chunk, from: pendingOffset) else { return }
-            pendingOffset += sent
-            pendingWriteBytes -= sent
-            guard pendingOffset == chunk.count else { return }
-            pendingHead += 1
-            pendingOffset = 0
-        }
-        pending = []
-        pendingHead = 0
-        suspendWriting()
-        switch state {
-        case .flushing: beginLingering()
-        case .open: handler?.streamDidDrain(self)
-        case .lingering, .closed: break
-        }
-    }
-
-    /// Sends `bytes[offset...]` until done or the kernel would block.
-    ///
-    /// - Returns: the count sent, or nil after a send error has torn the stream down.
-    func send(_ bytes: [UInt8], from offset: Int) -> Int? {
-        var sent = 0
-        let remaining = bytes.count - offset
-        while sent < remaining {
-            let result = bytes.withUnsafeBytes { raw in
-                Result { () throws(IOError) -> Int in
-                    try syscall("send", on: remoteAddress) {
-                        systemSend(fd, raw.baseAddress! + offset + sent, remaining - sent, sendFlags)
-                    }
-                }
-            }
-            switch result {
-            case .success(let count): sent += count
-            case .failure(let error) where error.wouldBlock: return sent
-            case .failure:
-                teardown()
-                return nil
-            }
-        }
-        return sent
     }
 
     /// Handles end of file: stop reading, then close once queued bytes are out.
