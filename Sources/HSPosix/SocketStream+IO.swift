@@ -7,18 +7,11 @@ import Dispatch
 #endif
 
 extension SocketStream {
-    /// Reads and delivers until a read returns less than ``maxReadSize`` bytes, at most
-    /// ``maxReadsPerEvent`` times. The source is level-triggered, so it fires again while bytes
-    /// remain; reading more per event saves the dispatch work of re-arming it.
+    /// Reads once (level-triggered, so the source fires again while bytes remain) and delivers.
+    ///
+    /// One read per event is deliberate: reading again at once lets senders that outrun their
+    /// receivers take the CPU that writing needs, and a DERP relay then drops most of what it reads.
     func readAvailable() {
-        for _ in 0..<Self.maxReadsPerEvent {
-            guard readOnce() else { return }
-        }
-    }
-
-    /// Reads once and delivers; returns true when the read filled the buffer and the stream is
-    /// still open for reading, so more bytes are likely waiting.
-    private func readOnce() -> Bool {
         let outcome = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.maxReadSize) { buffer in
             Result { () throws(IOError) -> [UInt8] in
                 let count = try syscall("read", on: remoteAddress) { systemRead(fd, buffer.baseAddress, buffer.count) }
@@ -28,16 +21,13 @@ extension SocketStream {
         switch outcome {
         case .success(let bytes) where bytes.isEmpty:
             peerClosed()
-            return false
         case .success(let bytes):
-            guard state == .open else { return false }
+            guard state == .open else { return }
             handler?.stream(self, didRead: bytes)
-            return bytes.count == Self.maxReadSize && state == .open && !readSuspended
         case .failure(let error) where error.wouldBlock:
-            return false
+            return
         case .failure:
             teardown()
-            return false
         }
     }
 

@@ -9,8 +9,7 @@ import Dispatch
 /// A connected non-blocking socket (TCP or unix) as a ``ByteStream``.
 ///
 /// Each stream owns one serial `queue` that targets ``SocketStream/connectionTargetQueue``; its read
-/// and write dispatch sources fire there. A read takes at most ``maxReadSize`` bytes, and one
-/// readiness event reads again while reads fill the buffer, up to ``maxReadsPerEvent`` reads.
+/// and write dispatch sources fire there. A read takes at most ``maxReadSize`` bytes.
 ///
 /// Writes are sent at once when the kernel accepts them, and the remainder waits in a queue that a
 /// write source drains; ``ByteStreamHandler/streamDidDrain(_:)`` runs when that queue empties.
@@ -30,9 +29,6 @@ import Dispatch
 public final class SocketStream: ByteStream, @unchecked Sendable {
     /// The largest single read, in bytes.
     public static let maxReadSize = 64 * 1024
-
-    /// The most reads one readiness event of the read source performs.
-    public static let maxReadsPerEvent = 4
 
     /// The most queued chunks one `sendmsg` call gathers.
     public static let maxChunksPerSend = 64
