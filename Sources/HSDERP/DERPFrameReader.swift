@@ -69,8 +69,8 @@ public struct DERPFrameReader: Sendable {
         return (type, payload)
     }
 
-    /// Moves bytes from the chunk into `carry` until it holds a whole frame, checking the header as
-    /// soon as it is complete.
+    /// Moves bytes from the chunk into `carry` until it contains a whole frame, checking the header
+    /// as soon as it is complete.
     private mutating func completeCarriedFrame() throws(DERPError) -> (DERPFrameType, ArraySlice<UInt8>)? {
         if carry.count < DERPFrame.headerLength {
             takeFromChunk(DERPFrame.headerLength - carry.count)
@@ -85,8 +85,8 @@ public struct DERPFrameReader: Sendable {
         return (type, payload)
     }
 
-    private mutating func takeFromChunk(_ wanted: Int) {
-        let taken = min(wanted, chunk.count - chunkStart)
+    private mutating func takeFromChunk(_ count: Int) {
+        let taken = min(count, chunk.count - chunkStart)
         guard taken > 0 else { return }
         carry.append(contentsOf: chunk[chunkStart..<chunkStart + taken])
         chunkStart += taken

@@ -24,7 +24,7 @@ struct DERPOutbox: Sendable {
         var frameBytes = 0
         /// Keys of PeerGone "disconnected" frames in the batch.
         var goneSources: [NodePublicKey] = []
-        /// The distinct sources of the batch's packets, in order of first appearance in a run.
+        /// The sources of the batch's packets in order, without consecutive repeats.
         var packetSources: [NodePublicKey] = []
         var packetCount = 0
         /// Packet bytes without keys and headers.

@@ -2,9 +2,9 @@ import Dispatch
 import HSCore
 import Synchronization
 
-/// State of the relay path across the frames of one read: the last destination looked up, so a
-/// run of packets to one peer takes the registry lock once, and counts added to the statistics
-/// in one update at the end.
+/// State of the relay path across the frames of one read. It keeps the last destination looked
+/// up, so a run of packets to one peer takes the registry lock once, and counts that reach the
+/// statistics in one update at the end.
 struct DERPRelayBatch {
     var destination: NodePublicKey?
     /// The active connection for `destination`, or nil when it is not connected.

@@ -258,8 +258,8 @@ enum IdleMemory {
         withExtendedLifetime(connected) {}
     }
 
-    /// User plus system CPU time of process `pid`, from `/proc/PID/stat` (fields 14 and 15, in
-    /// clock ticks of 1/100 s on Linux).
+    /// User plus system CPU time of process `pid`, from fields 14 and 15 of `/proc/PID/stat`,
+    /// which count clock ticks of `sysconf(_SC_CLK_TCK)`.
     static func cpuSeconds(of pid: Int32) throws -> Double {
         let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
         // The command name in field 2 may contain spaces; the fields after it follow its ')'.
