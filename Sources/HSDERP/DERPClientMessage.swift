@@ -22,16 +22,7 @@ public enum DERPClientMessage: Sendable, Equatable {
         let payload = frame.payload
         switch frame.type {
         case .sendPacket:
-            guard payload.count >= DERP.keyLength else {
-                throw DERPError(.malformedFrame, "SendPacket of \(payload.count) bytes is shorter than a key")
-            }
-            let packetLength = payload.count - DERP.keyLength
-            guard packetLength <= DERP.maxPacketLength else {
-                throw DERPError(
-                    .malformedFrame,
-                    "SendPacket carries \(packetLength) bytes, more than the limit of \(DERP.maxPacketLength)"
-                )
-            }
+            try checkSendPacketLength(payload.count)
             let destination = NodePublicKey(bytes: Array(payload[0..<DERP.keyLength]))!
             return .sendPacket(destination: destination, packet: Array(payload[DERP.keyLength...]))
         case .notePreferred:
@@ -49,6 +40,23 @@ public enum DERPClientMessage: Sendable, Equatable {
             return .meshOnly(frame.type)
         default:
             return .ignored(frame.type)
+        }
+    }
+
+    /// Checks a SendPacket payload length: a destination key, then at most ``DERP/maxPacketLength``
+    /// packet bytes.
+    ///
+    /// - Throws: ``DERPError`` `malformedFrame` naming the length and the limit it breaks.
+    static func checkSendPacketLength(_ payloadLength: Int) throws(DERPError) {
+        guard payloadLength >= DERP.keyLength else {
+            throw DERPError(.malformedFrame, "SendPacket of \(payloadLength) bytes is shorter than a key")
+        }
+        let packetLength = payloadLength - DERP.keyLength
+        guard packetLength <= DERP.maxPacketLength else {
+            throw DERPError(
+                .malformedFrame,
+                "SendPacket carries \(packetLength) bytes, more than the limit of \(DERP.maxPacketLength)"
+            )
         }
     }
 }

@@ -125,6 +125,27 @@ public struct DERPFrame: Sendable, Equatable {
         DERPFrame(type: .recvPacket, payload: source.bytes + packet)
     }
 
+    /// Encodes a RecvPacket frame (header, source key, packet) straight from a slice of a read
+    /// buffer, copying the packet bytes once.
+    public static func encodedRecvPacket(from source: NodePublicKey, _ packet: ArraySlice<UInt8>) -> [UInt8] {
+        let payloadLength = DERP.keyLength + packet.count
+        let frameLength = headerLength + payloadLength
+        return [UInt8](unsafeUninitializedCapacity: frameLength) { frame, initialized in
+            frame[0] = DERPFrameType.recvPacket.rawValue
+            frame[1] = UInt8(truncatingIfNeeded: payloadLength >> 24)
+            frame[2] = UInt8(truncatingIfNeeded: payloadLength >> 16)
+            frame[3] = UInt8(truncatingIfNeeded: payloadLength >> 8)
+            frame[4] = UInt8(truncatingIfNeeded: payloadLength)
+            let keyStart = frame.baseAddress! + headerLength
+            source.bytes.withUnsafeBufferPointer { keyStart.initialize(from: $0.baseAddress!, count: DERP.keyLength) }
+            packet.withUnsafeBufferPointer { bytes in
+                guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+                (keyStart + DERP.keyLength).initialize(from: base, count: bytes.count)
+            }
+            initialized = frameLength
+        }
+    }
+
     /// KeepAlive, empty.
     public static let keepAlive = DERPFrame(type: .keepAlive)
 

@@ -17,25 +17,6 @@ extension DERPServer {
         connection.start(initialBytes: initialBytes)
     }
 
-    /// Queues `packet` for the active connection of `destination`; false when none is connected.
-    /// Runs on the sender's queue.
-    func relay(_ packet: [UInt8], from source: NodePublicKey, to destination: NodePublicKey) -> Bool {
-        guard let target = registry.withLock({ $0.activeConnection(for: destination) }) else {
-            return false
-        }
-        let frame = DERPFrame.recvPacket(from: source, packet).encoded()
-        let queued = DERPOutbox.Packet(source: source, frame: frame, packetLength: packet.count)
-        switch target.enqueuePacket(queued) {
-        case .queued, .queuedNeedsFlush:
-            break
-        case .queuedAfterDroppingOldest:
-            count(\.packetsDroppedQueueFull)
-        case .closed:
-            count(\.packetsDroppedDisconnected)
-        }
-        return true
-    }
-
     /// Removes a closing connection. When no other connection with its key remains, queues
     /// PeerGone "disconnected" for the clients that received packets from that key.
     func unregister(_ connection: DERPServerConnection, key: NodePublicKey?, sourcesSeen: Set<NodePublicKey>) {

@@ -77,6 +77,11 @@ public final class DERPServer: Sendable {
         counters.withLock { $0[keyPath: counter] += amount }
     }
 
+    /// Applies several counter changes under one lock, for the relay's per-read and per-write totals.
+    func updateCounters(_ update: (inout Statistics) -> Void) {
+        counters.withLock { update(&$0) }
+    }
+
     func nextConnectionNumber() -> Int {
         connectionCount.add(1, ordering: .relaxed).newValue
     }

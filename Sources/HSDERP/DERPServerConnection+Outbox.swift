@@ -3,88 +3,6 @@ import HSCore
 import HSPosix
 import Synchronization
 
-/// Frames other connections queued for one client, waiting for its queue to write them.
-///
-/// Packets are bounded by `DERPServerLimits.sendQueueDepth`: when full, the oldest packet is
-/// dropped so that fresher ones get through, as Tailscale's server does. Control frames (PeerGone)
-/// have their own bound and go out first.
-struct DERPOutbox: Sendable {
-    struct Packet: Sendable {
-        var source: NodePublicKey
-        var frame: [UInt8]
-        var packetLength: Int
-    }
-
-    struct Control: Sendable {
-        var frame: [UInt8]
-        /// For PeerGone "disconnected": the key that left, which the client stops watching.
-        var goneSource: NodePublicKey?
-    }
-
-    enum Item {
-        case packet(Packet)
-        case control(Control)
-    }
-
-    enum EnqueueResult {
-        /// Queued; the caller must schedule a flush.
-        case queuedNeedsFlush
-        /// Queued; a flush is already scheduled or waiting for the stream to drain.
-        case queued
-        /// Queued after dropping the oldest packet; a flush is already pending.
-        case queuedAfterDroppingOldest
-        /// The connection is closed; nothing was queued.
-        case closed
-    }
-
-    private var packets: [Packet] = []
-    private var controls: [Control] = []
-    /// True from the enqueue that schedules a flush until a flush finds both queues empty.
-    private var isFlushPending = false
-    private var isClosed = false
-
-    mutating func enqueue(_ packet: Packet, depth: Int) -> EnqueueResult {
-        guard !isClosed else { return .closed }
-        var dropped = false
-        if packets.count >= depth {
-            packets.removeFirst()
-            dropped = true
-        }
-        packets.append(packet)
-        return markPending(dropped: dropped)
-    }
-
-    mutating func enqueue(_ control: Control, depth: Int) -> EnqueueResult {
-        guard !isClosed, controls.count < depth else { return .closed }
-        controls.append(control)
-        return markPending(dropped: false)
-    }
-
-    /// Takes the next frame, or returns nil and clears the pending flag when both queues are empty.
-    mutating func next() -> Item? {
-        if !controls.isEmpty { return .control(controls.removeFirst()) }
-        if !packets.isEmpty { return .packet(packets.removeFirst()) }
-        isFlushPending = false
-        return nil
-    }
-
-    /// Marks the outbox closed and returns the number of packets discarded.
-    mutating func close() -> Int {
-        isClosed = true
-        let discarded = packets.count
-        packets.removeAll()
-        controls.removeAll()
-        return discarded
-    }
-
-    private mutating func markPending(dropped: Bool) -> EnqueueResult {
-        if dropped { return .queuedAfterDroppingOldest }
-        if isFlushPending { return .queued }
-        isFlushPending = true
-        return .queuedNeedsFlush
-    }
-}
-
 extension DERPServerConnection {
     /// Queues a RecvPacket frame from any queue and schedules a flush when none is pending. The
     /// result reports whether an older packet was dropped or the connection is closed.
@@ -116,23 +34,27 @@ extension DERPServerConnection {
         stream.queue.async { self.flushOutbox() }
     }
 
-    /// Moves queued frames to the stream while it has room. When it stops for lack of room, the
-    /// pending flag stays set and the stream's drain callback resumes the flush.
+    /// Moves queued frames to the stream, all that fit below the high-water mark in one
+    /// `write(contentsOf:)`, so a socket stream sends them with one system call. When it stops for
+    /// lack of room, the pending flag stays set and the stream's drain callback resumes the flush.
     func flushOutbox() {
         guard !isClosed else { return }
-        while stream.pendingWriteBytes < server.limits.writeHighWaterBytes {
-            guard let item = outbox.withLock({ $0.next() }) else { return }
-            switch item {
-            case .control(let control):
-                if let gone = control.goneSource {
-                    sourcesSeen.remove(gone)
+        while true {
+            let room = server.limits.writeHighWaterBytes - stream.pendingWriteBytes
+            guard room > 0, let batch = outbox.withLock({ $0.take(byteBudget: room) }) else { return }
+            for gone in batch.goneSources {
+                sourcesSeen.remove(gone)
+            }
+            for source in batch.packetSources {
+                watchSource(source)
+            }
+            stream.write(contentsOf: batch.frames)
+            noteWrite(byteCount: batch.frameBytes)
+            if batch.packetCount > 0 {
+                server.updateCounters {
+                    $0.packetsRelayed += batch.packetCount
+                    $0.bytesRelayed += batch.packetBytes
                 }
-                write(control.frame)
-            case .packet(let packet):
-                watchSource(packet.source)
-                write(packet.frame)
-                server.count(\.packetsRelayed)
-                server.count(\.bytesRelayed, by: packet.packetLength)
             }
         }
     }

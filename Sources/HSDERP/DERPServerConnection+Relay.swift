@@ -1,13 +1,86 @@
 import Dispatch
 import HSCore
+import Synchronization
+
+/// State of the relay path across the frames of one read. It keeps the last destination looked
+/// up, so a run of packets to one peer takes the registry lock once, and counts that reach the
+/// statistics in one update at the end.
+struct DERPRelayBatch {
+    var destination: NodePublicKey?
+    /// The active connection for `destination`, or nil when it is not connected.
+    var target: DERPServerConnection?
+    var received = 0
+    var droppedUnknownDestination = 0
+    var droppedQueueFull = 0
+    var droppedDisconnected = 0
+
+    /// Compares 32 key bytes with `destination`'s as four 64-bit words.
+    func isDestination(_ keyBytes: ArraySlice<UInt8>) -> Bool {
+        guard let destination else { return false }
+        return destination.bytes.withUnsafeBytes { known in
+            keyBytes.withUnsafeBytes { candidate in
+                (0..<DERP.keyLength / 8).allSatisfy { word in
+                    known.loadUnaligned(fromByteOffset: word * 8, as: UInt64.self)
+                        == candidate.loadUnaligned(fromByteOffset: word * 8, as: UInt64.self)
+                }
+            }
+        }
+    }
+}
 
 extension DERPServerConnection {
-    /// Hands a SendPacket to the destination's connection. When the destination is not connected,
-    /// drops the packet and, for a disco packet, replies PeerGone "not here" within the rate limit.
-    func relay(_ packet: [UInt8], from source: NodePublicKey, to destination: NodePublicKey) {
-        server.count(\.packetsReceived)
-        if server.relay(packet, from: source, to: destination) { return }
-        server.count(\.packetsDroppedUnknownDestination)
+    /// Hands one SendPacket payload (destination key, then packet) to the destination's
+    /// connection, copying the packet once into the RecvPacket frame. When the destination is not
+    /// connected, drops the packet and, for a disco packet, replies PeerGone "not here" within the
+    /// rate limit.
+    ///
+    /// - Throws: ``DERPError`` `malformedFrame` for a payload shorter than a key or a packet over
+    ///   ``DERP/maxPacketLength``.
+    func relay(
+        sendPacketPayload payload: ArraySlice<UInt8>,
+        from source: NodePublicKey,
+        batch: inout DERPRelayBatch
+    ) throws(DERPError) {
+        try DERPClientMessage.checkSendPacketLength(payload.count)
+        batch.received += 1
+        let keyEnd = payload.startIndex + DERP.keyLength
+        let destinationBytes = payload[payload.startIndex..<keyEnd]
+        if !batch.isDestination(destinationBytes) {
+            let destination = NodePublicKey(bytes: Array(destinationBytes))!
+            batch.destination = destination
+            batch.target = server.registry.withLock { $0.activeConnection(for: destination) }
+        }
+        let packet = payload[keyEnd...]
+        guard let target = batch.target else {
+            batch.droppedUnknownDestination += 1
+            if let destination = batch.destination {
+                replyNotHere(destination: destination, packet: packet)
+            }
+            return
+        }
+        let frame = DERPFrame.encodedRecvPacket(from: source, packet)
+        switch target.enqueuePacket(DERPOutbox.Packet(source: source, frame: frame, packetLength: packet.count)) {
+        case .queued, .queuedNeedsFlush:
+            break
+        case .queuedAfterDroppingOldest:
+            batch.droppedQueueFull += 1
+        case .closed:
+            batch.droppedDisconnected += 1
+        }
+    }
+
+    /// Adds the counts of a finished read to the server's statistics.
+    func finishRelay(_ batch: DERPRelayBatch) {
+        guard batch.received > 0 else { return }
+        server.updateCounters {
+            $0.packetsReceived += batch.received
+            $0.packetsDroppedUnknownDestination += batch.droppedUnknownDestination
+            $0.packetsDroppedQueueFull += batch.droppedQueueFull
+            $0.packetsDroppedDisconnected += batch.droppedDisconnected
+        }
+    }
+
+    private func replyNotHere(destination: NodePublicKey, packet: ArraySlice<UInt8>) {
         // Like Tailscale's server, reply only to disco packets, because those carry the
         // NAT-traversal messages for which the sender should try another path at once.
         guard DERPDisco.looksLikeDiscoPacket(packet), peerGoneTokens.take(now: DispatchTime.now().uptimeNanoseconds)
@@ -24,7 +97,7 @@ extension DERPServerConnection {
 enum DERPDisco {
     static let magic: [UInt8] = [0x54, 0x53, 0xF0, 0x9F, 0x92, 0xAC]
 
-    static func looksLikeDiscoPacket(_ packet: [UInt8]) -> Bool {
+    static func looksLikeDiscoPacket(_ packet: some Collection<UInt8>) -> Bool {
         packet.count >= magic.count + 32 + 24 && packet.starts(with: magic)
     }
 }

@@ -70,17 +70,21 @@ final class DERPServerConnection: ByteStreamHandler, @unchecked Sendable {
         }
     }
 
+    /// Handles every complete frame of a read. SendPacket payloads are relayed from the read
+    /// buffer in place, and the read's counts reach the statistics in one update.
     func stream(_ stream: any ByteStream, didRead bytes: [UInt8]) {
         guard !isClosed else { return }
         reader.feed(bytes)
+        var batch = DERPRelayBatch()
         do {
-            while !isClosed, let frame = try reader.nextFrame() {
-                handle(frame)
+            while !isClosed, let (type, payload) = try reader.nextFrameSlice() {
+                try handle(type, payload, batch: &batch)
             }
         } catch {
             server.count(\.protocolViolations)
             close(reason: error.message)
         }
+        finishRelay(batch)
     }
 
     func streamDidClose(_ stream: any ByteStream) {
@@ -108,15 +112,23 @@ final class DERPServerConnection: ByteStreamHandler, @unchecked Sendable {
         noteWrite(byteCount: bytes.count)
     }
 
-    private func handle(_ frame: DERPFrame) {
+    private func handle(
+        _ type: DERPFrameType,
+        _ payload: ArraySlice<UInt8>,
+        batch: inout DERPRelayBatch
+    ) throws(DERPError) {
         switch phase {
         case .awaitingClientInfo:
-            handleClientInfo(frame)
+            handleClientInfo(DERPFrame(type: type, payload: Array(payload)))
         case .active(let key):
             if isDuplicate.load(ordering: .relaxed) {
                 server.registry.withLock { $0.noteActivity(self, key: key) }
             }
-            handleMessage(frame, from: key)
+            if type == .sendPacket {
+                try relay(sendPacketPayload: payload, from: key, batch: &batch)
+            } else {
+                handleMessage(DERPFrame(type: type, payload: Array(payload)), from: key)
+            }
         case .closed:
             return
         }
@@ -178,7 +190,10 @@ final class DERPServerConnection: ByteStreamHandler, @unchecked Sendable {
         }
         switch message {
         case .sendPacket(let destination, let packet):
-            relay(packet, from: key, to: destination)
+            // `handle` relays SendPacket frames before they reach here; this keeps a decoded one working.
+            var batch = DERPRelayBatch()
+            try? relay(sendPacketPayload: ArraySlice(destination.bytes + packet), from: key, batch: &batch)
+            finishRelay(batch)
         case .notePreferred(let isPreferred):
             self.isPreferred = isPreferred
         case .ping(let data):

@@ -7,9 +7,9 @@ import HSPosix
 ///
 /// Tailscale's WebSocket DERP client treats the messages as one continuous byte stream, so
 /// message boundaries carry no meaning: every data frame's payload goes to the handler as it
-/// arrives, and each ``write(_:)`` becomes one binary message. Ping frames get a Pong with the same
-/// payload; a Close frame gets a Close reply and ends the stream. A frame that breaks RFC 6455
-/// closes the connection with status 1002 (protocol error).
+/// arrives, and each ``write(_:)`` or ``write(contentsOf:)`` becomes one binary message. Ping
+/// frames get a Pong with the same payload; a Close frame gets a Close reply and ends the stream.
+/// A frame that breaks RFC 6455 closes the connection with status 1002 (protocol error).
 ///
 /// `@unchecked Sendable` invariant: everything runs on the raw stream's queue, which is also ``queue``.
 final class WebSocketStream: ByteStream, ByteStreamHandler, @unchecked Sendable {
@@ -52,6 +52,12 @@ final class WebSocketStream: ByteStream, ByteStreamHandler, @unchecked Sendable 
     func write(_ bytes: [UInt8]) {
         guard !isClosed else { return }
         raw.write(WebSocketFrame(opcode: .binary, payload: bytes).encoded())
+    }
+
+    /// Sends all chunks as one binary message, because the peer reads the messages as one stream.
+    func write(contentsOf chunks: [[UInt8]]) {
+        guard !isClosed, !chunks.isEmpty else { return }
+        write(Array(chunks.joined()))
     }
 
     func close() {

@@ -20,6 +20,11 @@ public protocol ByteStream: AnyObject, Sendable {
     /// Queues `bytes` for sending, in order, behind any earlier writes.
     func write(_ bytes: [UInt8])
 
+    /// Queues `chunks` for sending, in order, behind any earlier writes, as if each were passed to
+    /// `write(_:)`. A ``SocketStream`` hands them to the kernel in one gathering `sendmsg` call
+    /// where it can, so producers with many small frames ready (a DERP relay) save system calls.
+    func write(contentsOf chunks: [[UInt8]])
+
     /// Bytes queued by `write` that the kernel has not yet accepted. Producers that can outrun the
     /// peer (map streams, DERP relays) check it to apply back-pressure or drop.
     var pendingWriteBytes: Int { get }
@@ -38,6 +43,15 @@ public protocol ByteStreamHandler: AnyObject {
 
     /// The write queue emptied after being non-empty.
     func streamDidDrain(_ stream: any ByteStream)
+}
+
+extension ByteStream {
+    /// Writes each chunk with `write(_:)`; streams that can batch them override this.
+    public func write(contentsOf chunks: [[UInt8]]) {
+        for chunk in chunks {
+            write(chunk)
+        }
+    }
 }
 
 extension ByteStreamHandler {

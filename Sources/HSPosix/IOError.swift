@@ -63,4 +63,7 @@ func systemRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -
 func systemSend(_ fd: Int32, _ buffer: UnsafeRawPointer?, _ count: Int, _ flags: Int32) -> Int {
     send(fd, buffer, count, flags)
 }
+func systemSendMessage(_ fd: Int32, _ message: UnsafePointer<msghdr>, _ flags: Int32) -> Int {
+    sendmsg(fd, message, flags)
+}
 func systemClose(_ fd: Int32) -> Int32 { close(fd) }

@@ -6,14 +6,12 @@ import Dispatch
     import Darwin
 #endif
 
-#if os(Linux)
-    private let sendFlags = Int32(MSG_NOSIGNAL)
-#else
-    private let sendFlags: Int32 = 0
-#endif
-
 extension SocketStream {
     /// Reads once (level-triggered, so the source fires again while bytes remain) and delivers.
+    ///
+    /// One read per event is deliberate. In the DERP relay benchmark (`hs-derp-bench throughput`,
+    /// 8 pairs), reading up to 4 times per event let senders that outrun their receivers take the
+    /// CPU that writing needs, and the relay dropped most of what it read.
     func readAvailable() {
         let outcome = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.maxReadSize) { buffer in
             Result { () throws(IOError) -> [UInt8] in
@@ -32,52 +30,6 @@ extension SocketStream {
         case .failure:
             teardown()
         }
-    }
-
-    /// Sends the queued chunks until the kernel would block or the queue is empty.
-    func flush() {
-        while pendingHead < pending.count {
-            let chunk = pending[pendingHead]
-            guard let sent = send(chunk, from: pendingOffset) else { return }
-            pendingOffset += sent
-            pendingWriteBytes -= sent
-            guard pendingOffset == chunk.count else { return }
-            pendingHead += 1
-            pendingOffset = 0
-        }
-        pending = []
-        pendingHead = 0
-        suspendWriting()
-        switch state {
-        case .flushing: beginLingering()
-        case .open: handler?.streamDidDrain(self)
-        case .lingering, .closed: break
-        }
-    }
-
-    /// Sends `bytes[offset...]` until done or the kernel would block.
-    ///
-    /// - Returns: the count sent, or nil after a send error has torn the stream down.
-    func send(_ bytes: [UInt8], from offset: Int) -> Int? {
-        var sent = 0
-        let remaining = bytes.count - offset
-        while sent < remaining {
-            let result = bytes.withUnsafeBytes { raw in
-                Result { () throws(IOError) -> Int in
-                    try syscall("send", on: remoteAddress) {
-                        systemSend(fd, raw.baseAddress! + offset + sent, remaining - sent, sendFlags)
-                    }
-                }
-            }
-            switch result {
-            case .success(let count): sent += count
-            case .failure(let error) where error.wouldBlock: return sent
-            case .failure:
-                teardown()
-                return nil
-            }
-        }
-        return sent
     }
 
     /// Handles end of file: stop reading, then close once queued bytes are out.

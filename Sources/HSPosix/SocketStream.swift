@@ -13,6 +13,7 @@ import Dispatch
 ///
 /// Writes are sent at once when the kernel accepts them, and the remainder waits in a queue that a
 /// write source drains; ``ByteStreamHandler/streamDidDrain(_:)`` runs when that queue empties.
+/// Queued chunks go out together: one `sendmsg` call gathers up to ``maxChunksPerSend`` of them.
 /// `close()` stops reading, flushes the queue (for at most `flushTimeout`), shuts down the sending
 /// side, discards what the peer still sends for at most `lingerTimeout` so that an unread request
 /// does not turn the close into a reset that destroys the response, then closes the descriptor.
@@ -28,6 +29,9 @@ import Dispatch
 public final class SocketStream: ByteStream, @unchecked Sendable {
     /// The largest single read, in bytes.
     public static let maxReadSize = 64 * 1024
+
+    /// The most queued chunks one `sendmsg` call gathers.
+    public static let maxChunksPerSend = 64
 
     /// The concurrent queue every connection's serial queue targets.
     public static let connectionTargetQueue = DispatchQueue(label: "hs.connections", attributes: .concurrent)
@@ -121,18 +125,17 @@ public final class SocketStream: ByteStream, @unchecked Sendable {
 
     public func write(_ bytes: [UInt8]) {
         guard state == .open, !bytes.isEmpty else { return }
-        guard pendingHead == pending.count else {
-            pending.append(bytes)
-            pendingWriteBytes += bytes.count
-            return
+        enqueue(bytes)
+        // While the write source is active, it sends the queue once the socket is writable.
+        if writeSuspended { sendQueuedNow() }
+    }
+
+    public func write(contentsOf chunks: [[UInt8]]) {
+        guard state == .open else { return }
+        for chunk in chunks where !chunk.isEmpty {
+            enqueue(chunk)
         }
-        guard let sent = send(bytes, from: 0) else { return }
-        guard sent < bytes.count else { return }
-        pending = [bytes]
-        pendingHead = 0
-        pendingOffset = sent
-        pendingWriteBytes = bytes.count - sent
-        resumeWriting()
+        if writeSuspended, pendingHead < pending.count { sendQueuedNow() }
     }
 
     public func close() {

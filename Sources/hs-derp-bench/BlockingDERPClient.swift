@@ -78,13 +78,28 @@ final class BlockingDERPClient: @unchecked Sendable {
         try sendAll(frame.encoded())
     }
 
-    private func sendAll(_ bytes: [UInt8]) throws {
+    /// Writes all of `bytes`, in one system call when the socket buffer has room for them.
+    func sendAll(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try sendAll($0) }
+    }
+
+    func sendAll(_ bytes: UnsafeRawBufferPointer) throws {
         var offset = 0
         while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { write(socket, $0.baseAddress! + offset, bytes.count - offset) }
+            let written = write(socket, bytes.baseAddress! + offset, bytes.count - offset)
             guard written > 0 else { throw Failure(description: "write failed: errno \(errno)") }
             offset += written
         }
+    }
+
+    /// Reads whatever has arrived, up to 256 KiB, and passes it to `body` without copying it.
+    /// Returns false when the receive timeout passed first.
+    func readRaw(_ body: (UnsafeRawBufferPointer) -> Void) throws -> Bool {
+        let count = buffer.withUnsafeMutableBytes { read(socket, $0.baseAddress!, $0.count) }
+        if count < 0, errno == EAGAIN || errno == EWOULDBLOCK { return false }
+        guard count > 0 else { throw Failure(description: "connection closed") }
+        buffer.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+        return true
     }
 
     /// Reads the next frame, skipping keep-alives. Returns nil when the receive timeout set with

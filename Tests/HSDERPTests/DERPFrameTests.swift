@@ -62,6 +62,49 @@ import Testing
         #expect(try reader.nextFrame() == nil)
     }
 
+    @Test func readerSplitsAtEveryOffset() throws {
+        let frames = [
+            DERPFrame(type: .recvPacket, payload: [UInt8](repeating: 3, count: 300)),
+            DERPFrame(type: .keepAlive),
+            DERPFrame(type: .ping, payload: [1, 2, 3, 4, 5, 6, 7, 8]),
+        ]
+        let wire = frames.flatMap { $0.encoded() }
+        for split in 0...wire.count {
+            var reader = DERPFrameReader()
+            var read: [DERPFrame] = []
+            for part in [Array(wire[..<split]), Array(wire[split...])] {
+                reader.feed(part)
+                while let (type, payload) = try reader.nextFrameSlice() {
+                    read.append(DERPFrame(type: type, payload: Array(payload)))
+                }
+            }
+            #expect(read == frames, "split at byte \(split)")
+            #expect(reader.bufferedByteCount == 0)
+        }
+    }
+
+    @Test func readerKeepsUnreadBytesAcrossFeeds() throws {
+        let first = DERPFrame(type: .ping, payload: [1, 2, 3, 4, 5, 6, 7, 8])
+        let second = DERPFrame(type: .pong, payload: [8, 7, 6, 5, 4, 3, 2, 1])
+        var reader = DERPFrameReader()
+        reader.feed(first.encoded())
+        reader.feed(second.encoded())
+        #expect(reader.bufferedByteCount == 26)
+        #expect(try reader.nextFrame() == first)
+        #expect(try reader.nextFrame() == second)
+        #expect(try reader.nextFrame() == nil)
+    }
+
+    @Test func recvPacketFromSliceMatchesBuilder() {
+        let key = NodePublicKey(bytes: [UInt8](repeating: 0xAB, count: 32))!
+        let buffer: [UInt8] = [9, 9] + Array(0..<200) + [9]
+        let packet = buffer[2..<202]
+        #expect(
+            DERPFrame.encodedRecvPacket(from: key, packet) == DERPFrame.recvPacket(from: key, Array(packet)).encoded()
+        )
+        #expect(DERPFrame.encodedRecvPacket(from: key, buffer[0..<0]) == DERPFrame.recvPacket(from: key, []).encoded())
+    }
+
     @Test func readerRejectsOversizeFromHeader() {
         var reader = DERPFrameReader()
         // 1 MiB + 1, announced by the header alone.

@@ -1,0 +1,125 @@
+import HSCore
+
+/// Frames other connections queued for one client, waiting for its queue to write them.
+///
+/// Packets are bounded by `DERPServerLimits.sendQueueDepth`: when full, the oldest packet is
+/// dropped so that fresher ones get through, as Tailscale's server does. Control frames (PeerGone)
+/// have their own bound and go out first.
+struct DERPOutbox: Sendable {
+    struct Packet: Sendable {
+        var source: NodePublicKey
+        var frame: [UInt8]
+        var packetLength: Int
+    }
+
+    struct Control: Sendable {
+        var frame: [UInt8]
+        /// For PeerGone "disconnected": the key that left, which the client stops watching.
+        var goneSource: NodePublicKey?
+    }
+
+    /// Frames taken out together for one write, controls first.
+    struct Batch {
+        var frames: [[UInt8]] = []
+        var frameBytes = 0
+        /// Keys of PeerGone "disconnected" frames in the batch.
+        var goneSources: [NodePublicKey] = []
+        /// The sources of the batch's packets in order, without consecutive repeats.
+        var packetSources: [NodePublicKey] = []
+        var packetCount = 0
+        /// Packet bytes without keys and headers.
+        var packetBytes = 0
+    }
+
+    enum EnqueueResult {
+        /// Queued; the caller must schedule a flush.
+        case queuedNeedsFlush
+        /// Queued; a flush is already scheduled or waiting for the stream to drain.
+        case queued
+        /// Queued after dropping the oldest packet; a flush is already pending.
+        case queuedAfterDroppingOldest
+        /// The connection is closed; nothing was queued.
+        case closed
+    }
+
+    private var packets: [Packet] = []
+    private var controls: [Control] = []
+    /// True from the enqueue that schedules a flush until a flush finds both queues empty.
+    private var isFlushPending = false
+    private var isClosed = false
+
+    mutating func enqueue(_ packet: Packet, depth: Int) -> EnqueueResult {
+        guard !isClosed else { return .closed }
+        var dropped = false
+        if packets.count >= depth {
+            packets.removeFirst()
+            dropped = true
+        }
+        packets.append(packet)
+        return markPending(dropped: dropped)
+    }
+
+    mutating func enqueue(_ control: Control, depth: Int) -> EnqueueResult {
+        guard !isClosed, controls.count < depth else { return .closed }
+        controls.append(control)
+        return markPending(dropped: false)
+    }
+
+    /// Takes frames in order, controls first, while the bytes taken stay below `byteBudget`; the
+    /// frame that reaches the budget is taken too. Returns nil and clears the pending flag when
+    /// both queues are empty.
+    mutating func take(byteBudget: Int) -> Batch? {
+        guard !controls.isEmpty || !packets.isEmpty else {
+            isFlushPending = false
+            return nil
+        }
+        var batch = Batch()
+        batch.frames.reserveCapacity(controls.count + packets.count)
+        var controlsTaken = 0
+        while controlsTaken < controls.count, batch.frameBytes < byteBudget {
+            let control = controls[controlsTaken]
+            batch.frames.append(control.frame)
+            batch.frameBytes += control.frame.count
+            if let gone = control.goneSource { batch.goneSources.append(gone) }
+            controlsTaken += 1
+        }
+        removeFirst(controlsTaken, from: &controls)
+        var packetsTaken = 0
+        while packetsTaken < packets.count, batch.frameBytes < byteBudget {
+            let packet = packets[packetsTaken]
+            if batch.packetSources.last != packet.source { batch.packetSources.append(packet.source) }
+            batch.frames.append(packet.frame)
+            batch.frameBytes += packet.frame.count
+            batch.packetCount += 1
+            batch.packetBytes += packet.packetLength
+            packetsTaken += 1
+        }
+        removeFirst(packetsTaken, from: &packets)
+        return batch
+    }
+
+    /// Marks the outbox closed and returns the number of packets discarded.
+    mutating func close() -> Int {
+        isClosed = true
+        let discarded = packets.count
+        packets = []
+        controls = []
+        return discarded
+    }
+
+    /// Removes taken elements; an emptied queue keeps its capacity while it is small.
+    private func removeFirst<Element>(_ count: Int, from queue: inout [Element]) {
+        if count == queue.count {
+            queue.removeAll(keepingCapacity: queue.capacity <= 64)
+        } else if count > 0 {
+            queue.removeFirst(count)
+        }
+    }
+
+    private mutating func markPending(dropped: Bool) -> EnqueueResult {
+        if dropped { return .queuedAfterDroppingOldest }
+        if isFlushPending { return .queued }
+        isFlushPending = true
+        return .queuedNeedsFlush
+    }
+}
