@@ -79,6 +79,12 @@ final class DERPServerConnection: ByteStreamHandler, @unchecked Sendable {
             }
         } catch {
             server.count(\.protocolViolations)
+            server.offenders.note(
+                "closed a DERP connection that sent a malformed frame",
+                kind: "derp-frame",
+                peer: self.stream.remoteAddress,
+                [("error", error.message)]
+            )
             close(reason: error.message)
         }
     }
@@ -173,6 +179,12 @@ final class DERPServerConnection: ByteStreamHandler, @unchecked Sendable {
             message = try DERPClientMessage.decode(frame)
         } catch {
             server.count(\.protocolViolations)
+            server.offenders.note(
+                "closed a DERP connection that sent a malformed frame",
+                kind: "derp-frame",
+                peer: stream.remoteAddress,
+                [("error", error.message)]
+            )
             close(reason: error.message)
             return
         }
