@@ -86,7 +86,7 @@ final class DiskServerFixture: @unchecked Sendable {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    /// Waits up to 30 s for GET /health to answer 200.
+    /// Waits up to 30 s for GET /health to return 200.
     func waitUntilHealthy() throws {
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {

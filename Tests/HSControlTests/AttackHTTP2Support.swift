@@ -12,7 +12,7 @@ enum RawHTTP2 {
     static let endHeaders: UInt8 = 0x4
     static let clientPreface = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
 
-    /// A frame: 24-bit length, type, flags, 31-bit stream id, payload.
+    /// Encodes a frame: 24-bit length, type, flags, 31-bit stream id, payload.
     static func frame(_ type: FrameType, flags: UInt8, stream: UInt32, _ payload: [UInt8]) -> [UInt8] {
         let length = payload.count
         return [UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF), type.rawValue, flags]
@@ -31,7 +31,7 @@ enum RawHTTP2 {
         frame(.windowUpdate, flags: 0, stream: stream, bigEndian(increment))
     }
 
-    /// SETTINGS with one entry (identifier, value), or an empty one.
+    /// Encodes SETTINGS with entries (identifier, value), or an empty one.
     static func settings(_ entries: [(UInt16, UInt32)] = []) -> [UInt8] {
         frame(
             .settings,
@@ -41,7 +41,7 @@ enum RawHTTP2 {
         )
     }
 
-    /// An HPACK integer with an `prefixBits`-bit prefix; `firstByte` holds the pattern bits above it.
+    /// An HPACK integer with an `prefixBits`-bit prefix; `firstByte` contains the pattern bits above it.
     static func integer(_ value: Int, prefixBits: Int, firstByte: UInt8) -> [UInt8] {
         let limit = (1 << prefixBits) - 1
         guard value >= limit else { return [firstByte | UInt8(value)] }
@@ -58,22 +58,22 @@ enum RawHTTP2 {
         integer(text.utf8.count, prefixBits: 7, firstByte: 0) + Array(text.utf8)
     }
 
-    /// A literal field that is not added to the dynamic table.
+    /// Encodes a literal field that is not added to the dynamic table.
     static func literal(_ name: String, _ value: String) -> [UInt8] {
         [0x00] + string(name) + string(value)
     }
 
-    /// A literal field that the decoder adds to its dynamic table (at index 62 when it is newest).
+    /// Encodes a literal field that the decoder adds to its dynamic table (at index 62 when it is newest).
     static func indexedLiteral(_ name: String, _ value: String) -> [UInt8] {
         [0x40] + string(name) + string(value)
     }
 
-    /// A reference to table entry `index`.
+    /// Encodes a reference to table entry `index`.
     static func indexed(_ index: Int) -> [UInt8] {
         integer(index, prefixBits: 7, firstByte: 0x80)
     }
 
-    /// The header block of `POST path` with the given extra block bytes appended.
+    /// Encodes the header block of `POST path` with the given extra block bytes appended.
     static func requestBlock(path: String, extra: [UInt8] = []) -> [UInt8] {
         literal(":method", "POST") + literal(":scheme", "https") + literal(":authority", "127.0.0.1")
             + literal(":path", path) + extra

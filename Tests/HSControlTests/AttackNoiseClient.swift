@@ -12,7 +12,7 @@ import HSNoise
 ///
 /// It performs the `/ts2021` upgrade and the Noise handshake, then either speaks HTTP/2 through
 /// HSLoadGen's nghttp2 client (``request(_:body:)``) or lets the test write raw HTTP/2 frames and
-/// raw Noise records. Every receive has a timeout, so a server that stops answering fails the
+/// raw Noise records. Every receive has a timeout, so a server that stops responding fails the
 /// test instead of hanging it.
 final class NoiseTestClient {
     let fd: Int32
@@ -57,7 +57,7 @@ final class NoiseTestClient {
         inbound = Array(received[responseEnd...])
     }
 
-    /// Where the Noise response after the upgrade head ends, or 0 while the head is incomplete.
+    /// Returns where the Noise response after the upgrade head ends, or 0 while the head is incomplete.
     /// A non-101 head has no Noise response after it.
     private static func upgradeEnd(_ received: [UInt8]) -> Int {
         guard let head = received.firstRange(of: Array("\r\n\r\n".utf8)) else { return 0 }

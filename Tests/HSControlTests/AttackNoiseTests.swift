@@ -69,7 +69,7 @@ import Testing
         let outcome = try await offPool { () -> (status: Int, closed: Bool) in
             let victim = try fixture.client(from: "127.0.0.93")
             // An eavesdropper replays the victim's initiation on a connection of its own. The
-            // handshake has no replay check, so the server answers, but without the victim's
+            // handshake has no replay check, so the server responds, but without the victim's
             // ephemeral key the replayer cannot derive the session keys: its records fail.
             let replay = try RawConnection(port: fixture.port, source: "127.0.0.93")
             replay.send(NoiseTestClient.upgradeHead(port: fixture.port, initiation: victim.initiation))

@@ -4,9 +4,9 @@ import HSCrypto
 import Testing
 
 /// Registration abuse over the real Noise and HTTP/2 path, each attacker from its own 127.0.0.x
-/// address. ControlPlaneTests covers the same decisions on the control plane directly; these
-/// tests add the wire: the client gets the refusal in its RegisterResponse, the honest node is
-/// still served, the stored nodes are unchanged, and one warning names the attacker's address
+/// address. ControlPlaneTests covers the same decisions on the control plane directly, and these
+/// tests add the wire. The client gets the rejection in its RegisterResponse, the honest node is
+/// still served and the stored nodes are unchanged. One warning names the attacker's address
 /// without echoing the key it sent.
 @Suite struct AttackRegistrationTests {
     @Test func spentSingleUseKeyRejected() async throws {

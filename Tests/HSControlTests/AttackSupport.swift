@@ -21,7 +21,7 @@ final class AttackServerFixture: @unchecked Sendable {
     let singleUseKey: String
     /// A key whose expiry has passed.
     let expiredKey: String
-    /// The honest node's keys; ``honestStillServed()`` registers it again and asks for a map.
+    /// The honest node's keys; ``honestStillServed()`` registers it again and requests a map.
     let honestMachine = Curve25519PrivateKey()
     let honestNodeKey = randomNodeKey()
 
@@ -88,7 +88,7 @@ final class AttackServerFixture: @unchecked Sendable {
     }
 
     /// Reconnects the honest node, registers it again with its own node key and fetches a map.
-    /// Returns a description of the first failure, or nil when both answers are right.
+    /// Returns a description of the first failure, or nil when both responses are correct.
     func honestStillServed() throws -> String? {
         let honest = try NoiseTestClient(port: port, serverKey: serverKey, machineKey: honestMachine)
         let reply = try honest.register(nodeKey: honestNodeKey, authKey: nil, hostname: "honest")
@@ -107,7 +107,7 @@ final class AttackServerFixture: @unchecked Sendable {
         return nil
     }
 
-    /// The nodes in the database, as `hostname machineKey nodeKey ipv4` lines, read through a
+    /// Returns the nodes in the database, as `hostname machineKey nodeKey ipv4` lines, read through a
     /// second connection so that the server's in-memory state cannot mask a lost write.
     func storedNodes() throws -> [String] {
         let store = try Store(path: databasePath, bcryptCost: 4)
@@ -115,7 +115,7 @@ final class AttackServerFixture: @unchecked Sendable {
             .sorted()
     }
 
-    /// The warnings that name `source` with `kind=kind`.
+    /// Returns the warnings that name `source` with `kind=kind`.
     func offenderLines(kind: String, source: String) -> [String] {
         sink.lines.withLock { lines in
             lines.filter {

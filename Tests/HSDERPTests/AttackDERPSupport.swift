@@ -58,7 +58,7 @@ struct AttackDERPFixture {
         return client
     }
 
-    /// The warnings that name `source` with `kind=kind`.
+    /// Returns the warnings that name `source` with `kind=kind`.
     func offenderLines(kind: String, source: String) -> [String] {
         sinkLines.lines.withLock { lines in
             lines.filter {

@@ -39,7 +39,7 @@ final class AttackHTTPServer: Sendable {
 
     func stop() { listener.stop() }
 
-    /// The warnings that name `source` and have `kind=kind`.
+    /// Returns the warnings that name `source` and have `kind=kind`.
     func offenderLines(kind: String, source: String) -> [String] {
         sink.lines.withLock { lines in
             lines.filter {
