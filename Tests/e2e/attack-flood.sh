@@ -2,10 +2,11 @@
 # Usage: Tests/e2e/attack-flood.sh      (as root)
 #
 # Two real Tailscale clients join and exchange "hello" while 10,000 idle or garbage TCP
-# connections from 200 loopback addresses (127.1.0.0/16) sit on the server's main listener,
+# connections from 200 loopback addresses (127.1.0.0/16) press on the server's main listener,
 # all inside a fresh loopback-only network namespace:
-#   attack-flood.py keeps the connections and reopens those the server closes;
-#   node A (caddy) answers "hello" on its tailnet port 80, node B (caddy) proxies 127.0.0.1:18080 to it;
+#   attack-flood.py opens the connections and reopens those the server closes, which keeps the
+#   listener at its pending cap (2,048 by default);
+#   node A (caddy) serves "hello" on its tailnet port 80, node B (caddy) proxies 127.0.0.1:18080 to it;
 #   `headscale nodes list` shows both online; curl through B returns "hello";
 #   the server log names flood sources in warnings: the listener's eviction warning (one per 10 s)
 #   and per-source offender warnings (one per source and kind per 10 s); the server is still
@@ -33,12 +34,14 @@ proxy_returns_hello() {
     [ "$body" = hello ]
 }
 
-# True once the generator has tried every connection and keeps at least half of them open.
+# True once the generator has opened every connection once (it writes the status file only then)
+# with at most a tenth of the attempts failed. How many stay open depends on the server: it
+# closes the oldest unfinished connections beyond its pending cap, and the generator reopens them.
 flood_is_up() {
     [ -s "$STATUS" ] || return 1
-    local open
-    open=$(sed -n 's/^open=\([0-9]*\).*/\1/p' "$STATUS")
-    [ "${open:-0}" -ge $((CONNECTIONS / 2)) ]
+    local failed
+    failed=$(sed -n 's/.*failed=\([0-9]*\).*/\1/p' "$STATUS")
+    [ "${failed:-$CONNECTIONS}" -le $((CONNECTIONS / 10)) ]
 }
 
 e2e_require_clients caddy
@@ -51,7 +54,7 @@ e2e_spawn flood "$E2E_WORK/flood.log" -- python3 "$E2E_DIR/attack-flood.py" \
     "$E2E_HTTPS_PORT" "$CONNECTIONS" "$STATUS" "$SOURCES"
 FLOOD_PID=$E2E_LAST_PID
 e2e_wait "$E2E_TIMEOUT" "$FLOOD_PID" flood_is_up ||
-    e2e_fail "the flood generator did not hold $((CONNECTIONS / 2)) connections open ($(cat "$STATUS" 2>/dev/null); $(tail -n 3 "$E2E_WORK/flood.log"))"
+    e2e_fail "the flood generator did not open $CONNECTIONS connections with at most a tenth failing ($(cat "$STATUS" 2>/dev/null); $(tail -n 3 "$E2E_WORK/flood.log"))"
 e2e_log "flood: $(cat "$STATUS")"
 
 e2e_stage "node A registration under the flood"
