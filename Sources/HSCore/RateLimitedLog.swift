@@ -8,10 +8,10 @@ import Synchronization
 /// Sources are the client's address without its port (IPv4 address, or IPv6 address in brackets),
 /// so that reconnecting from new ports does not reset the limit.
 ///
-/// Thread-safe: the table sits behind a `Mutex`. The table holds at most `maxSources` entries;
-/// when it is full, entries whose interval has passed are dropped, and if none has, a new source
-/// shares one overflow entry, so an attacker cycling through addresses still gets one line per
-/// interval in total. Callers must never pass a secret in `message` or `fields`.
+/// Thread-safe: the table sits behind a `Mutex`. It keeps at most `maxSources` entries plus one
+/// overflow entry. When it is full, entries whose interval has passed are dropped. If none has
+/// passed, a new source shares the overflow entry, so an attacker cycling through addresses still
+/// gets one line per interval in total. Callers must never pass a secret in `message` or `fields`.
 public final class RateLimitedLog: Sendable {
     /// Where lines go; each line is written at `level`.
     public let logger: Logger
