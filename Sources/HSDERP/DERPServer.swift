@@ -19,6 +19,8 @@ public final class DERPServer: Sendable {
     let logger: Logger
     let admitClient: (@Sendable (NodePublicKey) -> Bool)?
     let limits: DERPServerLimits
+    /// One warning per client address per 10 s for connections closed over malformed frames.
+    let offenders: RateLimitedLog
 
     // Guarded by their mutexes.
     let registry = Mutex(DERPRegistry())
@@ -52,6 +54,7 @@ public final class DERPServer: Sendable {
         self.logger = logger
         self.admitClient = admitClient
         self.limits = limits
+        self.offenders = RateLimitedLog(logger: logger)
     }
 
     /// A snapshot of the counters since the server was created.

@@ -82,6 +82,12 @@ final class DERPServerConnection: ByteStreamHandler, @unchecked Sendable {
             }
         } catch {
             server.count(\.protocolViolations)
+            server.offenders.note(
+                "closed a DERP connection that sent a malformed frame",
+                kind: "derp-frame",
+                peer: self.stream.remoteAddress,
+                [("error", error.message)]
+            )
             close(reason: error.message)
         }
         finishRelay(batch)
@@ -185,6 +191,12 @@ final class DERPServerConnection: ByteStreamHandler, @unchecked Sendable {
             message = try DERPClientMessage.decode(frame)
         } catch {
             server.count(\.protocolViolations)
+            server.offenders.note(
+                "closed a DERP connection that sent a malformed frame",
+                kind: "derp-frame",
+                peer: stream.remoteAddress,
+                [("error", error.message)]
+            )
             close(reason: error.message)
             return
         }

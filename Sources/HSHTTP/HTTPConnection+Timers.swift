@@ -61,10 +61,22 @@ extension HTTPConnection {
             return
         case .header:
             logger.debug("closing connection: request head not received within the header read timeout")
+            offenders.note(
+                "closed a connection whose request head was not complete within the header read timeout",
+                kind: "http-slow-head",
+                peer: stream.remoteAddress,
+                [("timeout", "\(configuration.headerReadTimeout)")]
+            )
         case .idle:
             logger.debug("closing idle connection")
         case .body:
             logger.debug("closing connection: request body stalled past the idle timeout")
+            offenders.note(
+                "closed a connection whose request body stalled past the idle timeout",
+                kind: "http-slow-body",
+                peer: stream.remoteAddress,
+                [("timeout", "\(configuration.idleTimeout)")]
+            )
         }
         shutDown()
     }

@@ -12,6 +12,7 @@ final class HTTPConnection: ByteStreamHandler, @unchecked Sendable {
     let configuration: HTTPServerConfiguration
     let handler: any HTTPHandler
     let logger: Logger
+    let offenders: RateLimitedLog
 
     var parser: HTTPRequestParser
     var phase = Phase.reading
@@ -44,13 +45,15 @@ final class HTTPConnection: ByteStreamHandler, @unchecked Sendable {
         isSecure: Bool,
         configuration: HTTPServerConfiguration,
         handler: any HTTPHandler,
-        logger: Logger
+        logger: Logger,
+        offenders: RateLimitedLog
     ) {
         self.stream = stream
         self.isSecure = isSecure
         self.configuration = configuration
         self.handler = handler
         self.logger = logger
+        self.offenders = offenders
         self.parser = HTTPRequestParser(
             maxHeaderBytes: configuration.maxHeaderBytes,
             maxBodyBytes: configuration.maxBodyBytes
@@ -129,6 +132,12 @@ final class HTTPConnection: ByteStreamHandler, @unchecked Sendable {
     /// Sends an error response for a request the parser rejected, then closes.
     func reject(_ error: HTTPError) {
         logger.debug("rejected request", [("status", String(error.status)), ("error", error.message)])
+        offenders.note(
+            "rejected an invalid HTTP request and closed the connection",
+            kind: "http-rejected",
+            peer: stream.remoteAddress,
+            [("status", String(error.status)), ("error", error.message)]
+        )
         let response = HTTPResponse.text(error.status, error.message + "\n")
         var dropped = 0
         let date = HTTPResponse.currentHTTPDate()

@@ -13,6 +13,8 @@ public final class HTTPServer: Sendable {
     public let configuration: HTTPServerConfiguration
     let handler: any HTTPHandler
     let logger: Logger
+    /// One warning per client address and offence per 10 s for rejected requests and slow heads.
+    let offenders: RateLimitedLog
 
     public init(
         configuration: HTTPServerConfiguration = HTTPServerConfiguration(),
@@ -22,6 +24,7 @@ public final class HTTPServer: Sendable {
         self.configuration = configuration
         self.handler = handler
         self.logger = logger
+        self.offenders = RateLimitedLog(logger: logger.with("component", "http"))
     }
 
     /// Takes over `stream`: installs the server as its handler and starts reading requests.
@@ -33,7 +36,8 @@ public final class HTTPServer: Sendable {
             isSecure: isSecure,
             configuration: configuration,
             handler: handler,
-            logger: logger.with("peer", stream.remoteAddress)
+            logger: logger.with("peer", stream.remoteAddress),
+            offenders: offenders
         )
         stream.queue.async { connection.start() }
     }

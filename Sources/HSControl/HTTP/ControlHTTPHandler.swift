@@ -16,6 +16,8 @@ struct ControlHTTPHandler: HTTPHandler {
     let admission: DERPAdmission
     let admin: AdminAPI
     let logger: Logger
+    /// One warning per client address and offence per 10 s for failed handshakes and sessions.
+    let offenders: RateLimitedLog
 
     func handle(_ request: HTTPRequest, responder: any HTTPResponder) {
         switch request.path {
@@ -79,12 +81,22 @@ struct ControlHTTPHandler: HTTPHandler {
             return
         }
         guard upgrade.lowercased() == "tailscale-control-protocol" else {
+            offenders.note(
+                "rejected a /ts2021 upgrade to another protocol",
+                kind: "noise-upgrade",
+                peer: request.remoteAddress
+            )
             responder.respond(.text(400, "unsupported upgrade protocol; expected tailscale-control-protocol\n"))
             return
         }
         guard let header = request.headers["X-Tailscale-Handshake"],
             let initiation = Data(base64Encoded: header), initiation.count <= 1024
         else {
+            offenders.note(
+                "rejected a /ts2021 upgrade without a valid X-Tailscale-Handshake header",
+                kind: "noise-upgrade",
+                peer: request.remoteAddress
+            )
             responder.respond(.text(400, "missing or invalid X-Tailscale-Handshake header\n"))
             return
         }
@@ -93,6 +105,12 @@ struct ControlHTTPHandler: HTTPHandler {
             result = try NoiseHandshake.respond(to: [UInt8](initiation), serverKey: noiseKey)
         } catch {
             logger.debug("Noise handshake failed", [("peer.addr", request.remoteAddress), ("error", "\(error)")])
+            offenders.note(
+                "rejected a Noise handshake initiation",
+                kind: "noise-handshake",
+                peer: request.remoteAddress,
+                [("error", "\(error)")]
+            )
             responder.respond(.text(400, "Noise handshake failed\n"))
             return
         }
@@ -102,7 +120,7 @@ struct ControlHTTPHandler: HTTPHandler {
         )
         let version = Int(result.protocolVersion)
         let sessionLogger = logger.with("machine.key", result.peerMachineKey.shortDescription)
-        responder.upgrade(head) { [router] stream, leftover in
+        responder.upgrade(head) { [router, offenders] stream, leftover in
             guard version >= minimumCapabilityVersion else {
                 stream.write(NoiseHandshake.errorFrame(
                     "client capability version \(version) is too old; this server needs \(minimumCapabilityVersion) "
@@ -119,7 +137,8 @@ struct ControlHTTPHandler: HTTPHandler {
                     machineKey: result.peerMachineKey,
                     protocolVersion: result.protocolVersion,
                     router: router,
-                    logger: sessionLogger
+                    logger: sessionLogger,
+                    offenders: offenders
                 )
                 let challenge = ChallengePublicKey(bytes: Curve25519PrivateKey().publicKeyBytes) ?? .zero
                 session.start(earlyPayload: NoiseHandshake.earlyPayload(challenge: challenge), leftover: leftover)

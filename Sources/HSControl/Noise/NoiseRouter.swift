@@ -46,7 +46,8 @@ struct NoiseRouter: Sendable {
         guard let body = decode(RegisterRequest.self, request, session: session) else { return }
         let streamID = request.streamID
         let queue = session.stream.queue
-        plane.register(body, machineKey: session.machineKey) { [weak session] outcome in
+        plane.register(body, machineKey: session.machineKey, peer: session.stream.remoteAddress) {
+            [weak session] outcome in
             queue.async { [weak session] in
                 guard let session else { return }
                 switch outcome {

@@ -16,6 +16,7 @@ final class NoiseSession: ByteStreamHandler, HTTP2ServerDelegate, @unchecked Sen
     let protocolVersion: UInt16
     let router: NoiseRouter
     let logger: Logger
+    let offenders: RateLimitedLog
     private var transport: NoiseTransport
     private var http2: HTTP2ServerConnection!
     /// Map streams open on this connection, by HTTP/2 stream id.
@@ -30,7 +31,8 @@ final class NoiseSession: ByteStreamHandler, HTTP2ServerDelegate, @unchecked Sen
         machineKey: MachinePublicKey,
         protocolVersion: UInt16,
         router: NoiseRouter,
-        logger: Logger
+        logger: Logger,
+        offenders: RateLimitedLog
     ) throws {
         self.stream = stream
         self.transport = transport
@@ -38,6 +40,7 @@ final class NoiseSession: ByteStreamHandler, HTTP2ServerDelegate, @unchecked Sen
         self.protocolVersion = protocolVersion
         self.router = router
         self.logger = logger
+        self.offenders = offenders
         self.http2 = try HTTP2ServerConnection(settings: HTTP2Settings(), delegate: self)
     }
 
@@ -65,6 +68,17 @@ final class NoiseSession: ByteStreamHandler, HTTP2ServerDelegate, @unchecked Sen
             flush()
         } catch {
             logger.debug("closing control connection", [("error", "\(error)")])
+            offenders.note(
+                "closed a control connection that sent an invalid Noise record or HTTP/2 frame",
+                kind: "noise-session",
+                peer: stream.remoteAddress,
+                [("machine.key", machineKey.shortDescription), ("error", "\(error)")]
+            )
+            if error is HTTP2Error {
+                // nghttp2 may have queued a GOAWAY that tells the client why; the receive side
+                // failed, but sealing still works.
+                sendPlaintext(http2.takeOutput())
+            }
             shutdown()
         }
     }

@@ -15,20 +15,25 @@ extension ControlPlane {
     }
 
     /// Starts the inactivity countdown of an offline ephemeral node; a reconnect cancels it.
+    ///
+    /// The countdown runs on the monotonic clock, so a wall clock that jumps forward does not
+    /// delete a node early and one that jumps back does not keep it longer.
     func scheduleEphemeralDeletion(_ node: ControlNode, now: Date) {
         guard node.isEphemeral, !node.isOnline else { return }
-        let deadline = now.addingTimeInterval(lifecycle.ephemeralInactivityTimeout)
-        ephemeralTimers.schedule(node.id, at: deadline, now: now) { [weak self] in
+        let timeout = lifecycle.ephemeralInactivityTimeout
+        let deadline = ContinuousClock.now + .milliseconds(Int64(timeout * 1000))
+        ephemeralTimers.schedule(node.id, at: now.addingTimeInterval(timeout), now: now) { [weak self] in
             self?.deleteInactiveEphemeral(id: node.id, deadline: deadline)
         }
     }
 
-    private func deleteInactiveEphemeral(id: UInt64, deadline: Date) {
-        let now = Date()
+    private func deleteInactiveEphemeral(id: UInt64, deadline: ContinuousClock.Instant) {
+        let now = lifecycle.wallClock()
         guard let node = node(id: id), node.isEphemeral, !node.isOnline else { return }
-        guard now >= deadline else {
+        let remaining = ContinuousClock.now.duration(to: deadline)
+        guard remaining <= .zero else {
             // The timer waits at most a day at a time.
-            scheduleEphemeralDeletionAgain(node, deadline: deadline, now: now)
+            scheduleEphemeralDeletionAgain(node, deadline: deadline, remaining: remaining)
             return
         }
         do {
@@ -45,8 +50,14 @@ extension ControlPlane {
         }
     }
 
-    private func scheduleEphemeralDeletionAgain(_ node: ControlNode, deadline: Date, now: Date) {
-        ephemeralTimers.schedule(node.id, at: deadline, now: now) { [weak self] in
+    private func scheduleEphemeralDeletionAgain(
+        _ node: ControlNode,
+        deadline: ContinuousClock.Instant,
+        remaining: Duration
+    ) {
+        let seconds = Double(remaining.components.seconds) + Double(remaining.components.attoseconds) * 1e-18
+        let now = Date()
+        ephemeralTimers.schedule(node.id, at: now.addingTimeInterval(seconds), now: now) { [weak self] in
             self?.deleteInactiveEphemeral(id: node.id, deadline: deadline)
         }
     }
@@ -63,8 +74,11 @@ extension ControlPlane {
         }
     }
 
+    /// Announces an expiry whose timer fired. The expiry is a wall-clock time that clients judge
+    /// by their own clocks, so it is checked against the wall clock: when that clock is still
+    /// before the expiry (the timer's one-day cap, or the clock jumped back), the timer is set again.
     private func announceExpiry(id: UInt64, expiry: Date) {
-        let now = Date()
+        let now = lifecycle.wallClock()
         let current: ControlNode? = state.withLock { state in
             guard let node = state.entries[id]?.node, node.expiry == expiry else { return nil }
             if expiry <= now {
@@ -74,9 +88,11 @@ extension ControlPlane {
             return node
         }
         guard let current else { return }
-        if expiry <= now {
-            logger.info("node key expired", [("node.id", String(id)), ("node.name", current.givenName)])
+        guard expiry <= now else {
+            scheduleExpiryNotice(current, now: now)
+            return
         }
+        logger.info("node key expired", [("node.id", String(id)), ("node.name", current.givenName)])
         announce(current, now: now)
     }
 

@@ -28,10 +28,12 @@ extension ControlPlane {
     /// pre-auth key, or an interactive login that waits for `headscale auth register`.
     ///
     /// `reply` runs exactly once, on the calling thread or, for a follow-up that waits for the
-    /// administrator, later on another thread. It must not block.
+    /// administrator, later on another thread. It must not block. `peer` is the client's address;
+    /// with it, a rejection is logged as a rate-limited warning naming that address.
     func register(
         _ request: RegisterRequest,
         machineKey: MachinePublicKey,
+        peer: String? = nil,
         now: Date = Date(),
         reply: @escaping RegisterReply
     ) {
@@ -51,10 +53,20 @@ extension ControlPlane {
             case .parked: break
             }
         } catch let error as RegistrationError {
-            logger.info(
-                "registration rejected",
-                [("machine.key", machineKey.shortDescription), ("reason", error.message)]
-            )
+            if let peer {
+                // A client retrying a bad key, or many clients with forged ones, must not flood the log.
+                offenders.note(
+                    "registration rejected",
+                    kind: "register-rejected",
+                    peer: peer,
+                    [("machine.key", machineKey.shortDescription), ("reason", error.message)]
+                )
+            } else {
+                logger.info(
+                    "registration rejected",
+                    [("machine.key", machineKey.shortDescription), ("reason", error.message)]
+                )
+            }
             reply(.response(RegisterResponses.error(error.message)))
         } catch {
             logger.error("registration failed", [("machine.key", machineKey.shortDescription), ("error", "\(error)")])

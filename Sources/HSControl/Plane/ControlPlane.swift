@@ -41,6 +41,8 @@ final class ControlPlane: Sendable {
     let storage: any ControlStorage
     let encoder: MapEncoder
     let logger: Logger
+    /// One warning per client address per 10 s for rejected registrations.
+    let offenders: RateLimitedLog
     let state: Mutex<State>
     /// Serialises writes that need not block the caller, such as last-seen times.
     let writeQueue = DispatchQueue(label: "headscale.control.writes")
@@ -63,6 +65,7 @@ final class ControlPlane: Sendable {
         self.storage = storage
         self.encoder = MapEncoder(settings: settings)
         self.logger = logger
+        self.offenders = RateLimitedLog(logger: logger)
         self.lifecycle = lifecycle
         self.pendingRegistrations = PendingRegistrations(capacity: lifecycle.maxPendingRegistrations)
         var initial = State()

@@ -14,6 +14,9 @@ struct LifecycleOptions: Sendable {
     var registrationTimeout: TimeInterval = 15 * 60
     /// The maximum number of interactive logins waiting at once. Beyond it the oldest is dropped.
     var maxPendingRegistrations = 1000
+    /// The wall clock that timer actions read when they fire, to check a key expiry against it or
+    /// to date a deletion. Waits themselves run on the monotonic clock; tests inject a clock that jumps.
+    var wallClock: @Sendable () -> Date = { Date() }
 }
 
 /// One-shot timers keyed by node id, all firing on one serial queue. Scheduling a node again

@@ -112,7 +112,8 @@ public final class HeadscaleServer: Sendable {
             derp: derp,
             admission: admission,
             admin: admin,
-            logger: logger.with("component", "http")
+            logger: logger.with("component", "http"),
+            offenders: RateLimitedLog(logger: logger.with("component", "noise"))
         )
         mainServer = HTTPServer(configuration: HTTPServerConfiguration(), handler: handler, logger: logger)
         socketServer = HTTPServer(
