@@ -5,6 +5,10 @@ import Testing
 @testable import HSConfig
 @testable import HSControl
 
+/// The suites that run the `headscale` binary or a server under load, one suite at a time: a debug
+/// build checks each key with bcrypt slowly, and in parallel they push CLI calls past their 5 s timeout.
+@Suite(.serialized) struct AdminProcessTests {}
+
 /// A real ``HeadscaleServer`` with the policy kept in the database, its unix socket and SQLite file
 /// in a fresh temporary folder, and a config file that points the `headscale` binary at it.
 final class AdminCLIServer: Sendable {

@@ -147,93 +147,103 @@ func sqliteRows(_ path: String, _ sql: String) throws -> [[String]] {
     return rows
 }
 
-/// SIGKILL while clients write: every write the server acknowledged survives, and the database
-/// file passes SQLite's integrity check.
-@Suite struct AdminCrashTests {
-    /// The writes that the server acknowledged with status 200, from all workers.
-    final class Acknowledged: Sendable {
-        let state = Mutex<(users: [String: String], keys: Set<String>)>(([:], []))
-        var userCount: Int { state.withLock { $0.users.count } }
-    }
-
-    /// Creates users, and a pre-auth key for every third one, until a request fails. Records each
-    /// 200 before it sends the next request.
-    static func writeUntilFailure(worker: Int, socket: AdminEndpointAddress, into acknowledged: Acknowledged) {
-        for sequence in 0..<100_000 {
-            let name = "crash-\(worker)-\(sequence)"
-            guard let created = try? adminHTTP(socket, "POST", "/api/v1/user", body: #"{"name":"\#(name)"}"#),
-                created.status == 200,
-                let id = (try? created.json() as? [String: Any])?["user"].flatMap({ ($0 as? [String: Any])?["id"] })
-                    as? String
-            else { return }
-            acknowledged.state.withLock { $0.users[name] = id }
-            guard sequence.isMultiple(of: 3) else { continue }
-            let body = #"{"user":"\#(id)","reusable":false,"expiration":"2099-01-01T00:00:00Z"}"#
-            guard let key = try? adminHTTP(socket, "POST", "/api/v1/preauthkey", body: body),
-                key.status == 200,
-                let keyID = (try? key.json() as? [String: Any])?["preAuthKey"]
-                    .flatMap({ ($0 as? [String: Any])?["id"] }) as? String
-            else { return }
-            acknowledged.state.withLock { _ = $0.keys.insert(keyID) }
+extension AdminProcessTests {
+    /// SIGKILL while clients write: every write the server acknowledged survives, and the database
+    /// file passes SQLite's integrity check.
+    @Suite struct AdminCrashTests {
+        /// The writes that the server acknowledged with status 200, from all workers.
+        final class Acknowledged: Sendable {
+            let state = Mutex<(users: [String: String], keys: Set<String>)>(([:], []))
+            var userCount: Int { state.withLock { $0.users.count } }
         }
-    }
 
-    @Test func killedServerKeepsAcknowledgedWrites() async throws {
-        let server = try ServeProcess()
-        try await server.start()
-        let socket = AdminEndpointAddress.unix(server.socketPath)
-        let acknowledged = Acknowledged()
-        let workers = 6
-
-        let writers = Task {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for worker in 0..<workers {
-                    group.addTask {
-                        try await offPool { Self.writeUntilFailure(worker: worker, socket: socket, into: acknowledged) }
-                    }
-                }
-                try await group.waitForAll()
+        /// Creates users, and a pre-auth key for every fifth one, until a request fails. Records each
+        /// 200 before it sends the next request.
+        static func writeUntilFailure(worker: Int, socket: AdminEndpointAddress, into acknowledged: Acknowledged) {
+            for sequence in 0..<100_000 {
+                let name = "crash-\(worker)-\(sequence)"
+                guard let created = try? adminHTTP(socket, "POST", "/api/v1/user", body: #"{"name":"\#(name)"}"#),
+                    created.status == 200,
+                    let id = (try? created.json() as? [String: Any])?["user"].flatMap({ ($0 as? [String: Any])?["id"] })
+                        as? String
+                else { return }
+                acknowledged.state.withLock { $0.users[name] = id }
+                guard sequence.isMultiple(of: 5) else { continue }
+                let body = #"{"user":"\#(id)","reusable":false,"expiration":"2099-01-01T00:00:00Z"}"#
+                guard let key = try? adminHTTP(socket, "POST", "/api/v1/preauthkey", body: body),
+                    key.status == 200,
+                    let keyID = (try? key.json() as? [String: Any])?["preAuthKey"]
+                        .flatMap({ ($0 as? [String: Any])?["id"] }) as? String
+                else { return }
+                acknowledged.state.withLock { _ = $0.keys.insert(keyID) }
             }
         }
-        // Kill once the writers are well under way, so that requests are in flight at that moment.
-        for _ in 0..<1200 where acknowledged.userCount < 150 {
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        #expect(acknowledged.userCount >= 150, "only \(acknowledged.userCount) users acknowledged in 120 s")
-        try await offPool { server.kill(signal: SIGKILL) }
-        try await writers.value
-        let (users, keys) = acknowledged.state.withLock { $0 }
-        #expect(!keys.isEmpty, "no pre-auth key was acknowledged before the kill")
 
-        let integrity = try sqliteRows(server.databasePath, "PRAGMA integrity_check")
-        #expect(integrity == [["ok"]], "integrity_check after SIGKILL: \(integrity)")
-        let storedUsers = Dictionary(
-            try sqliteRows(server.databasePath, "SELECT name, id FROM users").map { ($0[0], $0[1]) },
-            uniquingKeysWith: { first, _ in first }
-        )
-        let lostUsers = users.filter { storedUsers[$0.key] != $0.value }
-        #expect(lostUsers.isEmpty, "\(lostUsers.count) of \(users.count) acknowledged users are missing")
-        let storedKeys = Set(try sqliteRows(server.databasePath, "SELECT id FROM pre_auth_keys").map { $0[0] })
-        #expect(keys.isSubset(of: storedKeys), "acknowledged pre-auth keys missing: \(keys.subtracting(storedKeys))")
+        @Test func killedServerKeepsAcknowledgedWrites() async throws {
+            let server = try ServeProcess()
+            try await server.start()
+            let socket = AdminEndpointAddress.unix(server.socketPath)
+            let acknowledged = Acknowledged()
+            let workers = 4
 
-        try await server.start()
-        let listed = try await offPool { try adminHTTP(socket, "GET", "/api/v1/user") }
-        let listedUsers = (try listed.json() as? [String: Any])?["users"] as? [[String: Any]] ?? []
-        let listedNames = Dictionary(
-            listedUsers.compactMap { user in (user["name"] as? String).map { ($0, user["id"] as? String ?? "") } },
-            uniquingKeysWith: { first, _ in first }
-        )
-        #expect(users.allSatisfy { listedNames[$0.key] == $0.value }, "the restarted server lacks acknowledged users")
-        let listedKeys = try await offPool { try adminHTTP(socket, "GET", "/api/v1/preauthkey") }
-        let keyIDs = Set(
-            ((try listedKeys.json() as? [String: Any])?["preAuthKeys"] as? [[String: Any]] ?? [])
-                .compactMap { $0["id"] as? String }
-        )
-        #expect(keys.isSubset(of: keyIDs), "the restarted server lacks acknowledged pre-auth keys")
-        let afterRestart = try await offPool {
-            try adminHTTP(socket, "POST", "/api/v1/user", body: #"{"name":"after-restart"}"#)
+            let writers = Task {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for worker in 0..<workers {
+                        group.addTask {
+                            try await offPool {
+                                Self.writeUntilFailure(worker: worker, socket: socket, into: acknowledged)
+                            }
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+            }
+            // Kill once the writers are well under way, so that requests are in flight at that moment.
+            for _ in 0..<1200 where acknowledged.userCount < 150 {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(acknowledged.userCount >= 150, "only \(acknowledged.userCount) users acknowledged in 120 s")
+            try await offPool { server.kill(signal: SIGKILL) }
+            try await writers.value
+            let (users, keys) = acknowledged.state.withLock { $0 }
+            #expect(!keys.isEmpty, "no pre-auth key was acknowledged before the kill")
+
+            let integrity = try sqliteRows(server.databasePath, "PRAGMA integrity_check")
+            #expect(integrity == [["ok"]], "integrity_check after SIGKILL: \(integrity)")
+            let storedUsers = Dictionary(
+                try sqliteRows(server.databasePath, "SELECT name, id FROM users").map { ($0[0], $0[1]) },
+                uniquingKeysWith: { first, _ in first }
+            )
+            let lostUsers = users.filter { storedUsers[$0.key] != $0.value }
+            #expect(lostUsers.isEmpty, "\(lostUsers.count) of \(users.count) acknowledged users are missing")
+            let storedKeys = Set(try sqliteRows(server.databasePath, "SELECT id FROM pre_auth_keys").map { $0[0] })
+            #expect(
+                keys.isSubset(of: storedKeys),
+                "acknowledged pre-auth keys missing: \(keys.subtracting(storedKeys))"
+            )
+
+            try await server.start()
+            let listed = try await offPool { try adminHTTP(socket, "GET", "/api/v1/user") }
+            let listedUsers = (try listed.json() as? [String: Any])?["users"] as? [[String: Any]] ?? []
+            let listedNames = Dictionary(
+                listedUsers.compactMap { user in (user["name"] as? String).map { ($0, user["id"] as? String ?? "") } },
+                uniquingKeysWith: { first, _ in first }
+            )
+            #expect(
+                users.allSatisfy { listedNames[$0.key] == $0.value },
+                "the restarted server lacks acknowledged users"
+            )
+            let listedKeys = try await offPool { try adminHTTP(socket, "GET", "/api/v1/preauthkey") }
+            let keyIDs = Set(
+                ((try listedKeys.json() as? [String: Any])?["preAuthKeys"] as? [[String: Any]] ?? [])
+                    .compactMap { $0["id"] as? String }
+            )
+            #expect(keys.isSubset(of: keyIDs), "the restarted server lacks acknowledged pre-auth keys")
+            let afterRestart = try await offPool {
+                try adminHTTP(socket, "POST", "/api/v1/user", body: #"{"name":"after-restart"}"#)
+            }
+            #expect(afterRestart.status == 200, "writing after the restart: \(afterRestart.text)")
+            try await offPool { server.kill(signal: SIGTERM) }
         }
-        #expect(afterRestart.status == 200, "writing after the restart: \(afterRestart.text)")
-        try await offPool { server.kill(signal: SIGTERM) }
     }
 }

@@ -21,7 +21,8 @@ enum AdminEndpointAddress {
     case unix(String)
 }
 
-/// Sends one request with `Connection: close` and reads the whole response (10 s receive limit).
+/// Sends one request with `Connection: close` and reads the whole response (60 s receive limit,
+/// because a debug build checks each API key with bcrypt slowly on a loaded machine).
 ///
 /// `headers` go out as given, so a test can send malformed `Authorization` values.
 func adminHTTP(
@@ -43,10 +44,28 @@ func adminHTTP(
 private func exchange(_ address: AdminEndpointAddress, request: [UInt8]) throws -> [UInt8] {
     switch address {
     case .tcp(let port):
-        return try exchangeTCP(port: port, request: request)
+        return try exchangeLoopbackTCP(port: port, request: request)
     case .unix(let path):
         return try exchangeUnix(path: path, request: request)
     }
+}
+
+/// Connects to 127.0.0.1:`port`, writes `request`, and reads until the server closes.
+private func exchangeLoopbackTCP(port: UInt16, request: [UInt8]) throws -> [UInt8] {
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard descriptor >= 0 else { throw FixtureError("socket(AF_INET) failed: errno \(errno)") }
+    defer { close(descriptor) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = port.bigEndian
+    let connected = withUnsafePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+        }
+    }
+    guard connected else { throw FixtureError("cannot connect to 127.0.0.1:\(port): errno \(errno)") }
+    return try sendAndReadAll(descriptor, request: request, peer: "127.0.0.1:\(port)")
 }
 
 /// Connects to the unix socket at `path`, writes `request`, and reads until the server closes.
@@ -54,8 +73,6 @@ func exchangeUnix(path: String, request: [UInt8]) throws -> [UInt8] {
     let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
     guard descriptor >= 0 else { throw FixtureError("socket(AF_UNIX) failed: errno \(errno)") }
     defer { close(descriptor) }
-    var timeout = timeval(tv_sec: 10, tv_usec: 0)
-    setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     var address = sockaddr_un()
     address.sun_family = sa_family_t(AF_UNIX)
     let pathBytes = Array(path.utf8)
@@ -71,16 +88,26 @@ func exchangeUnix(path: String, request: [UInt8]) throws -> [UInt8] {
         }
     }
     guard connected else { throw FixtureError("cannot connect to \(path): errno \(errno)") }
+    return try sendAndReadAll(descriptor, request: request, peer: path)
+}
+
+/// Writes `request` to the connected socket and reads until the peer closes it.
+private func sendAndReadAll(_ descriptor: Int32, request: [UInt8], peer: String) throws -> [UInt8] {
+    var timeout = timeval(tv_sec: 60, tv_usec: 0)
+    setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     var offset = 0
     while offset < request.count {
         let sent = request[offset...].withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, 0) }
-        guard sent > 0 else { throw FixtureError("write to \(path) failed: errno \(errno)") }
+        guard sent > 0 else { throw FixtureError("write to \(peer) failed: errno \(errno)") }
         offset += sent
     }
     var reply: [UInt8] = []
     var buffer = [UInt8](repeating: 0, count: 16384)
     while true {
         let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+        if count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+            throw FixtureError("no complete response from \(peer) within 60 s (\(reply.count) bytes read)")
+        }
         guard count > 0 else { break }
         reply.append(contentsOf: buffer[..<count])
     }
