@@ -163,6 +163,12 @@ extension AdminProcessTests {
                 contains: []
             )
             #expect(Self.names(byEmail) == ["alice-json"])
+            let byZeroID = try await Self.readInEveryFormat(
+                server,
+                ["users", "list", "-i", "0"],
+                contains: ["alice-yaml"]
+            )
+            #expect(Self.names(byZeroID).count == 4, "users list -i 0 lists every user, as in Headscale 0.29")
 
             for format in cliOutputFormats {
                 let old = "alice-\(format ?? "table")"
