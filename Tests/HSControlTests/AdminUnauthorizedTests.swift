@@ -144,6 +144,20 @@ extension AdminProcessTests {
             #expect(noKey.status == 401, "unknown paths need a key before they are looked up")
         }
 
+        @Test func otherMethodsNeedKeyFirst() async throws {
+            let fixture = try AdminServerFixture()
+            let tcp = AdminEndpointAddress.tcp(fixture.port)
+            let templates = Set(AdminAPI.endpoints.map(\.template))
+            for template in templates.sorted() {
+                let listed = Set(AdminAPI.endpoints.filter { $0.template == template }.map(\.method))
+                let target = template.replacingOccurrences(of: "{", with: "").replacingOccurrences(of: "}", with: "")
+                for method in ["GET", "POST", "PUT", "DELETE", "PATCH"] where !listed.contains(method) {
+                    let response = try await offPool { try adminHTTP(tcp, method, target, body: "{}") }
+                    try Self.expectBareUnauthorized(response, "\(method) \(template) without a key", secrets: [])
+                }
+            }
+        }
+
         private func createAPIKey(_ socket: AdminEndpointAddress) async throws -> String {
             let response = try await offPool {
                 try adminHTTP(socket, "POST", "/api/v1/apikey", body: #"{"expiration":"2099-01-01T00:00:00Z"}"#)
