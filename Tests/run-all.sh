@@ -2,7 +2,8 @@
 # Usage: Tests/run-all.sh      (as root, on Debian 12 with Swift at /opt/swift or on PATH)
 #
 # Runs the whole test suite on a fresh machine: installs the Debian packages and Python modules
-# the build and the tests need, fetches the real Tailscale clients, builds everything, runs
+# the build and the tests need, fetches the real Tailscale clients and the Python REST client
+# hsapi-client (Tests/e2e/setup-hsapi-client.sh), builds everything, runs
 # `swift test` with HS_REQUIRE_INTEROP=1 (interop tests may not skip), the load smoke test
 # (Tests/bench/smoke.sh), then the end-to-end tests against the debug build of `headscale`.
 # All parts always run; exits 1 if any failed.
@@ -67,6 +68,9 @@ main() {
     install_python_modules
     step "Tailscale clients"
     Tests/e2e/fetch-clients.sh || die "Tests/e2e/fetch-clients.sh failed"
+    step "hsapi-client (Python REST client for the hsapi-client end-to-end test)"
+    # Not fatal here: without it the end-to-end test hsapi-client fails and names this step.
+    Tests/e2e/setup-hsapi-client.sh || echo "run-all: Tests/e2e/setup-hsapi-client.sh failed"
     step "swift build --build-tests"
     find_swift
     swift build --build-tests || die "swift build --build-tests failed"

@@ -137,13 +137,13 @@ struct DebugCommand: CommandGroup {
     }
 }
 
-/// `headscale debug create-node`: `POST /api/v1/debug/node`, a pending node that
-/// `auth register` can then complete.
+/// `headscale debug create-node`: `POST /api/v1/debug/node`, which creates the node at once with
+/// random keys. Headscale 0.29 only parks a pending registration for `auth register` to complete.
 struct DebugCreateNodeCommand: ParsableCommand {
     static var configuration: CommandConfiguration {
         CommandConfiguration(
             name: "create-node",
-            abstract: "Create a pending node that 'auth register' can complete",
+            abstract: "Create a node with random keys, owned by the user, for tests",
             options: [
                 OptionDefinition("name", kind: .string, valueName: "NAME", isRequired: true, help: "Node name"),
                 OptionDefinition(

@@ -6,7 +6,10 @@ extension AdminAPI {
     func routeUsers(_ request: HTTPRequest, resource: [String]) throws -> [UInt8] {
         switch (request.method, resource.count) {
         case ("GET", 1):
-            let id = try request.queryValue("id").map { try Self.parseID($0, field: "id") }
+            // Headscale reads the id as a uint64 whose zero means "no filter", so ?id=0 lists every user.
+            let id = try request.queryValue("id").flatMap { $0 == "0" ? nil : $0 }.map {
+                try Self.parseID($0, field: "id")
+            }
             let users = try storage.users(id: id, name: request.queryValue("name"), email: request.queryValue("email"))
             return AdminJSON.wrap("users") { writer in
                 writer.beginArray()

@@ -30,8 +30,10 @@ struct AdminAPI: Sendable {
             return
         }
         let segments = request.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
-        guard segments.count >= 3, segments[0] == "api", segments[1] == "v1" else {
-            responder.respond(failure(.notFound("unknown API path \(request.path)")))
+        guard segments.count >= 3, segments[0] == "api", segments[1] == "v1",
+            Self.endpoint(method: request.method, segments: segments) != nil
+        else {
+            responder.respond(failure(.notFound("unknown API path \(request.method) \(request.path)")))
             return
         }
         do {
