@@ -79,7 +79,11 @@ let package = Package(
         // Policy language: HuJSON parsing, validation, per-node filter and SSH compilation.
         .target(name: "HSPolicy", dependencies: ["HSCore"], swiftSettings: strictSettings),
         // The `headscale` command tree.
-        .target(name: "HSCLI", dependencies: ["HSCore", "HSConfig", "HSControl", "HSPosix"], swiftSettings: strictSettings),
+        .target(
+            name: "HSCLI",
+            dependencies: ["HSCore", "HSConfig", "HSControl", "HSPosix", "HSTLS"],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "headscale",
             dependencies: ["HSCore", "HSCLI", "HSConfig", "HSControl"],
@@ -121,14 +125,22 @@ let package = Package(
         .testTarget(name: "HSStoreTests", dependencies: ["HSStore", "HSTestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "HSConfigTests", dependencies: ["HSConfig", "HSTestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "HSDERPTests", dependencies: ["HSDERP", "HSCrypto", "HSTestSupport"], swiftSettings: strictSettings),
-        .testTarget(name: "HSControlTests", dependencies: ["HSControl", "HSTestSupport"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "HSControlTests",
+            dependencies: ["HSControl", "HSLoadGen", "HSTestSupport"],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "HSLoadGenTests",
             dependencies: ["HSLoadGen", "HSHTTP2", "CZstd", "HSTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(name: "HSPolicyTests", dependencies: ["HSPolicy", "HSCore"], swiftSettings: strictSettings),
-        .testTarget(name: "HSCLITests", dependencies: ["HSCLI", "HSTestSupport"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "HSCLITests",
+            dependencies: ["HSCLI", "HSControl", "HSStore", "HSTestSupport"],
+            swiftSettings: strictSettings
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

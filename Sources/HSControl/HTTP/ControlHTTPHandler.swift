@@ -16,8 +16,10 @@ struct ControlHTTPHandler: HTTPHandler {
     let admission: DERPAdmission
     let admin: AdminAPI
     let logger: Logger
+    let metrics: ServerMetrics
 
-    func handle(_ request: HTTPRequest, responder: any HTTPResponder) {
+    func handle(_ request: HTTPRequest, responder original: any HTTPResponder) {
+        let responder = CountingResponder(inner: original, path: request.path, metrics: metrics)
         switch request.path {
         case "/key":
             responder.respond(keyResponse(request))

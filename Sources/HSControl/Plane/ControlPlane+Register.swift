@@ -36,6 +36,7 @@ extension ControlPlane {
         reply: @escaping RegisterReply
     ) {
         guard request.version >= minimumCapabilityVersion else {
+            metrics.recordRegistration(.rejected)
             reply(
                 .badRequest(
                     "client capability version \(request.version) is too old; this server needs \(minimumCapabilityVersion) "
@@ -44,19 +45,27 @@ extension ControlPlane {
             )
             return
         }
+        let isLogout = request.expiry.map { $0 <= now } ?? false
         do {
             switch try decide(request, machineKey: machineKey, now: now, reply: reply) {
-            case .node(let node): reply(.response(registerResponse(for: node, now: now)))
-            case .response(let bytes): reply(.response(bytes))
-            case .parked: break
+            case .node(let node):
+                metrics.recordRegistration(isLogout ? .logout : .success)
+                reply(.response(registerResponse(for: node, now: now)))
+            case .response(let bytes):
+                metrics.recordRegistration(isLogout ? .logout : .interactive)
+                reply(.response(bytes))
+            case .parked:
+                metrics.recordRegistration(.waiting)
             }
         } catch let error as RegistrationError {
+            metrics.recordRegistration(.rejected)
             logger.info(
                 "registration rejected",
                 [("machine.key", machineKey.shortDescription), ("reason", error.message)]
             )
             reply(.response(RegisterResponses.error(error.message)))
         } catch {
+            metrics.recordRegistration(.error)
             logger.error("registration failed", [("machine.key", machineKey.shortDescription), ("error", "\(error)")])
             reply(.response(RegisterResponses.error("registration failed on the server; try again later")))
         }
