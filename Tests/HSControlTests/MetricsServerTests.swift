@@ -179,6 +179,41 @@ final class MetricsServerFixture {
         #expect(try fixture.metricsRequest("POST", "/metrics").status == 405)
     }
 
+    @Test func listenerOffWithoutAddress() throws {
+        let fixture = try AdminServerFixture()
+        #expect(fixture.server.metricsPort == nil)
+    }
+
+    @Test func busyMetricsPortFailsStart() throws {
+        let fixture = try MetricsServerFixture()
+        var options = ServerOptions()
+        options.listenAddress = "127.0.0.1:0"
+        options.metricsListenAddress = "127.0.0.1:\(fixture.metricsPort)"
+        options.noisePrivateKeyPath = fixture.directory + "/second_noise.key"
+        options.databasePath = fixture.directory + "/second.sqlite"
+        options.unixSocketPath = fixture.directory + "/second.sock"
+        options.prefixV4 = "100.64.0.0/10"
+        let error = #expect(throws: (any Error).self) {
+            _ = try HeadscaleServer(options: options, logger: Logger(label: "metrics-test", minimumLevel: .critical))
+        }
+        #expect("\(error.map { "\($0)" } ?? "")".contains("127.0.0.1:\(fixture.metricsPort)"))
+    }
+
+    @Test func invalidMetricsAddressNamed() throws {
+        let fixture = try MetricsServerFixture()
+        var options = ServerOptions()
+        options.listenAddress = "127.0.0.1:0"
+        options.metricsListenAddress = "metrics-without-port"
+        options.noisePrivateKeyPath = fixture.directory + "/third_noise.key"
+        options.databasePath = fixture.directory + "/third.sqlite"
+        options.unixSocketPath = fixture.directory + "/third.sock"
+        options.prefixV4 = "100.64.0.0/10"
+        let error = #expect(throws: ServerError.self) {
+            _ = try HeadscaleServer(options: options, logger: Logger(label: "metrics-test", minimumLevel: .critical))
+        }
+        #expect(error?.description.contains("invalid metrics_listen_addr \"metrics-without-port\"") == true)
+    }
+
     @Test func contentTypeIsTextFormat() throws {
         let fixture = try MetricsServerFixture()
         let head = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"

@@ -10,6 +10,8 @@ import HSPosix
 /// Threading: every method may be called from any thread.
 public final class ServerMetrics: Sendable {
     /// HTTP requests on the main listener, by route and response status.
+    // NOTE: responses that HSHTTP sends without calling the handler, such as 400 for a malformed
+    // request head or a timeout, are not counted.
     let httpRequests = HTTPRequestCounter()
     /// Responses to `POST /machine/register`, by outcome.
     let registrations = CounterVector<RegistrationOutcomeLabel>()
