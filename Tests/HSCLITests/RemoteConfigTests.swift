@@ -93,6 +93,27 @@ import Testing
         #expect(error.problems.contains { $0.contains("cli.timeout") && $0.contains("longer than zero") })
     }
 
+    @Test func readableKeyFileWarns() throws {
+        let folder = "/tmp/hs-cli-audit-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/config.yaml"
+        try (Self.base + "cli:\n  address: headscale.test:443\n  api_key: hskey-api-abc-def\n")
+            .write(toFile: path, atomically: true, encoding: .utf8)
+
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
+        let readable = ConfigAudit.cliAPIKeyFindings(path)
+        let finding = try #require(readable.first)
+        #expect(finding.code == "cli-api-key-readable")
+        #expect(finding.key == "cli.api_key")
+        #expect(finding.message.contains("mode 0644"))
+        #expect(!finding.message.contains("hskey-api-abc-def"))
+        #expect(finding.fix.contains("HEADSCALE_CLI_API_KEY"))
+
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+        #expect(ConfigAudit.cliAPIKeyFindings(path).isEmpty)
+    }
+
     @Test func apiKeyNeverInProblems() throws {
         let error = try #require(throws: ConfigError.self) {
             try decode("cli:\n  address: bad\n  api_key: hskey-api-secret-value\n")
