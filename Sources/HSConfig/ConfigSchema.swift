@@ -16,6 +16,8 @@ enum ConfigSchema {
         "node.expiry", "node.ephemeral.inactivity_timeout", "ephemeral_node_inactivity_timeout",
         "policy.mode", "policy.path", "disable_check_updates", "taildrop.enabled",
         "cli.address", "cli.api_key", "cli.timeout", "cli.insecure", "cli.ca_cert_path",
+        "acme_url", "acme_email", "tls_letsencrypt_hostname", "tls_letsencrypt_cache_dir",
+        "tls_letsencrypt_challenge_type", "tls_letsencrypt_listen",
     ]
 
     /// Mappings whose keys are checked one by one.
@@ -26,8 +28,7 @@ enum ConfigSchema {
 
     /// Headscale 0.29 keys this server does not implement yet: a path equal to one of these or below it.
     static let unsupported: [String] = [
-        "trusted_proxies", "acme_url", "acme_email", "tls_letsencrypt_hostname", "tls_letsencrypt_cache_dir",
-        "tls_letsencrypt_challenge_type", "tls_letsencrypt_listen", "database.debug", "database.gorm",
+        "trusted_proxies", "database.debug", "database.gorm",
         "database.sqlite.wal_autocheckpoint", "database.postgres", "derp.server.stun", "dns.extra_records_path",
         "oidc", "logtail", "auto_update", "tuning", "node.routes",
     ]
