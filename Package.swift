@@ -79,7 +79,11 @@ let package = Package(
         // Policy language: HuJSON parsing, validation, per-node filter and SSH compilation.
         .target(name: "HSPolicy", dependencies: ["HSCore"], swiftSettings: strictSettings),
         // The `headscale` command tree.
-        .target(name: "HSCLI", dependencies: ["HSCore", "HSConfig", "HSControl", "HSPosix"], swiftSettings: strictSettings),
+        .target(
+            name: "HSCLI",
+            dependencies: ["HSCore", "HSConfig", "HSControl", "HSPosix", "HSTLS"],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "headscale",
             dependencies: ["HSCore", "HSCLI", "HSConfig", "HSControl"],
@@ -132,7 +136,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "HSPolicyTests", dependencies: ["HSPolicy", "HSCore"], swiftSettings: strictSettings),
-        .testTarget(name: "HSCLITests", dependencies: ["HSCLI", "HSTestSupport"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "HSCLITests",
+            dependencies: ["HSCLI", "HSControl", "HSStore", "HSTestSupport"],
+            swiftSettings: strictSettings
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

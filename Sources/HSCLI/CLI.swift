@@ -15,16 +15,20 @@ public struct CLIContext: Sendable {
     public var audit: @Sendable () -> [AuditFinding]
     /// The time allowed for one admin API request (Headscale's `cli.timeout`, 5 s by default).
     public var timeout: Duration
+    /// The remote server to send admin requests to (`cli.address`); nil uses ``socketPath``.
+    public var remote: RemoteAPISettings?
 
     public init(
         socketPath: String,
         timeout: Duration = .seconds(5),
+        remote: RemoteAPISettings? = nil,
         serve: @escaping @Sendable () throws -> Void,
         configTest: @escaping @Sendable () throws -> [String],
         audit: @escaping @Sendable () -> [AuditFinding] = { [] }
     ) {
         self.socketPath = socketPath
         self.timeout = timeout
+        self.remote = remote
         self.serve = serve
         self.configTest = configTest
         self.audit = audit

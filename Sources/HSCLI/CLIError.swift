@@ -8,7 +8,7 @@ public struct CLIError: Error, CustomStringConvertible, Equatable, Sendable {
     public enum Kind: Sendable, Equatable {
         /// The command line is wrong: unknown command or flag, missing or malformed value.
         case usage
-        /// The server's unix socket could not be reached.
+        /// The server could not be reached: its unix socket, or the remote address over TLS.
         case connection
         /// The server responded with a non-2xx status.
         case server(status: Int)

@@ -19,10 +19,17 @@ struct CommandContext: Sendable {
         return configuration
     }
 
-    /// Sends one admin API request and returns the decoded JSON response.
+    /// Sends one admin API request, to the remote server when `cli.address` is set and to the unix
+    /// socket otherwise, and returns the decoded JSON response.
     func call(_ request: APIRequest) throws(CLIError) -> JSONValue {
         let configuration = try requireConfiguration()
-        return try APIClient(socketPath: configuration.socketPath, timeout: configuration.timeout).send(request)
+        let transport: any APITransport =
+            if let remote = configuration.remote {
+                RemoteTransport(settings: remote, timeout: configuration.timeout)
+            } else {
+                UnixSocketTransport(socketPath: configuration.socketPath, timeout: configuration.timeout)
+            }
+        return try APIClient(transport: transport, timeout: configuration.timeout).send(request)
     }
 
     /// Prints a result: `human` in the default format, `value` serialized in the machine formats.

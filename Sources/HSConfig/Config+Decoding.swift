@@ -37,7 +37,8 @@ extension ConfigDecoder {
             node: decodeNode(),
             policy: Config.Policy(mode: choice("policy.mode", default: .file), path: filePath("policy.path")),
             disableCheckUpdates: bool("disable_check_updates", default: false),
-            taildropEnabled: bool("taildrop.enabled", default: true)
+            taildropEnabled: bool("taildrop.enabled", default: true),
+            cli: decodeCLI()
         )
         checkRelations(config)
         return config

@@ -36,6 +36,8 @@ public struct Config: Sendable, Equatable {
     public var disableCheckUpdates: Bool
     /// `taildrop.enabled`: grant nodes the file-sharing capability.
     public var taildropEnabled: Bool
+    /// `cli.*`: where the command line sends admin requests.
+    public var cli = CLI()
 
     /// `prefixes.*`: where node addresses come from. At least one family is set.
     public struct Prefixes: Sendable, Equatable {
@@ -145,6 +147,38 @@ public struct Config: Sendable, Equatable {
         public var mode: PolicyMode
         /// `policy.path`: absolute path of the policy file; nil for none (allow all) or in database mode.
         public var path: String?
+    }
+
+    /// `cli.*`: the remote admin connection of the command line. Every key can also come from the
+    /// environment, such as `HEADSCALE_CLI_ADDRESS` and `HEADSCALE_CLI_API_KEY`.
+    public struct CLI: Sendable, Equatable {
+        /// `cli.address`: `host:port` of a server's main listener, reached over HTTPS; nil sends
+        /// requests to the local ``unixSocket`` instead.
+        public var address: String?
+        /// `cli.api_key`: the API key sent as `Authorization: Bearer`; required with ``address``.
+        public var apiKey: String?
+        /// `cli.timeout`: the time allowed for one request, 5 s by default.
+        public var timeout: Duration = .seconds(5)
+        /// `cli.insecure`: skip certificate verification on the remote connection (the traffic is
+        /// still encrypted).
+        public var insecure = false
+        /// `cli.ca_cert_path`: a PEM file of CA or self-signed certificates to trust for the remote
+        /// connection instead of the system's roots. Headscale 0.29 has no such key.
+        public var caCertPath: String?
+
+        public init(
+            address: String? = nil,
+            apiKey: String? = nil,
+            timeout: Duration = .seconds(5),
+            insecure: Bool = false,
+            caCertPath: String? = nil
+        ) {
+            self.address = address
+            self.apiKey = apiKey
+            self.timeout = timeout
+            self.insecure = insecure
+            self.caCertPath = caCertPath
+        }
     }
 
     /// `policy.mode`: where the policy document lives.

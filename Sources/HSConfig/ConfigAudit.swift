@@ -35,6 +35,7 @@ public enum ConfigAudit {
         findings += policyFindings(config.policy)
         if let sourcePath {
             findings += configFileFindings(sourcePath)
+            findings += cliAPIKeyFindings(sourcePath)
         }
         findings += SecretFiles.findings(for: config, effectiveUserID: effectiveUserID)
         return sorted(findings)

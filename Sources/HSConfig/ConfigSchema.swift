@@ -15,6 +15,7 @@ enum ConfigSchema {
         "log.level", "log.format", "tls_cert_path", "tls_key_path",
         "node.expiry", "node.ephemeral.inactivity_timeout", "ephemeral_node_inactivity_timeout",
         "policy.mode", "policy.path", "disable_check_updates", "taildrop.enabled",
+        "cli.address", "cli.api_key", "cli.timeout", "cli.insecure", "cli.ca_cert_path",
         "acme_url", "acme_email", "tls_letsencrypt_hostname", "tls_letsencrypt_cache_dir",
         "tls_letsencrypt_challenge_type", "tls_letsencrypt_listen",
     ]
@@ -22,14 +23,14 @@ enum ConfigSchema {
     /// Mappings whose keys are checked one by one.
     static let sections: Set<String> = [
         "noise", "prefixes", "database", "database.sqlite", "derp", "derp.server", "dns", "dns.nameservers", "log",
-        "node", "node.ephemeral", "policy", "taildrop",
+        "node", "node.ephemeral", "policy", "taildrop", "cli",
     ]
 
     /// Headscale 0.29 keys this server does not implement yet: a path equal to one of these or below it.
     static let unsupported: [String] = [
         "trusted_proxies", "database.debug", "database.gorm",
         "database.sqlite.wal_autocheckpoint", "database.postgres", "derp.server.stun", "dns.extra_records_path",
-        "oidc", "logtail", "auto_update", "cli", "tuning", "node.routes",
+        "oidc", "logtail", "auto_update", "tuning", "node.routes",
     ]
 
     /// Keys Headscale 0.29 rejects outright, with the fix.

@@ -20,9 +20,17 @@ public final class TLSClientConnection {
 
     /// Performs the handshake with `host` over `fileDescriptor`.
     ///
+    /// `verifiesPeer: false` accepts any certificate, so the connection is encrypted but the
+    /// server is not authenticated; only an explicit operator setting should pass it.
+    ///
     /// - Throws: ``TLSError`` naming the host when the handshake or the certificate check fails,
     ///   with OpenSSL's reason (for example "certificate verify failed").
-    public init(fileDescriptor: Int32, host: String, trustedCertificatesPath: String? = nil) throws(TLSError) {
+    public init(
+        fileDescriptor: Int32,
+        host: String,
+        trustedCertificatesPath: String? = nil,
+        verifiesPeer: Bool = true
+    ) throws(TLSError) {
         self.host = host
         ERR_clear_error()
         guard let context = SSL_CTX_new(TLS_client_method()) else {
@@ -30,7 +38,7 @@ public final class TLSClientConnection {
         }
         // SSL_new copies the context's verification settings, so they must be in place first.
         do throws(TLSError) {
-            try Self.configure(context, trustedCertificatesPath: trustedCertificatesPath)
+            try Self.configure(context, trustedCertificatesPath: trustedCertificatesPath, verifiesPeer: verifiesPeer)
         } catch {
             SSL_CTX_free(context)
             throw error
@@ -57,8 +65,16 @@ public final class TLSClientConnection {
         }
     }
 
-    private static func configure(_ context: OpaquePointer, trustedCertificatesPath: String?) throws(TLSError) {
+    private static func configure(
+        _ context: OpaquePointer,
+        trustedCertificatesPath: String?,
+        verifiesPeer: Bool
+    ) throws(TLSError) {
         _ = SSL_CTX_ctrl(context, SSL_CTRL_SET_MIN_PROTO_VERSION, Int(TLS1_2_VERSION), nil)
+        guard verifiesPeer else {
+            SSL_CTX_set_verify(context, SSL_VERIFY_NONE, nil)
+            return
+        }
         SSL_CTX_set_verify(context, SSL_VERIFY_PEER, nil)
         if let trustedCertificatesPath {
             guard SSL_CTX_load_verify_locations(context, trustedCertificatesPath, nil) == 1 else {

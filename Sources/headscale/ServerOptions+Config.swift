@@ -8,6 +8,7 @@ extension ServerOptions {
         self.init()
         serverURL = config.serverURL
         listenAddress = config.listenAddress
+        metricsListenAddress = config.metricsListenAddress
         tlsCertificatePath = config.tlsCertPath.flatMap { $0.isEmpty ? nil : $0 }
         tlsKeyPath = config.tlsKeyPath.flatMap { $0.isEmpty ? nil : $0 }
         if config.acme.isEnabled {

@@ -8,8 +8,18 @@ import HSControl
 let environment = ProcessInfo.processInfo.environment
 let status = CLI.run(arguments: Array(CommandLine.arguments.dropFirst()), environment: environment) { configPath in
     let loaded = try ConfigLoader.load(path: configPath, environment: environment)
+    let cli = loaded.config.cli
     return CLIContext(
         socketPath: loaded.config.unixSocket,
+        timeout: cli.timeout,
+        remote: cli.address.map { address in
+            RemoteAPISettings(
+                address: address,
+                apiKey: cli.apiKey,
+                insecure: cli.insecure,
+                trustedCertificatesPath: cli.caCertPath
+            )
+        },
         serve: { try ServeCommand.run(loaded) },
         configTest: { try ServerOptions(config: loaded.config).check() },
         audit: { ConfigAudit.findings(for: loaded) }

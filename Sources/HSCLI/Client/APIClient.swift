@@ -1,28 +1,33 @@
 import Foundation
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
-/// A client of the admin API served on Headscale's unix socket: HTTP/1.1 with the JSON resources of
-/// `/api/v1` (grpc-gateway conventions: lowerCamelCase members, 64-bit ids as strings, RFC 3339
-/// times, errors as `{"code": N, "message": "...", "details": []}`).
+/// A client of Headscale's admin API: HTTP/1.1 with the JSON resources of `/api/v1`
+/// (grpc-gateway conventions: lowerCamelCase members, 64-bit ids as strings, RFC 3339 times,
+/// errors as `{"code": N, "message": "...", "details": []}`).
 ///
-/// Each request opens a new connection and closes it after the response. The socket grants local
-/// trust, so no credentials are sent.
+/// The transport decides where requests go: the local unix socket, or a remote server's main
+/// listener over HTTPS with an API key (`cli.address`). Each request opens a new connection and
+/// closes it after the response.
 struct APIClient: Sendable {
     /// The largest response body accepted: enough for tens of thousands of nodes.
     static let maximumResponseSize = 32 * 1024 * 1024
 
-    let socketPath: String
+    let transport: any APITransport
     /// The time allowed for one request, from connecting to the last byte of the response.
     let timeout: Duration
 
+    init(transport: any APITransport, timeout: Duration) {
+        self.transport = transport
+        self.timeout = timeout
+    }
+
+    /// Creates a client of the unix socket at `socketPath`.
+    init(socketPath: String, timeout: Duration) {
+        self.init(transport: UnixSocketTransport(socketPath: socketPath, timeout: timeout), timeout: timeout)
+    }
+
     /// Sends `request` and returns the decoded body of a 2xx response (`{}` when the body is empty).
     /// - Throws: `CLIError` of kind `.connection`, `.server(status:)` or `.invalidResponse`, whose
-    ///   message names the socket or the operation and what to do.
+    ///   message names the server or the operation and what to do.
     func send(_ request: APIRequest) throws(CLIError) -> JSONValue {
         let response = try exchange(request)
         guard (200...299).contains(response.status) else {
@@ -39,21 +44,11 @@ struct APIClient: Sendable {
     /// Performs the HTTP exchange and returns the raw response, whatever its status.
     func exchange(_ request: APIRequest) throws(CLIError) -> HTTPClientResponse {
         let deadline = ContinuousClock.now + timeout
-        let connection: UnixSocketConnection
-        do {
-            connection = try UnixSocketConnection(path: socketPath, deadline: deadline)
-            try connection.write(request.serialized)
-        } catch {
-            throw connectionError(error, request: request)
-        }
+        let connection = try transport.connect(for: request, deadline: deadline)
+        try connection.write(transport.serialize(request))
         var parser = HTTPResponseParser(maximumBodySize: Self.maximumResponseSize)
         while true {
-            let bytes: [UInt8]
-            do {
-                bytes = try connection.read()
-            } catch {
-                throw connectionError(error, request: request)
-            }
+            let bytes = try connection.read()
             do {
                 if bytes.isEmpty { return try parser.finish() }
                 if let response = try parser.feed(bytes) { return response }
@@ -63,43 +58,10 @@ struct APIClient: Sendable {
         }
     }
 
-    private func connectionError(_ failure: UnixSocketConnection.Failure, request: APIRequest) -> CLIError {
-        switch failure {
-        case .timedOut:
-            return CLIError(
-                .connection,
-                "Timed out after \(timeout) while \(request.action) at \(socketPath). "
-                    + "Check that the server is running and not overloaded."
-            )
-        case .pathTooLong:
-            return CLIError(
-                .connection,
-                "Cannot use the socket path \(socketPath): \(failure.reason). Set a shorter unix_socket in the config."
-            )
-        case .system(let call, let code) where call == "connect" && (code == EACCES || code == EPERM):
-            return CLIError(
-                .connection,
-                "Cannot connect to headscale at \(socketPath): \(failure.reason). "
-                    + "Run the command as a user with write access to the socket (see unix_socket_permission)."
-            )
-        case .system(let call, _) where call == "connect" || call == "socket":
-            return CLIError(
-                .connection,
-                "Cannot connect to headscale at \(socketPath): \(failure.reason). "
-                    + "Is the server running? Check unix_socket in the config."
-            )
-        case .system:
-            return CLIError(
-                .connection,
-                "The connection to headscale at \(socketPath) failed while \(request.action): \(failure.reason)."
-            )
-        }
-    }
-
     private func invalidResponse(_ request: APIRequest, _ reason: String) -> CLIError {
         CLIError(
             .invalidResponse,
-            "Headscale at \(socketPath) sent an invalid response while \(request.action): \(reason)."
+            "Headscale at \(transport.location) sent an invalid response while \(request.action): \(reason)."
         )
     }
 
@@ -113,6 +75,9 @@ struct APIClient: Sendable {
             detail = message
         }
         if detail.isEmpty { detail = response.reason.isEmpty ? "no details" : response.reason }
+        if let specific = transport.error(for: response, detail: detail, request: request) {
+            return specific
+        }
         return CLIError(
             .server(status: response.status),
             "\(request.action.capitalizedFirstLetter) failed: \(detail) (HTTP \(response.status))."

@@ -1,4 +1,4 @@
-/// One call of the admin API (`/api/v1/...`), as the CLI sends it over the unix socket.
+/// One call of the admin API (`/api/v1/...`), as the CLI sends it.
 struct APIRequest: Sendable, Equatable {
     var method: String
     /// The path with every segment already percent-encoded, such as `/api/v1/user/1/rename/bob`.
@@ -22,12 +22,17 @@ struct APIRequest: Sendable, Equatable {
             .joined(separator: "&")
     }
 
-    /// The whole HTTP/1.1 request: head and body. It sends `Connection: close`, so the server closes
-    /// the connection after the response.
-    var serialized: [UInt8] {
+    /// The whole HTTP/1.1 request for the unix socket: head and body, without credentials.
+    var serialized: [UInt8] { serialized(host: "localhost", bearerToken: nil) }
+
+    /// Encodes the whole HTTP/1.1 request, head and body, with `host` as the `Host` header and,
+    /// when `bearerToken` is set, `Authorization: Bearer <token>`. The head carries
+    /// `Connection: close`, so the server closes the connection after the response.
+    func serialized(host: String, bearerToken: String?) -> [UInt8] {
         let bodyBytes = body.map { Array($0.compactText.utf8) } ?? []
         var head = "\(method) \(target) HTTP/1.1\r\n"
-        head += "Host: localhost\r\n"
+        head += "Host: \(host)\r\n"
+        if let bearerToken { head += "Authorization: Bearer \(bearerToken)\r\n" }
         head += "User-Agent: headscale-cli\r\n"
         head += "Accept: application/json\r\n"
         head += "Connection: close\r\n"

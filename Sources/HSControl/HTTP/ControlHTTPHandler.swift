@@ -18,8 +18,10 @@ struct ControlHTTPHandler: HTTPHandler {
     let logger: Logger
     /// One warning per client address and offence per 10 s for failed handshakes and sessions.
     let offenders: RateLimitedLog
+    let metrics: ServerMetrics
 
-    func handle(_ request: HTTPRequest, responder: any HTTPResponder) {
+    func handle(_ request: HTTPRequest, responder original: any HTTPResponder) {
+        let responder = CountingResponder(inner: original, path: request.path, metrics: metrics)
         switch request.path {
         case "/key":
             responder.respond(keyResponse(request))

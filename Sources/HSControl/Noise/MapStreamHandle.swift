@@ -44,6 +44,7 @@ final class MapStreamHandle: MapStreamSink, @unchecked Sendable {
         queue.async { [self] in
             guard let session else { return }
             if session.sendMapData(streamID, framedMessage) {
+                plane.metrics.recordMapMessage(.delta, byteCount: framedMessage.count)
                 scheduleKeepAlive()
             } else {
                 session.logger.warning("map stream stalled; closing it", [("stream.id", String(streamID))])
@@ -89,6 +90,7 @@ final class MapStreamHandle: MapStreamSink, @unchecked Sendable {
         timer.setEventHandler { [weak self] in
             guard let self, let session = self.session else { return }
             if session.sendMapData(self.streamID, MapStreamHandle.framedKeepAlive) {
+                self.plane.metrics.recordMapMessage(.keepalive, byteCount: MapStreamHandle.framedKeepAlive.count)
                 self.scheduleKeepAlive()
             }
         }

@@ -77,9 +77,13 @@ struct NoiseRouter: Sendable {
                 let handle = MapStreamHandle(session: session, streamID: request.streamID, plane: plane)
                 let (token, first) = try plane.openMapStream(body, machineKey: session.machineKey, sink: handle)
                 session.startMapStream(request.streamID, handle: handle, firstMessage: first)
+                plane.metrics.recordMapMessage(.full, byteCount: first.count)
                 handle.attach(token: token)
             } else {
                 let full = try plane.applyMapUpdate(body, machineKey: session.machineKey)
+                if let full {
+                    plane.metrics.recordMapMessage(.full, byteCount: full.count)
+                }
                 session.respond(request.streamID, status: 200, contentType: "application/octet-stream", body: full ?? [])
             }
         } catch {

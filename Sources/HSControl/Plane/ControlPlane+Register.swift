@@ -38,6 +38,7 @@ extension ControlPlane {
         reply: @escaping RegisterReply
     ) {
         guard request.version >= minimumCapabilityVersion else {
+            metrics.recordRegistration(.rejected)
             reply(
                 .badRequest(
                     "client capability version \(request.version) is too old; this server needs \(minimumCapabilityVersion) "
@@ -46,13 +47,20 @@ extension ControlPlane {
             )
             return
         }
+        let isLogout = request.expiry.map { $0 <= now } ?? false
         do {
             switch try decide(request, machineKey: machineKey, now: now, reply: reply) {
-            case .node(let node): reply(.response(registerResponse(for: node, now: now)))
-            case .response(let bytes): reply(.response(bytes))
-            case .parked: break
+            case .node(let node):
+                metrics.recordRegistration(isLogout ? .logout : .success)
+                reply(.response(registerResponse(for: node, now: now)))
+            case .response(let bytes):
+                metrics.recordRegistration(isLogout ? .logout : .interactive)
+                reply(.response(bytes))
+            case .parked:
+                metrics.recordRegistration(.waiting)
             }
         } catch let error as RegistrationError {
+            metrics.recordRegistration(.rejected)
             if let peer {
                 // A client retrying a bad key, or many clients with forged ones, must not flood the log.
                 offenders.note(
@@ -69,6 +77,7 @@ extension ControlPlane {
             }
             reply(.response(RegisterResponses.error(error.message)))
         } catch {
+            metrics.recordRegistration(.error)
             logger.error("registration failed", [("machine.key", machineKey.shortDescription), ("error", "\(error)")])
             reply(.response(RegisterResponses.error("registration failed on the server; try again later")))
         }

@@ -55,14 +55,18 @@ final class ControlPlane: Sendable {
     let expiryTimers = NodeTimers(label: "headscale.control.expiry")
     /// Serialises logins, so two concurrent logins of one machine cannot both create a node.
     let loginLock = Mutex(())
+    /// Counters for `/metrics`: registrations here, map messages in the streams that send them.
+    let metrics: ServerMetrics
 
     init(
         storage: any ControlStorage,
         settings: MapSettings,
         logger: Logger,
-        lifecycle: LifecycleOptions = LifecycleOptions()
+        lifecycle: LifecycleOptions = LifecycleOptions(),
+        metrics: ServerMetrics = ServerMetrics()
     ) throws {
         self.storage = storage
+        self.metrics = metrics
         self.encoder = MapEncoder(settings: settings)
         self.logger = logger
         self.offenders = RateLimitedLog(logger: logger)

@@ -23,12 +23,18 @@ public final class HeadscaleServer: Sendable {
     let stun: STUNServer?
     let derpMaps: DERPMapUpdater
     let policyManager: PolicyManager
+    /// Counters shown on the metrics listener.
+    public let metrics: ServerMetrics
+    /// Serves `/metrics` on `metrics_listen_addr`; nil when that is unset.
+    let metricsListener: MetricsListener?
 
     /// Opens the database, loads or creates keys, and binds every listener. Nothing is served
     /// until ``start()``.
     public init(options: ServerOptions, logger: Logger) throws {
         self.options = options
         self.logger = logger
+        let metrics = ServerMetrics()
+        self.metrics = metrics
         let pool = try AddressPool(
             v4Prefix: options.prefixV4,
             v6Prefix: options.prefixV6,
@@ -76,7 +82,8 @@ public final class HeadscaleServer: Sendable {
             storage: storage,
             settings: settings,
             logger: logger.with("component", "control"),
-            lifecycle: lifecycle
+            lifecycle: lifecycle,
+            metrics: metrics
         )
         let admission = DERPAdmission(plane: plane)
         if options.derp.isEnabled {
@@ -113,7 +120,8 @@ public final class HeadscaleServer: Sendable {
             admission: admission,
             admin: admin,
             logger: logger.with("component", "http"),
-            offenders: RateLimitedLog(logger: logger.with("component", "noise"))
+            offenders: RateLimitedLog(logger: logger.with("component", "noise")),
+            metrics: metrics
         )
         mainServer = HTTPServer(configuration: HTTPServerConfiguration(), handler: handler, logger: logger)
         socketServer = HTTPServer(
@@ -130,7 +138,19 @@ public final class HeadscaleServer: Sendable {
             permissions: options.unixSocketPermissions,
             logger: logger
         )
+        if let address = options.metricsListenAddress {
+            metricsListener = try MetricsListener(
+                address: address,
+                handler: MetricsHTTPHandler(metrics: metrics, plane: plane, derp: derp, admin: admin),
+                logger: logger.with("component", "metrics")
+            )
+        } else {
+            metricsListener = nil
+        }
     }
+
+    /// The port `/metrics` is served on, or nil when the metrics listener is off.
+    public var metricsPort: UInt16? { metricsListener?.port }
 
     /// Starts accepting on every listener.
     public func start() {
@@ -146,6 +166,7 @@ public final class HeadscaleServer: Sendable {
             socketServer.serve(stream, isSecure: false)
         }
         stun?.start()
+        metricsListener?.start()
         derpMaps.start { [plane] map in plane.replaceDERPMap(map) }
         if let tls {
             acme?.startRenewal { [logger] in
@@ -166,6 +187,7 @@ public final class HeadscaleServer: Sendable {
                 ("listen", options.listenAddress), ("server_url", options.serverURL),
                 ("tls", tls == nil ? "off" : "on"),
                 ("unix_socket", options.unixSocketPath), ("derp", derp == nil ? "off" : "on"),
+                ("metrics", options.metricsListenAddress ?? "off"),
             ]
         )
     }
@@ -186,6 +208,7 @@ public final class HeadscaleServer: Sendable {
     public func stop() {
         mainListener.stop()
         socketListener.stop()
+        metricsListener?.stop()
         stun?.stop()
         acme?.stop()
         derpMaps.stop()

@@ -45,6 +45,8 @@ public struct ServerOptions: Sendable {
     public var serverURL = "http://127.0.0.1:8080"
     /// `host:port` of the main listener.
     public var listenAddress = "127.0.0.1:8080"
+    /// `host:port` of the plain-HTTP listener for `/metrics` and `/health`; nil turns it off.
+    public var metricsListenAddress: String?
     public var tlsCertificatePath: String?
     public var tlsKeyPath: String?
     /// A certificate from ACME instead of ``tlsCertificatePath`` and ``tlsKeyPath``; nil when off.
