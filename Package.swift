@@ -121,7 +121,11 @@ let package = Package(
         .testTarget(name: "HSStoreTests", dependencies: ["HSStore", "HSTestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "HSConfigTests", dependencies: ["HSConfig", "HSTestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "HSDERPTests", dependencies: ["HSDERP", "HSCrypto", "HSTestSupport"], swiftSettings: strictSettings),
-        .testTarget(name: "HSControlTests", dependencies: ["HSControl", "HSTestSupport"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "HSControlTests",
+            dependencies: ["HSControl", "HSLoadGen", "HSTestSupport"],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "HSLoadGenTests",
             dependencies: ["HSLoadGen", "HSHTTP2", "CZstd", "HSTestSupport"],

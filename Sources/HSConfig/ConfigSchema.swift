@@ -11,7 +11,7 @@ enum ConfigSchema {
         "derp.server.automatically_add_embedded_derp_region", "derp.server.ipv4", "derp.server.ipv6",
         "derp.urls", "derp.paths", "derp.auto_update_enabled", "derp.update_frequency",
         "dns.magic_dns", "dns.base_domain", "dns.override_local_dns", "dns.nameservers.global",
-        "dns.nameservers.split", "dns.search_domains", "dns.extra_records",
+        "dns.nameservers.split", "dns.search_domains", "dns.extra_records", "dns.extra_records_path",
         "log.level", "log.format", "tls_cert_path", "tls_key_path",
         "node.expiry", "node.ephemeral.inactivity_timeout", "ephemeral_node_inactivity_timeout",
         "policy.mode", "policy.path", "disable_check_updates", "taildrop.enabled",
@@ -27,7 +27,7 @@ enum ConfigSchema {
     static let unsupported: [String] = [
         "trusted_proxies", "acme_url", "acme_email", "tls_letsencrypt_hostname", "tls_letsencrypt_cache_dir",
         "tls_letsencrypt_challenge_type", "tls_letsencrypt_listen", "database.debug", "database.gorm",
-        "database.sqlite.wal_autocheckpoint", "database.postgres", "derp.server.stun", "dns.extra_records_path",
+        "database.sqlite.wal_autocheckpoint", "database.postgres", "derp.server.stun",
         "oidc", "logtail", "auto_update", "cli", "tuning", "node.routes",
     ]
 

@@ -12,6 +12,8 @@ extension HTTPConnection {
         case idle
         /// Reading a body; every read that makes progress restarts the countdown.
         case body
+        /// Waiting for the client to read the responses queued beyond `maxPendingResponseBytes`.
+        case drain
     }
 
     /// Picks the deadline for the parser's position after bytes arrived or a response went out.
@@ -55,7 +57,10 @@ extension HTTPConnection {
     }
 
     private func timerFired() {
-        guard case .reading = phase else { return }
+        switch phase {
+        case .reading, .awaitingDrain: break
+        case .responding, .upgraded, .closed: return
+        }
         switch timerKind {
         case .none:
             return
@@ -65,6 +70,11 @@ extension HTTPConnection {
             logger.debug("closing idle connection")
         case .body:
             logger.debug("closing connection: request body stalled past the idle timeout")
+        case .drain:
+            logger.info(
+                "closing connection: client did not read its pending responses within the idle timeout",
+                [("pending.bytes", String(stream.pendingWriteBytes))]
+            )
         }
         shutDown()
     }

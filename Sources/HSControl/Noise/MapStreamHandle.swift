@@ -46,9 +46,7 @@ final class MapStreamHandle: MapStreamSink, @unchecked Sendable {
             if session.sendMapData(streamID, framedMessage) {
                 scheduleKeepAlive()
             } else {
-                session.logger.warning("map stream stalled; closing it", [("stream.id", String(streamID))])
-                session.endMapStream(streamID)
-                finish()
+                closeStalled(session)
             }
         }
     }
@@ -58,6 +56,21 @@ final class MapStreamHandle: MapStreamSink, @unchecked Sendable {
             session?.endMapStream(streamID)
             finish()
         }
+    }
+
+    /// Drops a client that does not read its map stream: the whole connection closes, because its
+    /// socket buffer holds the unread bytes. Must run on `queue`.
+    private func closeStalled(_ session: NoiseSession) {
+        session.logger.warning(
+            "closing control connection: client does not read its map stream",
+            [
+                ("stream.id", String(streamID)), ("pending.bytes", String(session.pendingMapBytes(streamID))),
+                ("limit.bytes", String(session.limits.maxPendingMapBytes)),
+            ]
+        )
+        session.endMapStream(streamID)
+        finish()
+        session.shutdown()
     }
 
     /// Stops the keep-alives and unregisters the stream from the control plane, once.
@@ -90,6 +103,8 @@ final class MapStreamHandle: MapStreamSink, @unchecked Sendable {
             guard let self, let session = self.session else { return }
             if session.sendMapData(self.streamID, MapStreamHandle.framedKeepAlive) {
                 self.scheduleKeepAlive()
+            } else {
+                self.closeStalled(session)
             }
         }
         keepAliveTimer = timer

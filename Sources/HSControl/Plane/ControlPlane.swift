@@ -23,6 +23,8 @@ final class ControlPlane: Sendable {
         var nextSerial: UInt64 = 1
         /// The encoded `DERPMap` that full maps carry; replaced by ``replaceDERPMap(_:)``.
         var derpMap: [UInt8] = []
+        /// The encoded `DNSConfig` that full maps carry, once ``replaceDNSConfig(_:)`` replaced the initial one.
+        var dnsConfig: [UInt8]?
         /// The policy source, compiled again whenever nodes or users change.
         var compiler: any PolicyCompiling = AllowAllPolicy()
         /// The policy compiled for the current nodes and users.
@@ -46,13 +48,17 @@ final class ControlPlane: Sendable {
     let expiryTimers = NodeTimers(label: "headscale.control.expiry")
     /// Serialises logins, so two concurrent logins of one machine cannot both create a node.
     let loginLock = Mutex(())
+    /// Merges the deltas of a short window into one message per stream; nil sends each delta at once.
+    let batcher: MapDeltaBatcher?
 
     init(
         storage: any ControlStorage,
         settings: MapSettings,
         logger: Logger,
-        lifecycle: LifecycleOptions = LifecycleOptions()
+        lifecycle: LifecycleOptions = LifecycleOptions(),
+        deltaBatchWindow: DispatchTimeInterval? = nil
     ) throws {
+        self.batcher = deltaBatchWindow.map { MapDeltaBatcher(window: $0) }
         self.storage = storage
         self.encoder = MapEncoder(settings: settings)
         self.logger = logger
@@ -103,9 +109,13 @@ final class ControlPlane: Sendable {
         state.streams.compactMap { $0.key.nodeID == nodeID ? $0.value : nil }
     }
 
-    /// Frames `json` once and queues the same bytes on every sink.
+    /// Frames `json` once and queues the same bytes on every sink, or hands it to the batcher.
     func deliver(_ json: [UInt8], to sinks: [any MapStreamSink]) {
         guard !sinks.isEmpty else { return }
+        if let batcher {
+            batcher.submit(json, to: sinks)
+            return
+        }
         let framed = MapFraming.frame(json: json)
         for sink in sinks {
             sink.deliver(framed)

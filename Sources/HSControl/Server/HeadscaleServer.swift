@@ -22,6 +22,8 @@ public final class HeadscaleServer: Sendable {
     let stun: STUNServer?
     let derpMaps: DERPMapUpdater
     let policyManager: PolicyManager
+    /// Watches `dns.extra_records_path`; nil when it is unset.
+    let extraRecords: ExtraRecordsWatcher?
 
     /// Opens the database, loads or creates keys, and binds every listener. Nothing is served
     /// until ``start()``.
@@ -53,7 +55,23 @@ public final class HeadscaleServer: Sendable {
             logger.notice("the embedded DERP region pins the self-signed TLS certificate", [("cert_name", pin)])
         }
         derpMaps = DERPMapUpdater(configuration: derpSources, logger: logger.with("component", "derpmap"))
-        let settings = MapSettingsBuilder.build(options: options, derpMap: try derpMaps.loadInitialMap())
+        var fileRecords: [DNSExtraRecord] = []
+        if let path = options.dns.extraRecordsPath {
+            let watcher = ExtraRecordsWatcher(path: path, logger: logger.with("component", "dns"))
+            do {
+                fileRecords = try watcher.loadInitial()
+            } catch {
+                throw ServerError("dns.extra_records_path: \(error.description)")
+            }
+            extraRecords = watcher
+        } else {
+            extraRecords = nil
+        }
+        let settings = MapSettingsBuilder.build(
+            options: options,
+            derpMap: try derpMaps.loadInitialMap(),
+            extraRecords: fileRecords
+        )
         let lifecycle = LifecycleOptions(
             serverURL: options.serverURL,
             nodeExpiry: options.nodeExpiry,
@@ -64,7 +82,8 @@ public final class HeadscaleServer: Sendable {
             storage: storage,
             settings: settings,
             logger: logger.with("component", "control"),
-            lifecycle: lifecycle
+            lifecycle: lifecycle,
+            deltaBatchWindow: .milliseconds(50)
         )
         let admission = DERPAdmission(plane: plane)
         if options.derp.isEnabled {
@@ -134,10 +153,14 @@ public final class HeadscaleServer: Sendable {
         }
         stun?.start()
         derpMaps.start { [plane] map in plane.replaceDERPMap(map) }
+        extraRecords?.start { [options, plane] records in
+            plane.replaceDNSConfig(DNSConfigEncoder.encode(options: options, fileRecords: records))
+        }
         logger.notice(
             "headscale is serving",
             [
-                ("listen", options.listenAddress), ("server_url", options.serverURL), ("tls", tls == nil ? "off" : "on"),
+                ("listen", options.listenAddress), ("server_url", options.serverURL),
+                ("tls", tls == nil ? "off" : "on"),
                 ("unix_socket", options.unixSocketPath), ("derp", derp == nil ? "off" : "on"),
             ]
         )
@@ -161,6 +184,7 @@ public final class HeadscaleServer: Sendable {
         socketListener.stop()
         stun?.stop()
         derpMaps.stop()
+        extraRecords?.stop()
         derp?.shutdown()
         logger.notice("headscale stopped")
     }
