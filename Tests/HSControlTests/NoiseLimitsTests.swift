@@ -70,7 +70,7 @@ import Testing
         let readerBefore = readerPair.client.mapMessageCount
         stalledPair.server.pause()
 
-        // Random record names keep each message about 16 KiB after compression.
+        // Random record names keep each message several KiB after compression, so the 40 pass 64 KiB.
         var options = ServerOptions()
         options.prefixV4 = "100.64.0.0/10"
         let rounds = 40

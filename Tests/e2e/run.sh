@@ -23,6 +23,7 @@
 #   derp-peer-gone           a node leaves the relay and its peer gets PeerGone
 #   derp-map-file            clients use a derp.paths map file, and a rewritten file reaches them
 #   snap-default             the snap's install hook and default config: loopback only, modes, CLI
+#   dns-extra-records        a node resolves names from dns.extra_records_path, and an edit reaches it
 #
 # Knobs: HEADSCALE_BIN (skips the build), E2E_BUILD=release|debug (default release),
 # E2E_SKIP_FETCH=1 (use the clients already in E2E_CLIENTS_DIR), E2E_TEST_TIMEOUT (seconds per
@@ -36,7 +37,7 @@ REPO=$(cd "$DIR/../.." && pwd)
 ALL_TESTS=(two-nodes two-nodes-forwarder two-nodes-magicdns two-nodes-relay two-nodes-restart two-nodes-wrong-key two-nodes-policy
     tailscaled-pair tailscaled-pair-relay tailscaled-pair-routes tailscaled-pair-rename tailscaled-pair-expire
     interactive-login ephemeral-logout derp-pinned
-    derp-pinned-forwarder derp-peer-gone derp-map-file snap-default)
+    derp-pinned-forwarder derp-peer-gone derp-map-file snap-default dns-extra-records)
 
 # Prints the command line of one test (environment assignments first), or fails on an unknown name.
 test_command() {
@@ -60,6 +61,7 @@ test_command() {
         derp-peer-gone) echo "$DIR/derp-peer-gone.sh" ;;
         derp-map-file) echo "$DIR/derp-map-file.sh" ;;
         snap-default) echo "$DIR/snap-default.sh" ;;
+        dns-extra-records) echo "$DIR/dns-extra-records.sh" ;;
         *) return 1 ;;
     esac
 }

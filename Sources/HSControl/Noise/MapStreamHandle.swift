@@ -59,7 +59,7 @@ final class MapStreamHandle: MapStreamSink, @unchecked Sendable {
     }
 
     /// Drops a client that does not read its map stream: the whole connection closes, because its
-    /// socket buffer holds the unread bytes. Must run on `queue`.
+    /// socket buffer contains the unread bytes. Must run on `queue`.
     private func closeStalled(_ session: NoiseSession) {
         session.logger.warning(
             "closing control connection: client does not read its map stream",

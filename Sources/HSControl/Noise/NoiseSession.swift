@@ -171,7 +171,7 @@ final class NoiseSession: ByteStreamHandler, HTTP2ServerDelegate, @unchecked Sen
     }
 
     /// Bytes queued for the client: the stream's HTTP/2 buffer plus the socket's send buffer,
-    /// which holds the connection's other output too.
+    /// which contains the connection's other output too.
     func pendingMapBytes(_ streamID: Int32) -> Int {
         http2.bufferedBytes(streamID: streamID) + stream.pendingWriteBytes
     }
@@ -198,7 +198,7 @@ final class NoiseSession: ByteStreamHandler, HTTP2ServerDelegate, @unchecked Sen
         }
     }
 
-    /// Closes the connection: the socket sends what it holds for a short while, then closes.
+    /// Closes the connection: the socket sends what it has queued for a short while, then closes.
     func shutdown() {
         guard !isClosed else { return }
         isClosed = true

@@ -10,10 +10,11 @@ enum HostnameRules {
     /// `dnsname.SanitizeHostname` (tailscale.com/util/dnsname), which Headscale 0.29 uses for given
     /// names. An empty result becomes `node`.
     ///
-    /// The steps work on UTF-8 bytes: remove the ``commonSuffixes``, keep the first 63 bytes, drop
-    /// everything before the first and after the last ASCII letter or digit, and then, byte by
-    /// byte, turn each space, `.`, `@` and `_` into a hyphen, keep letters (lower-cased), digits
-    /// and hyphens, and drop the rest. Runs of separators therefore become runs of hyphens.
+    /// The steps work on UTF-8 bytes. Remove the ``commonSuffixes`` (case-sensitive), keep the
+    /// first 63 bytes, and drop everything before the first and after the last ASCII letter or
+    /// digit. Then, byte by byte, turn each space, `.`, `@` and `_` into a hyphen, keep letters
+    /// (lower-cased), digits and hyphens, and drop the rest. Runs of separators therefore become
+    /// runs of hyphens.
     static func sanitize(_ hostname: String) -> String {
         var trimmed = hostname
         for suffix in commonSuffixes where trimmed.hasSuffix(suffix) {

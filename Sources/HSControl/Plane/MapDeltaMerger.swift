@@ -8,8 +8,8 @@ import HSCore
 /// A later removal drops the peer's earlier entry and patches. Patches of a peer that is not
 /// removed stay in order. `UserProfiles` lists are joined, and for every other member the later
 /// value wins when it is one that replaces the client's whole copy (`Node`, `DERPMap`,
-/// `DNSConfig`, `PacketFilter` …). A delta with any other member that an earlier one already
-/// holds cannot join, so it starts the next message.
+/// `DNSConfig`, `PacketFilter` …). A delta with any other member that the merged delta already
+/// contains cannot join, so it starts the next message.
 struct MapDeltaMerger {
     /// Members whose later value replaces the earlier one on the client.
     static let replacedMembers: Set<String> = [
