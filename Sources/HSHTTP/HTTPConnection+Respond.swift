@@ -33,6 +33,7 @@ extension HTTPConnection {
             // A client that pipelines requests without reading the responses would otherwise make
             // the send buffer grow without bound; parsing resumes when the stream drains.
             phase = .awaitingDrain
+            pendingAtDrainCheck = stream.pendingWriteBytes
             armTimer(.drain)
         } else {
             phase = .reading

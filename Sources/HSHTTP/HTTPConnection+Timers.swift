@@ -12,7 +12,8 @@ extension HTTPConnection {
         case idle
         /// Reading a body; every read that makes progress restarts the countdown.
         case body
-        /// Waiting for the client to read the responses queued beyond `maxPendingResponseBytes`.
+        /// Waiting for the client to read the responses queued beyond `maxPendingResponseBytes`;
+        /// the countdown restarts whenever the client has read some of them.
         case drain
     }
 
@@ -71,6 +72,12 @@ extension HTTPConnection {
         case .body:
             logger.debug("closing connection: request body stalled past the idle timeout")
         case .drain:
+            // A client that read anything since the last check is slow, not stalled: wait again.
+            if stream.pendingWriteBytes < pendingAtDrainCheck {
+                pendingAtDrainCheck = stream.pendingWriteBytes
+                armTimer(.drain)
+                return
+            }
             logger.info(
                 "closing connection: client did not read its pending responses within the idle timeout",
                 [("pending.bytes", String(stream.pendingWriteBytes))]

@@ -19,6 +19,8 @@ final class HTTPConnection: ByteStreamHandler, @unchecked Sendable {
     var requestCount = 0
     var timer: (any DispatchSourceTimer)?
     var timerKind = TimerKind.none
+    /// Unsent response bytes when the drain timer was last armed, to tell a slow reader from a stalled one.
+    var pendingAtDrainCheck = 0
 
     enum Phase {
         /// Waiting for, or reading, the next request.

@@ -11,8 +11,8 @@ public struct HTTPServerConfiguration: Sendable {
     /// for the first request and from the first byte for later ones.
     public var headerReadTimeout: Duration = .seconds(10)
     /// Response bytes that may wait in the send buffer before the connection stops parsing further
-    /// pipelined requests. The connection resumes once the client has read them, and closes when
-    /// the client reads nothing for `idleTimeout`.
+    /// pipelined requests. The connection resumes once the client has read them all, and closes
+    /// when the client reads none of them for `idleTimeout`.
     public var maxPendingResponseBytes: Int = 1024 * 1024
 
     public init(
