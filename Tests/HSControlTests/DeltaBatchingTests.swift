@@ -1,6 +1,7 @@
 import Foundation
 import HSCore
 import HSStore
+import Synchronization
 import Testing
 
 @testable import HSControl
@@ -102,6 +103,57 @@ private func batchedPlane() throws -> (PlaneFixture, MapDeltaBatcher) {
         let names = (delta["PeersChanged"] as? [[String: Any]])?.compactMap { $0["Name"] as? String }
         #expect(names == ["x.tail.test.", "y.tail.test."])
     }
+}
+
+extension DeltaBatchingTests {
+    /// When every node changes in one window, each stream owes a different sequence, so the
+    /// deltas go out one by one and each is compressed once for all streams.
+    @Test func manySequencesSentUnmerged() throws {
+        let (fixture, batcher) = try batchedPlane()
+        let key = try fixture.makeKey()
+        let count = MapDeltaBatcher.maxMergedGroups + 8
+        var clients: [FakeClient] = []
+        var sinks: [FrameListSink] = []
+        for index in 0..<count {
+            let client = FakeClient(hostname: "n\(index)")
+            _ = fixture.plane.register(try client.registerRequest(authKey: key), machineKey: client.machineKey)
+            let sink = FrameListSink()
+            _ = try fixture.plane.openMapStream(
+                try client.mapRequest(stream: true),
+                machineKey: client.machineKey,
+                sink: sink
+            )
+            clients.append(client)
+            sinks.append(sink)
+        }
+        batcher.flush()
+        let before = sinks.map(\.frames.count)
+        for (index, client) in clients.enumerated() {
+            _ = try fixture.plane.applyMapUpdate(
+                try client.mapRequest(stream: false, endpoints: ["127.0.0.1:\(50000 + index)"]),
+                machineKey: client.machineKey
+            )
+        }
+        batcher.flush()
+        let first = Array(sinks[0].frames.dropFirst(before[0]))
+        let second = Array(sinks[1].frames.dropFirst(before[1]))
+        #expect(first.count == count - 1)
+        #expect(second.count == count - 1)
+        // Stream 0 receives changes 1, 2, 3 … and stream 1 receives changes 0, 2, 3 …, so from
+        // the second message on both hold the same buffers.
+        let address = { (frame: [UInt8]) in frame.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) } }
+        #expect(address(first[1]) == address(second[1]))
+        #expect(address(first.last ?? []) == address(second.last ?? []))
+    }
+}
+
+/// Keeps every frame a stream receives, in order.
+final class FrameListSink: MapStreamSink, Sendable {
+    private let list = Mutex<[[UInt8]]>([])
+
+    func deliver(_ framedMessage: [UInt8]) { list.withLock { $0.append(framedMessage) } }
+    func terminate() {}
+    var frames: [[UInt8]] { list.withLock { $0 } }
 }
 
 @Suite struct MapDeltaMergerTests {

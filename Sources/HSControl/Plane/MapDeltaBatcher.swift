@@ -6,9 +6,10 @@ import Synchronization
 /// Deltas that arrive within `window` of the first pending one are kept. At the end of the window
 /// the streams are grouped by the exact sequence of deltas they are owed. Each group's deltas are
 /// merged by ``MapDeltaMerger``, then framed and compressed once, and the same buffer goes to
-/// every stream of the group. In the usual case, where every stream sees every change, that is one
-/// compression per window for the whole tailnet. Peer entries inside the deltas are never encoded
-/// again. Flushes run on one serial queue, so every stream receives its messages in order.
+/// every stream of the group. In the usual case, where every stream receives every change, that is
+/// one compression per window for the whole tailnet. Beyond ``maxMergedGroups`` groups the deltas
+/// go out unmerged instead. Peer entries inside the deltas are never encoded again. Flushes run on
+/// one serial queue, so every stream receives its messages in order.
 final class MapDeltaBatcher: Sendable {
     private struct Pending {
         var deltas: [[UInt8]] = []
@@ -57,12 +58,29 @@ final class MapDeltaBatcher: Sendable {
         for (_, entry) in taken.owed {
             groups[entry.indices, default: []].append(entry.sink)
         }
+        let merges = groups.count <= Self.maxMergedGroups
+        var singleFrames: [Int: [UInt8]] = [:]
         for (indices, sinks) in groups {
-            let messages = MapDeltaMerger.merge(indices.map { taken.deltas[$0] })
-            let framed = messages.map { MapFraming.frame(json: $0) }
+            let framed: [[UInt8]]
+            if merges, indices.count > 1 {
+                framed = MapDeltaMerger.merge(indices.map { taken.deltas[$0] }).map { MapFraming.frame(json: $0) }
+            } else {
+                framed = indices.map { index in
+                    if let frame = singleFrames[index] { return frame }
+                    let frame = MapFraming.frame(json: taken.deltas[index])
+                    singleFrames[index] = frame
+                    return frame
+                }
+            }
             for sink in sinks {
                 for message in framed { sink.deliver(message) }
             }
         }
     }
+
+    /// The most distinct delta sequences a flush merges. Every group's merged message is
+    /// compressed on its own, so when many nodes change in one window (each stream then owes every
+    /// change but its own node's) the flush instead sends each delta alone, compressed once for
+    /// all streams, as without batching.
+    static let maxMergedGroups = 32
 }
