@@ -18,6 +18,7 @@ public final class HeadscaleServer: Sendable {
     let mainServer: HTTPServer
     let socketServer: HTTPServer
     let tls: TLSServerContext?
+    let acme: ACMECertificateManager?
     let derp: DERPServer?
     let stun: STUNServer?
     let derpMaps: DERPMapUpdater
@@ -45,9 +46,20 @@ public final class HeadscaleServer: Sendable {
         } else {
             stun = nil
         }
-        if let certificate = options.tlsCertificatePath, let key = options.tlsKeyPath {
+        if let settings = options.acme {
+            let manager = try ACMECertificateManager(
+                settings: settings,
+                serverURL: options.serverURL,
+                logger: logger.with("component", "acme")
+            )
+            try manager.prepare()
+            acme = manager
+            tls = try TLSServerContext(certificatePath: manager.certificatePath, keyPath: manager.keyPath)
+        } else if let certificate = options.tlsCertificatePath, let key = options.tlsKeyPath {
+            acme = nil
             tls = try TLSServerContext(certificatePath: certificate, keyPath: key)
         } else {
+            acme = nil
             tls = nil
         }
         let derpSources = try MapSettingsBuilder.derpSources(options: options, stunPort: stun.map { Int($0.localPort) })
@@ -156,6 +168,19 @@ public final class HeadscaleServer: Sendable {
         extraRecords?.start { [options, plane] records in
             plane.replaceDNSConfig(DNSConfigEncoder.encode(options: options, fileRecords: records))
         }
+        if let tls {
+            acme?.startRenewal { [logger] in
+                do {
+                    try tls.reload()
+                    logger.notice("TLS certificate renewed over ACME and reloaded")
+                } catch {
+                    logger.error(
+                        "loading the renewed certificate failed; the old one stays in use",
+                        [("error", "\(error)")]
+                    )
+                }
+            }
+        }
         logger.notice(
             "headscale is serving",
             [
@@ -183,6 +208,7 @@ public final class HeadscaleServer: Sendable {
         mainListener.stop()
         socketListener.stop()
         stun?.stop()
+        acme?.stop()
         derpMaps.stop()
         extraRecords?.stop()
         derp?.shutdown()
