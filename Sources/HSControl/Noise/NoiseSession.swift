@@ -198,7 +198,7 @@ final class NoiseSession: ByteStreamHandler, HTTP2ServerDelegate, @unchecked Sen
         }
     }
 
-    /// Closes the connection: the socket sends what it has queued for a short while, then closes.
+    /// Closes the connection: the socket sends what it has queued, for at most its flush timeout, then closes.
     func shutdown() {
         guard !isClosed else { return }
         isClosed = true
