@@ -45,6 +45,14 @@ extension ConfigDecoder {
                     + "without a trailing dot"
             )
         }
+        let extraRecords = decodeExtraRecords()
+        let extraRecordsPath = filePath("dns.extra_records_path")
+        if extraRecordsPath != nil, !extraRecords.isEmpty {
+            problem(
+                "dns.extra_records and dns.extra_records_path are both set; they are mutually exclusive, "
+                    + "so keep only one of them"
+            )
+        }
         return Config.DNS(
             magicDNS: bool("dns.magic_dns", default: true),
             baseDomain: baseDomain?.text ?? "",
@@ -52,7 +60,8 @@ extension ConfigDecoder {
             globalNameservers: nameservers(list("dns.nameservers.global"), path: "dns.nameservers.global"),
             splitNameservers: decodeSplitNameservers(),
             searchDomains: domains(list("dns.search_domains"), path: "dns.search_domains"),
-            extraRecords: decodeExtraRecords()
+            extraRecords: extraRecords,
+            extraRecordsPath: extraRecordsPath
         )
     }
 

@@ -108,6 +108,8 @@ public struct Config: Sendable, Equatable {
         public var splitNameservers: [String: [String]]
         public var searchDomains: [String]
         public var extraRecords: [Record]
+        /// `dns.extra_records_path`, made absolute: a JSON file of records that the server watches; nil when unset.
+        public var extraRecordsPath: String? = nil
 
         /// One `dns.extra_records` entry.
         public struct Record: Sendable, Equatable {

@@ -11,7 +11,7 @@ enum ConfigSchema {
         "derp.server.automatically_add_embedded_derp_region", "derp.server.ipv4", "derp.server.ipv6",
         "derp.urls", "derp.paths", "derp.auto_update_enabled", "derp.update_frequency",
         "dns.magic_dns", "dns.base_domain", "dns.override_local_dns", "dns.nameservers.global",
-        "dns.nameservers.split", "dns.search_domains", "dns.extra_records",
+        "dns.nameservers.split", "dns.search_domains", "dns.extra_records", "dns.extra_records_path",
         "log.level", "log.format", "tls_cert_path", "tls_key_path",
         "node.expiry", "node.ephemeral.inactivity_timeout", "ephemeral_node_inactivity_timeout",
         "policy.mode", "policy.path", "disable_check_updates", "taildrop.enabled",
@@ -29,8 +29,8 @@ enum ConfigSchema {
     /// Headscale 0.29 keys this server does not implement yet: a path equal to one of these or below it.
     static let unsupported: [String] = [
         "trusted_proxies", "database.debug", "database.gorm",
-        "database.sqlite.wal_autocheckpoint", "database.postgres", "derp.server.stun", "dns.extra_records_path",
-        "oidc", "logtail", "auto_update", "tuning", "node.routes",
+        "database.sqlite.wal_autocheckpoint", "database.postgres", "derp.server.stun",
+        "logtail", "auto_update", "tuning", "node.routes",
     ]
 
     /// Keys Headscale 0.29 rejects outright, with the fix.

@@ -29,6 +29,12 @@ extension HTTPConnection {
 
         if close {
             shutDown()
+        } else if stream.pendingWriteBytes > configuration.maxPendingResponseBytes {
+            // A client that pipelines requests without reading the responses would otherwise make
+            // the send buffer grow without bound; parsing resumes when the stream drains.
+            phase = .awaitingDrain
+            pendingAtDrainCheck = stream.pendingWriteBytes
+            armTimer(.drain)
         } else {
             phase = .reading
             processBuffered()

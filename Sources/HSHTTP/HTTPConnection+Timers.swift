@@ -12,6 +12,9 @@ extension HTTPConnection {
         case idle
         /// Reading a body; every read that makes progress restarts the countdown.
         case body
+        /// Waiting for the client to read the responses queued beyond `maxPendingResponseBytes`;
+        /// the countdown restarts whenever the client has read some of them.
+        case drain
     }
 
     /// Picks the deadline for the parser's position after bytes arrived or a response went out.
@@ -55,7 +58,10 @@ extension HTTPConnection {
     }
 
     private func timerFired() {
-        guard case .reading = phase else { return }
+        switch phase {
+        case .reading, .awaitingDrain: break
+        case .responding, .upgraded, .closed: return
+        }
         switch timerKind {
         case .none:
             return
@@ -76,6 +82,17 @@ extension HTTPConnection {
                 kind: "http-slow-body",
                 peer: stream.remoteAddress,
                 [("timeout", "\(configuration.idleTimeout)")]
+            )
+        case .drain:
+            // A client that read anything since the last check is slow, not stalled: wait again.
+            if stream.pendingWriteBytes < pendingAtDrainCheck {
+                pendingAtDrainCheck = stream.pendingWriteBytes
+                armTimer(.drain)
+                return
+            }
+            logger.info(
+                "closing connection: client did not read its pending responses within the idle timeout",
+                [("pending.bytes", String(stream.pendingWriteBytes))]
             )
         }
         shutDown()

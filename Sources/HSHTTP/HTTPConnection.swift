@@ -20,12 +20,17 @@ final class HTTPConnection: ByteStreamHandler, @unchecked Sendable {
     var requestCount = 0
     var timer: (any DispatchSourceTimer)?
     var timerKind = TimerKind.none
+    /// Unsent response bytes when the drain timer was last armed, to tell a slow reader from a stalled one.
+    var pendingAtDrainCheck = 0
 
     enum Phase {
         /// Waiting for, or reading, the next request.
         case reading
         /// The handler has request number `sequence` and has not answered yet.
         case responding(InFlight)
+        /// Responses already written wait in the send buffer beyond `maxPendingResponseBytes`, so
+        /// no further request is parsed until the client reads them.
+        case awaitingDrain
         /// A responder upgraded the connection; another protocol owns the stream now.
         case upgraded
         case closed
@@ -70,7 +75,7 @@ final class HTTPConnection: ByteStreamHandler, @unchecked Sendable {
         case .reading:
             parser.append(bytes)
             processBuffered()
-        case .responding:
+        case .responding, .awaitingDrain:
             parser.append(bytes)
             if parser.bufferedByteCount > configuration.maxPipelinedBytes {
                 logger.info(
@@ -87,6 +92,13 @@ final class HTTPConnection: ByteStreamHandler, @unchecked Sendable {
     func streamDidClose(_ stream: any ByteStream) {
         phase = .closed
         cancelTimer()
+    }
+
+    func streamDidDrain(_ stream: any ByteStream) {
+        guard case .awaitingDrain = phase else { return }
+        phase = .reading
+        cancelTimerKind()
+        processBuffered()
     }
 
     /// Parses and dispatches until a request is with the handler or more bytes are needed.

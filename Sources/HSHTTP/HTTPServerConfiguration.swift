@@ -10,17 +10,23 @@ public struct HTTPServerConfiguration: Sendable {
     /// How long a client has to send a complete request head, counted from the connection's accept
     /// for the first request and from the first byte for later ones.
     public var headerReadTimeout: Duration = .seconds(10)
+    /// Response bytes that may wait in the send buffer before the connection stops parsing further
+    /// pipelined requests. The connection resumes once the client has read them all, and closes
+    /// when the client reads none of them for `idleTimeout`.
+    public var maxPendingResponseBytes: Int = 1024 * 1024
 
     public init(
         maxHeaderBytes: Int = 16 * 1024,
         maxBodyBytes: Int = 1024 * 1024,
         idleTimeout: Duration = .seconds(60),
-        headerReadTimeout: Duration = .seconds(10)
+        headerReadTimeout: Duration = .seconds(10),
+        maxPendingResponseBytes: Int = 1024 * 1024
     ) {
         self.maxHeaderBytes = maxHeaderBytes
         self.maxBodyBytes = maxBodyBytes
         self.idleTimeout = idleTimeout
         self.headerReadTimeout = headerReadTimeout
+        self.maxPendingResponseBytes = maxPendingResponseBytes
     }
 
     /// Bytes a client may send ahead while its previous request is still being answered; beyond

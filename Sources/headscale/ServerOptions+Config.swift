@@ -53,6 +53,7 @@ extension ServerOptions {
         dns.splitNameservers = config.dns.splitNameservers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         dns.overrideLocalDNS = config.dns.overrideLocalDNS
         dns.extraRecords = config.dns.extraRecords.map { ($0.name, $0.type, $0.value) }
+        dns.extraRecordsPath = config.dns.extraRecordsPath
         fileSharing = config.taildropEnabled
         policyMode = config.policy.mode.rawValue
         policyPath = config.policy.path

@@ -25,6 +25,7 @@
 #   snap-default             the snap's install hook and default config: loopback only, modes, CLI
 #   attack-flood             two nodes exchange hello under 10,000 idle or garbage connections
 #   hsapi-client             the Python REST client hsapi-client creates a user and a key, lists a node
+#   dns-extra-records        a node resolves names from dns.extra_records_path, and an edit reaches it
 #
 # Knobs: HEADSCALE_BIN (skips the build), E2E_BUILD=release|debug (default release),
 # E2E_SKIP_FETCH=1 (use the clients already in E2E_CLIENTS_DIR), E2E_TEST_TIMEOUT (seconds per
@@ -38,7 +39,8 @@ REPO=$(cd "$DIR/../.." && pwd)
 ALL_TESTS=(two-nodes two-nodes-forwarder two-nodes-magicdns two-nodes-relay two-nodes-restart two-nodes-wrong-key two-nodes-policy
     tailscaled-pair tailscaled-pair-relay tailscaled-pair-routes tailscaled-pair-rename tailscaled-pair-expire
     interactive-login ephemeral-logout derp-pinned
-    derp-pinned-forwarder derp-peer-gone derp-map-file snap-default acme attack-flood hsapi-client)
+    derp-pinned-forwarder derp-peer-gone derp-map-file snap-default acme attack-flood hsapi-client
+    dns-extra-records)
 
 # Prints the command line of one test (environment assignments first), or fails on an unknown name.
 test_command() {
@@ -62,6 +64,7 @@ test_command() {
         derp-peer-gone) echo "$DIR/derp-peer-gone.sh" ;;
         derp-map-file) echo "$DIR/derp-map-file.sh" ;;
         snap-default) echo "$DIR/snap-default.sh" ;;
+        dns-extra-records) echo "$DIR/dns-extra-records.sh" ;;
         acme) echo "$DIR/acme.sh" ;;
         attack-flood) echo "$DIR/attack-flood.sh" ;;
         hsapi-client) echo "$DIR/hsapi-client.sh" ;;

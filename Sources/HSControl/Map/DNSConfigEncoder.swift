@@ -7,6 +7,14 @@ struct DNSConfigEncoder {
     /// The tailnet's address prefixes, whose reverse zones MagicDNS answers.
     var prefixes: [String]
 
+    /// Encodes the `DNSConfig` of `options`, with the records of the `dns.extra_records_path` file
+    /// after those of `dns.extra_records`.
+    static func encode(options: ServerOptions, fileRecords: [DNSExtraRecord]) -> [UInt8] {
+        var dns = options.dns
+        dns.extraRecords += fileRecords.map { ($0.name, $0.type, $0.value) }
+        return DNSConfigEncoder(options: dns, prefixes: [options.prefixV4, options.prefixV6].compactMap { $0 }).encode()
+    }
+
     /// Encodes the `DNSConfig` object.
     ///
     /// With `override_local_dns` the global nameservers become `Resolvers`, otherwise

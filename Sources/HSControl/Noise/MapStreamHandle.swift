@@ -47,9 +47,7 @@ final class MapStreamHandle: MapStreamSink, @unchecked Sendable {
                 plane.metrics.recordMapMessage(.delta, byteCount: framedMessage.count)
                 scheduleKeepAlive()
             } else {
-                session.logger.warning("map stream stalled; closing it", [("stream.id", String(streamID))])
-                session.endMapStream(streamID)
-                finish()
+                closeStalled(session)
             }
         }
     }
@@ -59,6 +57,21 @@ final class MapStreamHandle: MapStreamSink, @unchecked Sendable {
             session?.endMapStream(streamID)
             finish()
         }
+    }
+
+    /// Drops a client that does not read its map stream: the whole connection closes, because its
+    /// socket buffer contains the unread bytes. Must run on `queue`.
+    private func closeStalled(_ session: NoiseSession) {
+        session.logger.warning(
+            "closing control connection: client does not read its map stream",
+            [
+                ("stream.id", String(streamID)), ("pending.bytes", String(session.pendingMapBytes(streamID))),
+                ("limit.bytes", String(session.limits.maxPendingMapBytes)),
+            ]
+        )
+        session.endMapStream(streamID)
+        finish()
+        session.shutdown()
     }
 
     /// Stops the keep-alives and unregisters the stream from the control plane, once.
@@ -92,6 +105,8 @@ final class MapStreamHandle: MapStreamSink, @unchecked Sendable {
             if session.sendMapData(self.streamID, MapStreamHandle.framedKeepAlive) {
                 self.plane.metrics.recordMapMessage(.keepalive, byteCount: MapStreamHandle.framedKeepAlive.count)
                 self.scheduleKeepAlive()
+            } else {
+                self.closeStalled(session)
             }
         }
         keepAliveTimer = timer

@@ -9,6 +9,7 @@ import HSPosix
 struct NoiseRouter: Sendable {
     let plane: ControlPlane
     let logger: Logger
+    var limits = NoiseLimits()
 
     /// Paths clients may call that this server does not offer; they get 501 instead of 404.
     static let unsupportedPaths: Set<String> = [
@@ -23,7 +24,12 @@ struct NoiseRouter: Sendable {
         case ("POST", "/machine/map"):
             handleMap(request, session: session)
         case (_, let path) where Self.unsupportedPaths.contains(path):
-            session.respond(request.streamID, status: 501, contentType: "text/plain", body: Array("not implemented\n".utf8))
+            session.respond(
+                request.streamID,
+                status: 501,
+                contentType: "text/plain",
+                body: Array("not implemented\n".utf8)
+            )
         default:
             session.respond(request.streamID, status: 404, contentType: "text/plain", body: Array("not found\n".utf8))
         }
@@ -63,7 +69,8 @@ struct NoiseRouter: Sendable {
     private func handleMap(_ request: HTTP2Request, session: NoiseSession) {
         guard let body = decode(MapRequest.self, request, session: session) else { return }
         guard body.version >= minimumCapabilityVersion else {
-            let text = "client capability version \(body.version) is too old; this server needs \(minimumCapabilityVersion)"
+            let text =
+                "client capability version \(body.version) is too old; this server needs \(minimumCapabilityVersion)"
             session.respond(request.streamID, status: 400, contentType: "text/plain", body: Array(text.utf8))
             return
         }
@@ -87,7 +94,12 @@ struct NoiseRouter: Sendable {
                 session.respond(request.streamID, status: 200, contentType: "application/octet-stream", body: full ?? [])
             }
         } catch {
-            session.respond(request.streamID, status: 404, contentType: "text/plain", body: Array("node not found\n".utf8))
+            session.respond(
+                request.streamID,
+                status: 404,
+                contentType: "text/plain",
+                body: Array("node not found\n".utf8)
+            )
         }
     }
 

@@ -24,6 +24,11 @@ final class NoiseSession: ByteStreamHandler, HTTP2ServerDelegate, @unchecked Sen
     private var isClosed = false
     /// True while nghttp2 is running callbacks, which must not re-enter it to produce output.
     private var isReceiving = false
+    /// HTTP/2 streams whose request arrived and that have not closed yet, map streams included.
+    private var activeStreams: Set<Int32> = []
+    /// Closes the connection once it has had no active stream for `limits.idleTimeout`.
+    private var idleTimer: (any DispatchSourceTimer)?
+    var limits: NoiseLimits { router.limits }
 
     init(
         stream: any ByteStream,
@@ -46,6 +51,7 @@ final class NoiseSession: ByteStreamHandler, HTTP2ServerDelegate, @unchecked Sen
 
     /// Sends the early payload and the server's HTTP/2 preface, then starts reading.
     func start(earlyPayload: [UInt8], leftover: [UInt8]) {
+        startIdleTimer()
         stream.setHandler(self)
         sendPlaintext(earlyPayload)
         flush()
@@ -85,6 +91,8 @@ final class NoiseSession: ByteStreamHandler, HTTP2ServerDelegate, @unchecked Sen
 
     func streamDidClose(_ stream: any ByteStream) {
         isClosed = true
+        idleTimer?.cancel()
+        idleTimer = nil
         http2.close()
         for (_, handle) in mapStreams {
             handle.finish()
@@ -99,6 +107,8 @@ final class NoiseSession: ByteStreamHandler, HTTP2ServerDelegate, @unchecked Sen
     // MARK: HTTP2ServerDelegate
 
     func connection(_ connection: HTTP2ServerConnection, didReceive request: HTTP2Request) {
+        activeStreams.insert(request.streamID)
+        idleTimer?.schedule(deadline: .distantFuture)
         router.route(request, session: self)
     }
 
@@ -106,6 +116,23 @@ final class NoiseSession: ByteStreamHandler, HTTP2ServerDelegate, @unchecked Sen
         if let handle = mapStreams.removeValue(forKey: streamID) {
             handle.finish()
         }
+        if activeStreams.remove(streamID) != nil, activeStreams.isEmpty {
+            idleTimer?.schedule(deadline: .now() + limits.idleTimeout)
+        }
+    }
+
+    // MARK: Idle deadline
+
+    private func startIdleTimer() {
+        let timer = DispatchSource.makeTimerSource(queue: stream.queue)
+        timer.schedule(deadline: .now() + limits.idleTimeout)
+        timer.setEventHandler { [weak self] in
+            guard let self, !self.isClosed, self.activeStreams.isEmpty else { return }
+            self.logger.debug("closing control connection: no open stream within the idle timeout")
+            self.shutdown()
+        }
+        idleTimer = timer
+        timer.resume()
     }
 
     // MARK: Responses, called by the router on this queue
@@ -137,11 +164,12 @@ final class NoiseSession: ByteStreamHandler, HTTP2ServerDelegate, @unchecked Sen
         flush()
     }
 
-    /// Appends a framed map message to a streaming response. Returns false when the client has
-    /// fallen so far behind that the stream should be dropped.
+    /// Appends a framed map message to a streaming response. Returns false, and sends nothing,
+    /// when the map bytes already queued for the client exceed `limits.maxPendingMapBytes`, so the
+    /// queue passes the limit by at most one message.
     func sendMapData(_ streamID: Int32, _ bytes: [UInt8]) -> Bool {
         guard !isClosed, mapStreams[streamID] != nil else { return true }
-        if http2.bufferedBytes(streamID: streamID) > NoiseSession.maxBufferedMapBytes {
+        if pendingMapBytes(streamID) > limits.maxPendingMapBytes {
             return false
         }
         http2.sendData(streamID: streamID, bytes, endStream: false)
@@ -156,8 +184,11 @@ final class NoiseSession: ByteStreamHandler, HTTP2ServerDelegate, @unchecked Sen
         flush()
     }
 
-    /// Queued map bytes beyond which a stream counts as stalled and is closed.
-    static let maxBufferedMapBytes = 8 << 20
+    /// Bytes queued for the client: the stream's HTTP/2 buffer plus the socket's send buffer,
+    /// which contains the connection's other output too.
+    func pendingMapBytes(_ streamID: Int32) -> Int {
+        http2.bufferedBytes(streamID: streamID) + stream.pendingWriteBytes
+    }
 
     // MARK: Output
 
@@ -181,7 +212,8 @@ final class NoiseSession: ByteStreamHandler, HTTP2ServerDelegate, @unchecked Sen
         }
     }
 
-    private func shutdown() {
+    /// Closes the connection: the socket sends what it has queued, for at most its flush timeout, then closes.
+    func shutdown() {
         guard !isClosed else { return }
         isClosed = true
         stream.close()

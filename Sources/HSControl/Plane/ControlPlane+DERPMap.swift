@@ -26,10 +26,13 @@ extension ControlPlane {
         state.withLock { state in state.entries.values.contains { $0.node.nodeKey == key } }
     }
 
-    /// Returns the tailnet-wide settings with the current DERP map.
+    /// Returns the tailnet-wide settings with the current DERP map and DNS configuration.
     func settingsLocked(in state: State) -> MapSettings {
         var settings = encoder.settings
         settings.derpMap = state.derpMap
+        if let dnsConfig = state.dnsConfig {
+            settings.dnsConfig = dnsConfig
+        }
         return settings
     }
 }

@@ -23,6 +23,8 @@ final class ControlPlane: Sendable {
         var nextSerial: UInt64 = 1
         /// The encoded `DERPMap` that full maps carry; replaced by ``replaceDERPMap(_:)``.
         var derpMap: [UInt8] = []
+        /// The encoded `DNSConfig` that full maps carry, once ``replaceDNSConfig(_:)`` replaced the initial one.
+        var dnsConfig: [UInt8]?
         /// The policy source, compiled again whenever nodes or users change.
         var compiler: any PolicyCompiling = AllowAllPolicy()
         /// The policy compiled for the current nodes and users.
@@ -57,14 +59,18 @@ final class ControlPlane: Sendable {
     let loginLock = Mutex(())
     /// Counters for `/metrics`: registrations here, map messages in the streams that send them.
     let metrics: ServerMetrics
+    /// Merges the deltas of a short window into one message per stream; nil sends each delta at once.
+    let batcher: MapDeltaBatcher?
 
     init(
         storage: any ControlStorage,
         settings: MapSettings,
         logger: Logger,
         lifecycle: LifecycleOptions = LifecycleOptions(),
-        metrics: ServerMetrics = ServerMetrics()
+        metrics: ServerMetrics = ServerMetrics(),
+        deltaBatchWindow: DispatchTimeInterval? = nil
     ) throws {
+        self.batcher = deltaBatchWindow.map { MapDeltaBatcher(window: $0) }
         self.storage = storage
         self.metrics = metrics
         self.encoder = MapEncoder(settings: settings)
@@ -117,9 +123,13 @@ final class ControlPlane: Sendable {
         state.streams.compactMap { $0.key.nodeID == nodeID ? $0.value : nil }
     }
 
-    /// Frames `json` once and queues the same bytes on every sink.
+    /// Frames `json` once and queues the same bytes on every sink, or hands it to the batcher.
     func deliver(_ json: [UInt8], to sinks: [any MapStreamSink]) {
         guard !sinks.isEmpty else { return }
+        if let batcher {
+            batcher.submit(json, to: sinks)
+            return
+        }
         let framed = MapFraming.frame(json: json)
         for sink in sinks {
             sink.deliver(framed)

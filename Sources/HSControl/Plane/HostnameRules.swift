@@ -3,23 +3,46 @@ enum HostnameRules {
     /// The longest DNS label.
     static let maxLabelLength = 63
 
-    /// Lower-cases `hostname` and turns it into one DNS label: letters, digits and inner hyphens;
-    /// every run of other characters becomes one hyphen. An empty result becomes `node`.
+    /// Suffixes removed from a hostname before it becomes a label, in this order, each at most once.
+    static let commonSuffixes = [".local", ".localdomain", ".lan"]
+
+    /// Turns a client hostname into one DNS label with the rules of Tailscale's
+    /// `dnsname.SanitizeHostname` (tailscale.com/util/dnsname), which Headscale 0.29 uses for given
+    /// names. An empty result becomes `node`.
+    ///
+    /// The steps work on UTF-8 bytes. Remove the ``commonSuffixes`` (case-sensitive), keep the
+    /// first 63 bytes, and drop everything before the first and after the last ASCII letter or
+    /// digit. Then, byte by byte, turn each space, `.`, `@` and `_` into a hyphen, keep letters
+    /// (lower-cased), digits and hyphens, and drop the rest. Runs of separators therefore become
+    /// runs of hyphens.
     static func sanitize(_ hostname: String) -> String {
-        var label = ""
-        var pendingHyphen = false
-        for scalar in hostname.lowercased().unicodeScalars {
-            let isAllowed = (scalar >= "a" && scalar <= "z") || (scalar >= "0" && scalar <= "9")
-            if isAllowed {
-                if pendingHyphen, !label.isEmpty { label.append("-") }
-                pendingHyphen = false
-                label.unicodeScalars.append(scalar)
-            } else {
-                pendingHyphen = true
-            }
-            if label.count >= maxLabelLength { break }
+        var trimmed = hostname
+        for suffix in commonSuffixes where trimmed.hasSuffix(suffix) {
+            trimmed.removeLast(suffix.count)
         }
-        return label.isEmpty ? "node" : String(label.prefix(maxLabelLength))
+        let bytes = Array(trimmed.utf8.prefix(maxLabelLength))
+        guard let first = bytes.firstIndex(where: isAlphanumeric),
+            let last = bytes.lastIndex(where: isAlphanumeric)
+        else { return "node" }
+        var label: [UInt8] = []
+        for byte in bytes[first...last] {
+            if separators.contains(byte) {
+                label.append(UInt8(ascii: "-"))
+            } else if isAlphanumeric(byte) || byte == UInt8(ascii: "-") {
+                label.append(byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte)
+            }
+        }
+        return String(decoding: label, as: UTF8.self)
+    }
+
+    private static let separators: Set<UInt8> = [
+        UInt8(ascii: " "), UInt8(ascii: "."), UInt8(ascii: "@"), UInt8(ascii: "_"),
+    ]
+
+    private static func isAlphanumeric(_ byte: UInt8) -> Bool {
+        (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
+            || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+            || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
     }
 
     /// A sanitised name not in `taken`: the label itself, else the label with `-1`, `-2`, … appended.

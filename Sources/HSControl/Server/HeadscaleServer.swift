@@ -27,6 +27,8 @@ public final class HeadscaleServer: Sendable {
     public let metrics: ServerMetrics
     /// Serves `/metrics` on `metrics_listen_addr`; nil when that is unset.
     let metricsListener: MetricsListener?
+    /// Watches `dns.extra_records_path`; nil when it is unset.
+    let extraRecords: ExtraRecordsWatcher?
 
     /// Opens the database, loads or creates keys, and binds every listener. Nothing is served
     /// until ``start()``.
@@ -71,7 +73,23 @@ public final class HeadscaleServer: Sendable {
             logger.notice("the embedded DERP region pins the self-signed TLS certificate", [("cert_name", pin)])
         }
         derpMaps = DERPMapUpdater(configuration: derpSources, logger: logger.with("component", "derpmap"))
-        let settings = MapSettingsBuilder.build(options: options, derpMap: try derpMaps.loadInitialMap())
+        var fileRecords: [DNSExtraRecord] = []
+        if let path = options.dns.extraRecordsPath {
+            let watcher = ExtraRecordsWatcher(path: path, logger: logger.with("component", "dns"))
+            do {
+                fileRecords = try watcher.loadInitial()
+            } catch {
+                throw ServerError("dns.extra_records_path: \(error.description)")
+            }
+            extraRecords = watcher
+        } else {
+            extraRecords = nil
+        }
+        let settings = MapSettingsBuilder.build(
+            options: options,
+            derpMap: try derpMaps.loadInitialMap(),
+            extraRecords: fileRecords
+        )
         let lifecycle = LifecycleOptions(
             serverURL: options.serverURL,
             nodeExpiry: options.nodeExpiry,
@@ -83,7 +101,8 @@ public final class HeadscaleServer: Sendable {
             settings: settings,
             logger: logger.with("component", "control"),
             lifecycle: lifecycle,
-            metrics: metrics
+            metrics: metrics,
+            deltaBatchWindow: .milliseconds(50)
         )
         let admission = DERPAdmission(plane: plane)
         if options.derp.isEnabled {
@@ -168,6 +187,9 @@ public final class HeadscaleServer: Sendable {
         stun?.start()
         metricsListener?.start()
         derpMaps.start { [plane] map in plane.replaceDERPMap(map) }
+        extraRecords?.start { [options, plane] records in
+            plane.replaceDNSConfig(DNSConfigEncoder.encode(options: options, fileRecords: records))
+        }
         if let tls {
             acme?.startRenewal { [logger] in
                 do {
@@ -212,6 +234,7 @@ public final class HeadscaleServer: Sendable {
         stun?.stop()
         acme?.stop()
         derpMaps.stop()
+        extraRecords?.stop()
         derp?.shutdown()
         logger.notice("headscale stopped")
     }

@@ -4,13 +4,11 @@ import HSTLS
 
 /// Derives the tailnet-wide map parts and the DERP map sources from the server options.
 enum MapSettingsBuilder {
-    static func build(options: ServerOptions, derpMap: DERPMap) -> MapSettings {
-        let dns = options.dns
-        return MapSettings(
-            baseDomain: dns.baseDomain,
+    static func build(options: ServerOptions, derpMap: DERPMap, extraRecords: [DNSExtraRecord] = []) -> MapSettings {
+        MapSettings(
+            baseDomain: options.dns.baseDomain,
             derpMap: derpMap.encoded(),
-            dnsConfig: DNSConfigEncoder(options: dns, prefixes: [options.prefixV4, options.prefixV6].compactMap { $0 })
-                .encode(),
+            dnsConfig: DNSConfigEncoder.encode(options: options, fileRecords: extraRecords),
             fileSharing: options.fileSharing
         )
     }

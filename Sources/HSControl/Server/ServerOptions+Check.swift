@@ -30,6 +30,13 @@ extension ServerOptions {
             }
         }
         notes += try MapSettingsBuilder.checkDERPSources(options: self)
+        if let path = dns.extraRecordsPath {
+            do {
+                _ = try ExtraRecordsFile.load(path: path)
+            } catch {
+                throw ServerError("dns.extra_records_path: \(error.description)")
+            }
+        }
         try checkDatabase(notes: &notes)
         try checkSocketFolder()
         return notes

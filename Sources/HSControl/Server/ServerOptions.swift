@@ -39,6 +39,8 @@ public struct ServerOptions: Sendable {
         public var overrideLocalDNS = true
         /// Static records served by MagicDNS, as (name, type, value).
         public var extraRecords: [(name: String, type: String, value: String)] = []
+        /// A JSON file of more records, reread whenever it changes; nil when unset.
+        public var extraRecordsPath: String?
         public init() {}
     }
 
