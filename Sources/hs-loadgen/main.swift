@@ -34,6 +34,9 @@ func run(_ options: Options) throws(LoadGenError) -> ([String: Any], Bool) {
         results["storm"] = section
         scenarios.serverPID = newPID
     }
+    if let command = options.policyCommand, let path = options.policyFile {
+        results["policy"] = scenarios.policy(command: command, path: path)
+    }
     results["generator_cpu_seconds"] = ((try? ProcessStats.cpuSeconds(pid: getpid())) ?? 0) - ownCPUStart
     results["generator_rss_bytes"] = (try? ProcessStats.residentBytes(pid: getpid())) ?? -1
 
