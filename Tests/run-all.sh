@@ -15,7 +15,7 @@ cd "$REPO" || exit 1
 export DEBIAN_FRONTEND=noninteractive
 
 APT_PACKAGES=(libsqlite3-dev libssl-dev libyaml-dev libnghttp2-dev libzstd-dev libsodium-dev pkg-config
-    openssl curl iproute2 util-linux python3 python3-pip ca-certificates)
+    openssl curl iproute2 util-linux python3 python3-pip ca-certificates pebble)
 
 step() { printf '\n==== %s: %s ====\n' "$(date +%H:%M:%S)" "$*"; }
 

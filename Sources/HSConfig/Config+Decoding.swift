@@ -33,6 +33,7 @@ extension ConfigDecoder {
             log: Config.Log(level: choice("log.level", default: .info), format: choice("log.format", default: .text)),
             tlsCertPath: filePath("tls_cert_path"),
             tlsKeyPath: filePath("tls_key_path"),
+            acme: decodeACME(),
             node: decodeNode(),
             policy: Config.Policy(mode: choice("policy.mode", default: .file), path: filePath("policy.path")),
             disableCheckUpdates: bool("disable_check_updates", default: false),

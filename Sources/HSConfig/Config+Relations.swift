@@ -27,6 +27,12 @@ extension ConfigDecoder {
         if (config.tlsCertPath == nil) != (config.tlsKeyPath == nil) {
             problem("tls_cert_path and tls_key_path: set both for TLS, or neither")
         }
+        if config.acme.isEnabled, config.tlsCertPath != nil {
+            problem(
+                "tls_letsencrypt_hostname: set together with tls_cert_path; use either a certificate from ACME "
+                    + "or one from files, and empty the other"
+            )
+        }
         if config.unixSocket.utf8.count > 107 {
             problem(
                 "unix_socket: \"\(config.unixSocket)\" is longer than the 107 bytes a socket path may have; "

@@ -29,6 +29,7 @@ public struct Config: Sendable, Equatable {
     public var tlsCertPath: String?
     /// `tls_key_path`: absolute path of the certificate's private key; set exactly when ``tlsCertPath`` is.
     public var tlsKeyPath: String?
+    public var acme: ACME
     public var node: Node
     public var policy: Policy
     /// `disable_check_updates`: do not look for newer releases from the CLI.

@@ -15,6 +15,8 @@ enum ConfigSchema {
         "log.level", "log.format", "tls_cert_path", "tls_key_path",
         "node.expiry", "node.ephemeral.inactivity_timeout", "ephemeral_node_inactivity_timeout",
         "policy.mode", "policy.path", "disable_check_updates", "taildrop.enabled",
+        "acme_url", "acme_email", "tls_letsencrypt_hostname", "tls_letsencrypt_cache_dir",
+        "tls_letsencrypt_challenge_type", "tls_letsencrypt_listen",
     ]
 
     /// Mappings whose keys are checked one by one.
@@ -25,8 +27,7 @@ enum ConfigSchema {
 
     /// Headscale 0.29 keys this server does not implement yet: a path equal to one of these or below it.
     static let unsupported: [String] = [
-        "trusted_proxies", "acme_url", "acme_email", "tls_letsencrypt_hostname", "tls_letsencrypt_cache_dir",
-        "tls_letsencrypt_challenge_type", "tls_letsencrypt_listen", "database.debug", "database.gorm",
+        "trusted_proxies", "database.debug", "database.gorm",
         "database.sqlite.wal_autocheckpoint", "database.postgres", "derp.server.stun", "dns.extra_records_path",
         "oidc", "logtail", "auto_update", "cli", "tuning", "node.routes",
     ]

@@ -10,6 +10,19 @@ extension ServerOptions {
         listenAddress = config.listenAddress
         tlsCertificatePath = config.tlsCertPath.flatMap { $0.isEmpty ? nil : $0 }
         tlsKeyPath = config.tlsKeyPath.flatMap { $0.isEmpty ? nil : $0 }
+        if config.acme.isEnabled {
+            let colon = config.acme.listen.lastIndex(of: ":")!
+            var host = String(config.acme.listen[..<colon])
+            if host.isEmpty { host = "0.0.0.0" }
+            acme = ACMESettings(
+                hostname: config.acme.hostname,
+                directoryURL: config.acme.url,
+                email: config.acme.email,
+                cacheDirectory: config.acme.cacheDirectory,
+                challengeHost: host,
+                challengePort: UInt16(config.acme.listen[config.acme.listen.index(after: colon)...]) ?? 80
+            )
+        }
         noisePrivateKeyPath = config.noisePrivateKeyPath
         databasePath = config.database.sqlitePath
         unixSocketPath = config.unixSocket

@@ -36,7 +36,7 @@ REPO=$(cd "$DIR/../.." && pwd)
 ALL_TESTS=(two-nodes two-nodes-forwarder two-nodes-magicdns two-nodes-relay two-nodes-restart two-nodes-wrong-key two-nodes-policy
     tailscaled-pair tailscaled-pair-relay tailscaled-pair-routes tailscaled-pair-rename tailscaled-pair-expire
     interactive-login ephemeral-logout derp-pinned
-    derp-pinned-forwarder derp-peer-gone derp-map-file snap-default)
+    derp-pinned-forwarder derp-peer-gone derp-map-file snap-default acme)
 
 # Prints the command line of one test (environment assignments first), or fails on an unknown name.
 test_command() {
@@ -60,6 +60,7 @@ test_command() {
         derp-peer-gone) echo "$DIR/derp-peer-gone.sh" ;;
         derp-map-file) echo "$DIR/derp-map-file.sh" ;;
         snap-default) echo "$DIR/snap-default.sh" ;;
+        acme) echo "$DIR/acme.sh" ;;
         *) return 1 ;;
     esac
 }

@@ -1,7 +1,7 @@
 import Foundation
 import HSTLS
 
-/// A minimal blocking HTTP/1.1 GET client for `http://` and `https://` URLs, used to fetch DERP maps.
+/// A minimal blocking HTTP/1.1 client for `http://` and `https://` URLs, used to fetch DERP maps and to talk to ACME servers.
 ///
 /// It sends `Connection: close`, follows no redirects, accepts `Content-Length`, chunked and
 /// read-until-close bodies, and rejects a head over ``maxHeadBytes`` or a body over `maxBodyBytes`.
@@ -19,6 +19,25 @@ struct HTTPFetcher: Sendable {
     /// - Throws: ``ServerError`` naming the URL when the URL is invalid, the connection or TLS
     ///   fails, the status is not 200, or a limit is exceeded.
     func get(_ url: String) throws(ServerError) -> [UInt8] {
+        let response = try request("GET", url: url, headers: [("Accept", "application/json")])
+        guard response.status == 200 else {
+            throw ServerError(
+                "fetching DERP map \(url) failed: the server responded with status \(response.status); expected 200"
+            )
+        }
+        return response.body
+    }
+
+    /// Sends one request and returns the response whatever its status.
+    ///
+    /// - Throws: ``ServerError`` naming the URL when the URL is invalid, the connection or TLS
+    ///   fails, or a limit is exceeded.
+    func request(
+        _ method: String,
+        url: String,
+        headers: [(String, String)] = [],
+        body: [UInt8] = []
+    ) throws(ServerError) -> FetchedResponse {
         let target = try FetchTarget(url: url)
         let fd = try connect(host: target.host, port: target.port, url: url)
         defer { Glibc.close(fd) }
@@ -32,7 +51,7 @@ struct HTTPFetcher: Sendable {
                     trustedCertificatesPath: trustedCertificatesPath
                 )
             } catch {
-                throw ServerError("fetching DERP map \(url) failed: \(error)")
+                throw ServerError("fetching \(url) failed: \(error)")
             }
         } else {
             connection = PlainTransport(fd: fd)
@@ -40,12 +59,12 @@ struct HTTPFetcher: Sendable {
         defer { connection.finish() }
 
         do {
-            try connection.send(target.requestHead)
+            try connection.send(target.requestHead(method: method, headers: headers, bodyLength: body.count) + body)
             return try readResponse(from: connection, url: url)
         } catch let error as ServerError {
             throw error
         } catch {
-            throw ServerError("fetching DERP map \(url) failed: \(error)")
+            throw ServerError("fetching \(url) failed: \(error)")
         }
     }
 
@@ -56,7 +75,7 @@ struct HTTPFetcher: Sendable {
         let status = getaddrinfo(host, String(port), &hints, &results)
         guard status == 0, let first = results else {
             throw ServerError(
-                "fetching DERP map \(url) failed: cannot resolve \(host): \(String(cString: gai_strerror(status)))"
+                "fetching \(url) failed: cannot resolve \(host): \(String(cString: gai_strerror(status)))"
             )
         }
         defer { freeaddrinfo(results) }
@@ -74,38 +93,34 @@ struct HTTPFetcher: Sendable {
             Glibc.close(fd)
         }
         throw ServerError(
-            "fetching DERP map \(url) failed: connecting to \(host) port \(port): \(String(cString: strerror(lastError)))"
+            "fetching \(url) failed: connecting to \(host) port \(port): \(String(cString: strerror(lastError)))"
         )
     }
 
-    private func readResponse(from connection: any FetchTransport, url: String) throws -> [UInt8] {
+    private func readResponse(from connection: any FetchTransport, url: String) throws -> FetchedResponse {
         var buffer: [UInt8] = []
         var headEnd: Int?
         while headEnd == nil {
             let chunk = try connection.receive()
             guard !chunk.isEmpty else {
-                throw ServerError("fetching DERP map \(url) failed: connection closed before the response head")
+                throw ServerError("fetching \(url) failed: connection closed before the response head")
             }
             buffer += chunk
             headEnd = HTTPResponseHead.endOfHead(in: buffer)
             guard headEnd != nil || buffer.count <= Self.maxHeadBytes else {
                 throw ServerError(
-                    "fetching DERP map \(url) failed: response head is larger than \(Self.maxHeadBytes) bytes"
+                    "fetching \(url) failed: response head is larger than \(Self.maxHeadBytes) bytes"
                 )
             }
         }
         let head = try HTTPResponseHead(bytes: Array(buffer[..<headEnd!]), url: url)
-        guard head.status == 200 else {
-            throw ServerError(
-                "fetching DERP map \(url) failed: the server responded with status \(head.status); expected 200"
-            )
-        }
         if let length = head.contentLength, length > maxBodyBytes {
             throw ServerError(
-                "fetching DERP map \(url) failed: Content-Length \(length) exceeds the limit of \(maxBodyBytes)"
+                "fetching \(url) failed: Content-Length \(length) exceeds the limit of \(maxBodyBytes)"
             )
         }
-        return try readBody(head, start: Array(buffer[(headEnd! + 4)...]), from: connection, url: url)
+        let body = try readBody(head, start: Array(buffer[(headEnd! + 4)...]), from: connection, url: url)
+        return FetchedResponse(status: head.status, headers: head.headers, body: body)
     }
 
     /// Reads the body that follows `head`, of which `start` has already arrived.
@@ -124,16 +139,16 @@ struct HTTPFetcher: Sendable {
             if chunk.isEmpty { break }
             body += chunk
             guard body.count <= wireLimit else {
-                throw ServerError("fetching DERP map \(url) failed: body is larger than \(maxBodyBytes) bytes")
+                throw ServerError("fetching \(url) failed: body is larger than \(maxBodyBytes) bytes")
             }
         }
         if let length = head.contentLength {
-            guard body.count >= length else { throw ServerError("fetching DERP map \(url) failed: body ended early") }
+            guard body.count >= length else { throw ServerError("fetching \(url) failed: body ended early") }
             return Array(body.prefix(length))
         }
         if head.isChunked {
             guard let decoded = try HTTPResponseHead.decodeChunked(body, limit: maxBodyBytes) else {
-                throw ServerError("fetching DERP map \(url) failed: chunked body ended early")
+                throw ServerError("fetching \(url) failed: chunked body ended early")
             }
             return decoded
         }
@@ -146,8 +161,10 @@ struct FetchTarget {
     var isSecure: Bool
     var host: String
     var port: Int
-    /// The GET request head, ending with the blank line.
-    var requestHead: [UInt8]
+    /// The path and query to request.
+    var path: String
+    /// The `Host` header value.
+    var hostHeader: String
 
     init(url: String) throws(ServerError) {
         guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(),
@@ -162,12 +179,29 @@ struct FetchTarget {
         var target = parsed.path.isEmpty ? "/" : parsed.path
         if let query = parsed.query { target += "?" + query }
         let bracketed = host.contains(":") ? "[\(host)]" : host
-        let hostHeader = parsed.port == nil ? bracketed : "\(bracketed):\(port)"
-        requestHead = Array(
-            ("GET \(target) HTTP/1.1\r\nHost: \(hostHeader)\r\nUser-Agent: headscale\r\n"
-                + "Accept: application/json\r\nConnection: close\r\n\r\n").utf8
-        )
+        hostHeader = parsed.port == nil ? bracketed : "\(bracketed):\(port)"
+        path = target
     }
+
+    /// The GET request head that DERP map fetches send, ending with the blank line.
+    var requestHead: [UInt8] { requestHead(method: "GET", headers: [("Accept", "application/json")], bodyLength: 0) }
+
+    /// A request head with `headers` after `Host` and `User-Agent`, ending with the blank line.
+    /// A body length above zero adds `Content-Length`.
+    func requestHead(method: String, headers: [(String, String)], bodyLength: Int) -> [UInt8] {
+        var text = "\(method) \(path) HTTP/1.1\r\nHost: \(hostHeader)\r\nUser-Agent: headscale\r\n"
+        for (name, value) in headers { text += "\(name): \(value)\r\n" }
+        if bodyLength > 0 || method == "POST" { text += "Content-Length: \(bodyLength)\r\n" }
+        return Array((text + "Connection: close\r\n\r\n").utf8)
+    }
+}
+
+/// A response read by ``HTTPFetcher/request(_:url:headers:body:)``.
+struct FetchedResponse: Sendable {
+    var status: Int
+    /// Headers by lower-cased name.
+    var headers: [String: String]
+    var body: [UInt8]
 }
 
 /// The byte channel of one fetch: a plain socket or a TLS session on it.

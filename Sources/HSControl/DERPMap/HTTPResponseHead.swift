@@ -1,10 +1,12 @@
 import Foundation
 
-/// The status and framing headers of an HTTP/1.1 response, as ``HTTPFetcher`` needs them.
+/// The status and headers of an HTTP/1.1 response, as ``HTTPFetcher`` needs them.
 struct HTTPResponseHead {
     var status: Int
     var contentLength: Int?
     var isChunked = false
+    /// Every header by lower-cased name; a repeated header keeps its last value.
+    var headers: [String: String] = [:]
 
     /// Parses the head (status line and header lines, without the blank line).
     init(bytes: [UInt8], url: String) throws(ServerError) {
@@ -12,7 +14,7 @@ struct HTTPResponseHead {
         let statusParts = lines.first?.split(separator: " ", maxSplits: 2) ?? []
         guard statusParts.count >= 2, statusParts[0].hasPrefix("HTTP/1."), let status = Int(statusParts[1]) else {
             throw ServerError(
-                "fetching DERP map \(url) failed: invalid HTTP status line \"\(lines.first?.prefix(80) ?? "")\""
+                "fetching \(url) failed: invalid HTTP status line \"\(lines.first?.prefix(80) ?? "")\""
             )
         }
         self.status = status
@@ -20,9 +22,10 @@ struct HTTPResponseHead {
             guard let colon = line.firstIndex(of: ":") else { continue }
             let name = line[..<colon].lowercased()
             let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            headers[name] = value
             if name == "content-length" {
                 guard let length = Int(value), length >= 0 else {
-                    throw ServerError("fetching DERP map \(url) failed: invalid Content-Length \"\(value.prefix(40))\"")
+                    throw ServerError("fetching \(url) failed: invalid Content-Length \"\(value.prefix(40))\"")
                 }
                 contentLength = length
             } else if name == "transfer-encoding", value.lowercased().contains("chunked") {

@@ -18,6 +18,7 @@ public final class HeadscaleServer: Sendable {
     let mainServer: HTTPServer
     let socketServer: HTTPServer
     let tls: TLSServerContext?
+    let acme: ACMECertificateManager?
     let derp: DERPServer?
     let stun: STUNServer?
     let derpMaps: DERPMapUpdater
@@ -43,9 +44,20 @@ public final class HeadscaleServer: Sendable {
         } else {
             stun = nil
         }
-        if let certificate = options.tlsCertificatePath, let key = options.tlsKeyPath {
+        if let settings = options.acme {
+            let manager = try ACMECertificateManager(
+                settings: settings,
+                serverURL: options.serverURL,
+                logger: logger.with("component", "acme")
+            )
+            try manager.prepare()
+            acme = manager
+            tls = try TLSServerContext(certificatePath: manager.certificatePath, keyPath: manager.keyPath)
+        } else if let certificate = options.tlsCertificatePath, let key = options.tlsKeyPath {
+            acme = nil
             tls = try TLSServerContext(certificatePath: certificate, keyPath: key)
         } else {
+            acme = nil
             tls = nil
         }
         let derpSources = try MapSettingsBuilder.derpSources(options: options, stunPort: stun.map { Int($0.localPort) })
@@ -134,10 +146,24 @@ public final class HeadscaleServer: Sendable {
         }
         stun?.start()
         derpMaps.start { [plane] map in plane.replaceDERPMap(map) }
+        if let tls {
+            acme?.startRenewal { [logger] in
+                do {
+                    try tls.reload()
+                    logger.notice("TLS certificate renewed over ACME and reloaded")
+                } catch {
+                    logger.error(
+                        "loading the renewed certificate failed; the old one stays in use",
+                        [("error", "\(error)")]
+                    )
+                }
+            }
+        }
         logger.notice(
             "headscale is serving",
             [
-                ("listen", options.listenAddress), ("server_url", options.serverURL), ("tls", tls == nil ? "off" : "on"),
+                ("listen", options.listenAddress), ("server_url", options.serverURL),
+                ("tls", tls == nil ? "off" : "on"),
                 ("unix_socket", options.unixSocketPath), ("derp", derp == nil ? "off" : "on"),
             ]
         )
@@ -160,6 +186,7 @@ public final class HeadscaleServer: Sendable {
         mainListener.stop()
         socketListener.stop()
         stun?.stop()
+        acme?.stop()
         derpMaps.stop()
         derp?.shutdown()
         logger.notice("headscale stopped")

@@ -47,6 +47,8 @@ public struct ServerOptions: Sendable {
     public var listenAddress = "127.0.0.1:8080"
     public var tlsCertificatePath: String?
     public var tlsKeyPath: String?
+    /// A certificate from ACME instead of ``tlsCertificatePath`` and ``tlsKeyPath``; nil when off.
+    public var acme: ACMESettings?
     public var noisePrivateKeyPath = ""
     public var databasePath = ""
     public var unixSocketPath = ""
