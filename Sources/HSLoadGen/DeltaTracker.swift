@@ -58,8 +58,8 @@ public struct DeltaTracker: Sendable {
     /// Narrows the observers of event `id` to `allowed`, for an event that only some observers
     /// may see (a join under a policy that hides the node from others).
     ///
-    /// Arrivals already recorded at other observers stay and count as ``Event/unexpected``; those
-    /// observers stop waiting, so a later message naming the node is not counted for this event.
+    /// Arrivals already recorded at other observers stay and count as ``Event/unexpected``. Those
+    /// observers stop waiting, so a later message naming the node does not count for this event.
     public mutating func restrict(event id: Int, to allowed: Set<Int>) {
         guard events.indices.contains(id) else { return }
         let key = events[id].nodeKey

@@ -3,7 +3,7 @@
 # The caller sets HEADSCALE (server binary), PORT, BENCH_DIR and CONFIG, and defines die and log.
 # The server speaks plain HTTP on 127.0.0.1:$PORT, keeps its state in the run directory and is
 # pinned to core 0 unless SERVER_TASKSET gives another prefix (empty: no pinning). POLICY_MODE
-# (default file, with no policy file: every node sees every node) sets `policy.mode`; with
+# (default file, with no policy file, so every node may reach every other) sets `policy.mode`; with
 # `database` the policy scenario sets its policy through `headscale policy set`.
 
 # Writes the server config for run directory $1.

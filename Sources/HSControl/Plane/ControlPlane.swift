@@ -137,7 +137,7 @@ final class ControlPlane: Sendable {
         return owners.encode(users: state.users, with: encoder)
     }
 
-    /// Returns the encoded peer entries that `node` sees, in id order, and the user profiles of
+    /// Returns the encoded entries of the peers visible to `node`, in id order, and the user profiles of
     /// `node` and those peers.
     ///
     /// It walks the index's sorted ids and reads the cached entries, so a full map costs one pass

@@ -1,8 +1,8 @@
 import HSCore
 
 /// Node ids by node key, by machine key and in id order, plus the given names in use and the
-/// nodes with approved routes, so that map requests, registrations, full maps and route elections
-/// do not scan or sort every node.
+/// nodes with approved routes. With it, map requests, registrations, full maps and route elections
+/// need not scan or sort every node.
 ///
 /// ``ControlPlane`` updates it wherever it stores or removes an entry (`putLocked`, node deletion,
 /// start-up), under the same lock as the entries. A key maps to a set because an older node of the
@@ -13,13 +13,13 @@ struct NodeIndex: Sendable {
     private var byMachineKey: [MachinePublicKey: Set<UInt64>] = [:]
     /// Every node id, ascending: the order of peers in a full map.
     private(set) var sortedIDs: [UInt64] = []
-    /// How many nodes use each given name; a name is normally unique, but the store decides.
+    /// The number of nodes with each given name. Names are normally unique, but the store decides.
     private var givenNameCounts: [String: Int] = [:]
     /// Nodes with at least one approved route: the only candidates of a route election.
     private(set) var routers: Set<UInt64> = []
 
-    /// Moves the node from the keys of `old` to the keys of `new`; either may be nil for an insert
-    /// or a removal.
+    /// Moves the node from the keys of `old` to the keys of `new`. `old` is nil for an insert and
+    /// `new` is nil for a removal.
     mutating func replace(_ old: ControlNode?, with new: ControlNode?) {
         if let old, old.nodeKey != new?.nodeKey || old.id != new?.id {
             Self.remove(old.id, for: old.nodeKey, from: &byNodeKey)
