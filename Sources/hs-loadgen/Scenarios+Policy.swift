@@ -41,7 +41,7 @@ extension Scenarios {
         return section
     }
 
-    /// The smallest power of two that splits `addressCount` addresses into at most 64 blocks.
+    /// Returns the smallest power of two that splits `addressCount` addresses into at most 64 blocks.
     static func blockSize(for addressCount: Int) -> Int {
         var size = 2
         while (addressCount + size - 1) / size > 64 { size *= 2 }
