@@ -19,10 +19,19 @@ public indirect enum JSONValue: Sendable, Equatable, Codable {
         case (.number(let a), .number(let b)): a == b
         case (.string(let a), .string(let b)): a == b
         case (.array(let a), .array(let b)): a == b
-        case (.object(let a), .object(let b)):
-            a.count == b.count && zip(a, b).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+        case (.object(let a), .object(let b)): sameMembers(a, b)
         default: false
         }
+    }
+
+    /// Compares object members regardless of their order, which carries no meaning in JSON and which
+    /// `init(from:)` does not keep: a keyed container lists its keys in no fixed order.
+    private static func sameMembers(_ lhs: [(String, JSONValue)], _ rhs: [(String, JSONValue)]) -> Bool {
+        guard lhs.count == rhs.count else { return false }
+        if zip(lhs, rhs).allSatisfy({ $0.0 == $1.0 && $0.1 == $1.1 }) { return true }
+        let right = Dictionary(rhs, uniquingKeysWith: { first, _ in first })
+        guard right.count == rhs.count, Set(lhs.map(\.0)).count == lhs.count else { return false }
+        return lhs.allSatisfy { name, value in right[name] == value }
     }
 
     private struct MemberKey: CodingKey {

@@ -26,8 +26,13 @@ public struct DeltaTracker: Sendable {
 
         /// Observers that were expected to see the event and did not.
         public var missing: Set<Int> { expected.subtracting(arrivals.keys) }
-        /// Seconds from `start` to each arrival, in observer order.
-        public var latencies: [Double] { arrivals.values.sorted { $0.observer < $1.observer }.map { $0.time - start } }
+        /// Observers that saw the event although ``restrict(event:to:)`` removed them from `expected`.
+        public var unexpected: Set<Int> { Set(arrivals.keys).subtracting(expected) }
+        /// Seconds from `start` to each expected observer's arrival, in observer order.
+        public var latencies: [Double] {
+            arrivals.values.filter { expected.contains($0.observer) }.sorted { $0.observer < $1.observer }
+                .map { $0.time - start }
+        }
     }
 
     public private(set) var events: [Event] = []
@@ -48,6 +53,20 @@ public struct DeltaTracker: Sendable {
         }
         events.append(Event(id: id, kind: kind, nodeKey: nodeKey, start: start, expected: expected))
         return id
+    }
+
+    /// Narrows the observers of event `id` to `allowed`, for an event that only some observers
+    /// may see (a join under a policy that hides the node from others).
+    ///
+    /// Arrivals already recorded at other observers stay and count as ``Event/unexpected``. Those
+    /// observers stop waiting, so a later message naming the node does not count for this event.
+    public mutating func restrict(event id: Int, to allowed: Set<Int>) {
+        guard events.indices.contains(id) else { return }
+        let key = events[id].nodeKey
+        for observer in events[id].expected.subtracting(allowed) where pending[observer]?[key] == id {
+            pending[observer]?[key] = nil
+        }
+        events[id].expected.formIntersection(allowed)
     }
 
     /// Records a decoded message received by `observer` that names `nodeKeys`.

@@ -28,6 +28,8 @@ public final class LoadRecorder: Sendable {
         public var firstMessageTimes: [Int: Double] = [:]
         /// Per client: wire bytes of the first message of its latest map stream.
         public var firstMessageBytes: [Int: Int] = [:]
+        /// Per decoding client: its own IPv4 address, read from the first message of its stream.
+        public var selfAddresses: [Int: String] = [:]
         /// Sampled clients whose map stream is open; they are the observers of new events.
         public var observers: Set<Int> = []
         public var tracker = DeltaTracker()
@@ -106,6 +108,9 @@ public final class LoadRecorder: Sendable {
             if isFirst {
                 state.firstMessageTimes[client] = time
                 state.firstMessageBytes[client] = wireBytes
+                if let decoded, let address = SelfAddressScanner.ipv4(in: decoded) {
+                    state.selfAddresses[client] = address
+                }
             }
             if let nodeKeys {
                 state.tracker.observe(

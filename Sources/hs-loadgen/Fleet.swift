@@ -21,14 +21,14 @@ final class Fleet {
         decodeStride = options.sampleFraction <= 0 ? Int.max : max(1, Int((1 / options.sampleFraction).rounded()))
     }
 
-    /// Creates and starts `count` clients at once; returns them.
+    /// Creates and starts `count` clients at once; returns them. `decodes` overrides the sampling.
     @discardableResult
-    func launch(_ count: Int) -> [SimulatedClient] {
+    func launch(_ count: Int, decodes: Bool? = nil) -> [SimulatedClient] {
         let start = clients.count
         let added = (start..<(start + count)).map { index in
             SimulatedClient(
                 index: index,
-                decodes: index % decodeStride == 0,
+                decodes: decodes ?? (index % decodeStride == 0),
                 settings: settings,
                 recorder: recorder,
                 target: target

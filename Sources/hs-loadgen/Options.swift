@@ -15,6 +15,11 @@ struct Options {
     var burst = 0
     var restartCommand: String?
     var outputPath: String?
+    var policyCommand: String?
+    var policyFile: String?
+    var policyJoins = 20
+    /// Addresses per block of the generated policy; 0 picks the size that gives about 64 blocks.
+    var policyBlockSize = 0
     var phaseTimeout = 120.0
     /// Fail (exit 1) unless every sampled client saw every join and endpoint change.
     var requireComplete = false
@@ -31,6 +36,11 @@ struct Options {
           --burst B              clients registered concurrently after that (default 0)
           --restart-command CMD  shell command that restarts the server for the reconnect storm;
                                  its last output line must be the new server PID
+          --policy-file FILE     where the generated per-block policy is written (with --policy-command)
+          --policy-command CMD   shell command that sets the policy in --policy-file on the server,
+                                 such as `headscale policy set -f FILE`; runs the policy scenario
+          --policy-joins J       joins timed one at a time under the generated policy (default 20)
+          --policy-block S       addresses per policy block, a power of two (default: about 64 blocks)
           --output FILE          write the results as JSON
           --phase-timeout S      seconds each phase may take before it counts as failed (default 120)
           --require-complete     exit 1 unless every sampled client saw every event
@@ -62,6 +72,10 @@ struct Options {
             case "--burst": options.burst = try number(name, try value(), in: 0...100_000)
             case "--restart-command": options.restartCommand = try value()
             case "--output": options.outputPath = try value()
+            case "--policy-file": options.policyFile = try value()
+            case "--policy-command": options.policyCommand = try value()
+            case "--policy-joins": options.policyJoins = try number(name, try value(), in: 0...10_000)
+            case "--policy-block": options.policyBlockSize = try number(name, try value(), in: 2...65_536)
             case "--phase-timeout": options.phaseTimeout = Double(try number(name, try value(), in: 1...3600))
             case "--require-complete": options.requireComplete = true
             case "--help", "-h": throw LoadGenError(usage)
@@ -73,6 +87,9 @@ struct Options {
             throw LoadGenError(
                 "--authkey is required: create a reusable key with `headscale preauthkeys create --reusable`"
             )
+        }
+        guard (options.policyCommand == nil) == (options.policyFile == nil) else {
+            throw LoadGenError("--policy-command and --policy-file go together; give both or neither")
         }
         return options
     }

@@ -47,9 +47,9 @@ extension Scenarios {
     ///
     /// It uses `posix_spawn` and `waitpid` directly: the output goes through a temporary file,
     /// because the server that the command starts in the background would hold a pipe open.
-    private func runShell(_ command: String) -> (Int32, String) {
+    func runShell(_ command: String) -> (Int32, String) {
         let outputPath = FileManager.default.temporaryDirectory
-            .appendingPathComponent("hs-loadgen-restart-\(getpid()).out").path
+            .appendingPathComponent("hs-loadgen-command-\(getpid()).out").path
         defer { try? FileManager.default.removeItem(atPath: outputPath) }
         let arguments = ["/bin/sh", "-c", "(\(command)) >'\(outputPath)'"]
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
@@ -57,7 +57,7 @@ extension Scenarios {
         var pid: pid_t = 0
         let spawned = posix_spawn(&pid, "/bin/sh", nil, nil, &argv, environ)
         guard spawned == 0 else {
-            progress("storm: cannot run the restart command: \(String(cString: strerror(spawned)))")
+            progress("cannot run the command \"\(command)\": \(String(cString: strerror(spawned)))")
             return (-1, "")
         }
         var status: Int32 = 0

@@ -160,10 +160,14 @@ struct Scenarios {
         let events = recorder.update { state in state.tracker.events.filter { $0.kind == kind } }
         let latencies = events.flatMap(\.latencies)
         let perEventMax = events.compactMap { $0.latencies.max() }
-        let bytes = events.flatMap { $0.arrivals.values.map { Double($0.wireBytes) } }
+        let bytes = events.flatMap { event in
+            event.arrivals.values.filter { event.expected.contains($0.observer) }.map { Double($0.wireBytes) }
+        }
         let missing = events.reduce(0) { $0 + $1.missing.count }
+        let unexpected = events.reduce(0) { $0 + $1.unexpected.count }
         return [
             "events": events.count, "arrivals": latencies.count, "missing_arrivals": missing,
+            "unexpected_arrivals": unexpected,
             "latency_p50_ms": ms(Statistics.percentile(latencies, 0.5)),
             "latency_p99_ms": ms(Statistics.percentile(latencies, 0.99)),
             "latency_max_ms": ms(latencies.max()),

@@ -34,6 +34,9 @@ func run(_ options: Options) throws(LoadGenError) -> ([String: Any], Bool) {
         results["storm"] = section
         scenarios.serverPID = newPID
     }
+    if let command = options.policyCommand, let path = options.policyFile {
+        results["policy"] = scenarios.policy(command: command, path: path)
+    }
     results["generator_cpu_seconds"] = ((try? ProcessStats.cpuSeconds(pid: getpid())) ?? 0) - ownCPUStart
     results["generator_rss_bytes"] = (try? ProcessStats.residentBytes(pid: getpid())) ?? -1
 
@@ -47,8 +50,12 @@ func run(_ options: Options) throws(LoadGenError) -> ([String: Any], Bool) {
     ]
     let missing = state.tracker.missingDescriptions
     results["missing_deltas"] = Array(missing.prefix(50))
+    // Deltas that reached clients the policy hides the node from.
+    let unexpected = state.tracker.events.reduce(0) { $0 + $1.unexpected.count }
+    results["unexpected_deltas"] = unexpected
     let passed =
-        missing.isEmpty && state.registerErrors.isEmpty && state.streamAborts == 0 && state.decodeFailures == 0
+        missing.isEmpty && unexpected == 0 && state.registerErrors.isEmpty && state.streamAborts == 0
+        && state.decodeFailures == 0
         && state.registrations == fleet.clients.count
     for client in fleet.clients { client.stop() }
     return (results, passed)
@@ -64,7 +71,11 @@ func main() -> Int32 {
         } else {
             print(String(decoding: json, as: UTF8.self))
         }
-        print(passed ? "hs-loadgen: every check passed" : "hs-loadgen: CHECK FAILED (see missing_deltas and totals)")
+        print(
+            passed
+                ? "hs-loadgen: every check passed"
+                : "hs-loadgen: CHECK FAILED (see missing_deltas, unexpected_deltas and totals)"
+        )
         return options.requireComplete && !passed ? 1 : 0
     } catch let error as LoadGenError {
         FileHandle.standardError.write(Data("hs-loadgen: \(error.message)\n".utf8))

@@ -83,3 +83,21 @@ import Testing
         #expect(NodeKeyScanner.nodeKeys(in: json).isEmpty)
     }
 }
+
+@Suite struct DeltaTrackerRestrictTests {
+    let joiner = "nodekey:" + String(repeating: "ef", count: 32)
+
+    @Test func restrictedEventCountsHiddenArrivals() {
+        var tracker = DeltaTracker()
+        let id = tracker.begin("policy-join", nodeKey: joiner, observers: [1, 2, 3], at: 0)
+        tracker.observe(observer: 3, nodeKeys: [joiner], wireBytes: 10, at: 0.5)
+        tracker.restrict(event: id, to: [1])
+        tracker.observe(observer: 1, nodeKeys: [joiner], wireBytes: 10, at: 1)
+        // Observer 2 no longer waits, so a later message does not count for this event.
+        tracker.observe(observer: 2, nodeKeys: [joiner], wireBytes: 10, at: 2)
+        #expect(tracker.isComplete)
+        #expect(tracker.events[id].expected == [1])
+        #expect(tracker.events[id].unexpected == [3])
+        #expect(tracker.events[id].latencies == [1])
+    }
+}

@@ -2,7 +2,9 @@
 # Server helpers for Tests/bench/run.sh and Tests/bench/smoke.sh, sourced, never run.
 # The caller sets HEADSCALE (server binary), PORT, BENCH_DIR and CONFIG, and defines die and log.
 # The server speaks plain HTTP on 127.0.0.1:$PORT, keeps its state in the run directory and is
-# pinned to core 0 unless SERVER_TASKSET gives another prefix (empty: no pinning).
+# pinned to core 0 unless SERVER_TASKSET gives another prefix (empty: no pinning). POLICY_MODE
+# (default file, with no policy file, so every node may reach every other) sets `policy.mode`; with
+# `database` the policy scenario sets its policy through `headscale policy set`.
 
 # Writes the server config for run directory $1.
 write_config() {
@@ -41,7 +43,7 @@ log:
   level: warn
   format: text
 policy:
-  mode: file
+  mode: ${POLICY_MODE:-file}
   path: ""
 dns:
   magic_dns: true
@@ -76,6 +78,17 @@ done
 cat "$dir/server.pid"
 SCRIPT
     chmod +x "$dir/restart.sh"
+}
+
+# Writes $1/set-policy.sh, which loads the policy file $1/policy.json into the server of run
+# directory $1 with `headscale policy set`. The generator writes the file and runs the script.
+write_policy_script() {
+    local dir=$1
+    cat >"$dir/set-policy.sh" <<SCRIPT
+#!/usr/bin/env bash
+exec timeout 120 "$HEADSCALE" -c "$dir/config.yaml" policy set -f "$dir/policy.json"
+SCRIPT
+    chmod +x "$dir/set-policy.sh"
 }
 
 start_server() {

@@ -71,6 +71,14 @@ def verdict(value, bar, lower_is_better=True):
     return "meets" if ok else "MISSED"
 
 
+def worst(*verdicts):
+    """The verdict of a row with several bars: MISSED or not measured wins over meets."""
+    for mark in ("MISSED", "not measured"):
+        if mark in verdicts:
+            return mark
+    return "meets"
+
+
 def load_runs(work):
     runs = []
     for directory in sorted(pathlib.Path(work).glob("n*"), key=lambda p: int(p.name[1:]) if p.name[1:].isdigit() else 0):
@@ -126,6 +134,31 @@ def rows_for(run):
         ("P7 burst errors / duplicate addresses",
          f"{sum((burst.get('errors') or {}).values())} / {len(duplicates) if duplicates is not None else 'n/a'}",
          "0 / 0", "meets" if not (burst.get("errors") or duplicates) else "MISSED"),
+    ] + policy_rows(run.get("policy"), join_bar)
+
+
+def policy_rows(policy, join_bar):
+    """Rows for the per-block policy scenario, or none when the run skipped it."""
+    if not policy:
+        return []
+    joins, applied, changed = policy.get("joins", {}), policy.get("set", {}), policy.get("change", {})
+    hidden = joins.get("unexpected_arrivals")
+    return [
+        ("Policy: join delta, p50 / p99 over sampled peers allowed to see it",
+         f"{fmt(joins.get('latency_p50_ms'), ' ms')} / {fmt(joins.get('latency_p99_ms'), ' ms')}",
+         f"≤ 100 / {join_bar} ms", worst(verdict(joins.get("latency_p50_ms"), 100),
+                                        verdict(joins.get("latency_p99_ms"), join_bar))),
+        ("Policy: bytes per peer-add delta", fmt(joins.get("wire_bytes_p50"), " B", 0), "≤ 1,500 B",
+         verdict(joins.get("wire_bytes_p50"), 1500)),
+        ("Policy: join deltas missing / sent to hidden peers",
+         f"{joins.get('missing_arrivals', 'n/a')} / {fmt(hidden)}", "0 / 0",
+         "meets" if joins.get("missing_arrivals") == 0 and hidden == 0 else "MISSED"),
+        ("Policy set: new filter at every sampled client (CLI run included)",
+         f"{fmt(applied.get('all_observers_p99_ms'), ' ms')} (CLI {fmt(applied.get('command_seconds'), ' s', 2)})",
+         "—", ""),
+        ("Policy change: new filter at every sampled client (CLI run included)",
+         f"{fmt(changed.get('all_observers_p99_ms'), ' ms')} (CLI {fmt(changed.get('command_seconds'), ' s', 2)})",
+         "—", ""),
     ]
 
 
@@ -154,6 +187,16 @@ def render_run(run):
         lines.append(f"- Storm: restart took {storm['restart_seconds']:.1f} s; full map p50 "
                      f"{fmt(storm['full_map_p50_ms'], ' ms')}, max {fmt(storm['full_map_max_ms'], ' ms')}; "
                      f"connection ends: {json.dumps(storm['connection_end_reasons'], sort_keys=True)}.")
+    policy = run.get("policy")
+    if policy and "blocks" in policy:
+        applied, changed = policy.get("set", {}), policy.get("change", {})
+        lines.append(f"- Policy: {policy['blocks']} blocks of {policy['block_size']} addresses, one ACL rule per "
+                     f"block, so each block has its own filter and sees {policy['visible_fraction'] * 100:.0f} % of "
+                     f"the blocks; {policy['joins'].get('events', 0)} joins under it "
+                     f"({policy['joins'].get('observers_per_event_p50', 'n/a')} sampled peers allowed per join, p50). "
+                     f"Set: {applied.get('arrivals', 0)} sampled clients got the filter, message "
+                     f"{fmt(applied.get('wire_bytes_p50'), ' B', 0)} (p50); change: {changed.get('arrivals', 0)} "
+                     f"clients, message {fmt(changed.get('wire_bytes_p50'), ' B', 0)} (p50).")
     lines += ["", f"Command: `{run['command']}`", ""]
     return lines
 

@@ -11,6 +11,8 @@
 #   BENCH_IDLE_SECONDS (15)  BENCH_JOINS (20)  BENCH_ENDPOINT_CHANGES (20)  BENCH_SAMPLE (0.05)
 #   BENCH_BURST (min(N/2, 1000))  BENCH_WAVES (4)  BENCH_STORM (1; 0 skips the reconnect storm)
 #   BENCH_PORT (18080)  BENCH_WORK (a new dir under /tmp; kept)  BENCH_SKIP_BUILD=1
+#   BENCH_POLICY_JOINS (20; 0 skips the per-block policy scenario, which runs last and sets its
+#   policy with `headscale policy set`, so the server runs with `policy.mode: database`)
 #   BENCH_DOC (docs/benchmarks.md; "-" writes no doc)  BENCH_PERF=1 records `perf` for the server
 set -u -o pipefail
 
@@ -47,14 +49,17 @@ HEADSCALE=$BIN/headscale
 LOADGEN=$BIN/hs-loadgen
 [ -x "$HEADSCALE" ] && [ -x "$LOADGEN" ] || die "no release binaries in $BIN; run without BENCH_SKIP_BUILD"
 
+POLICY_MODE=database
 source "$BENCH_DIR/lib.sh"
 
 run_size() {
     local n=$1 dir=$WORK/n$n burst authkey status
-    mkdir -p "$dir"
+    # The server refuses to start when the directory of its private keys is open to others.
+    mkdir -p -m 700 "$dir"
     CONFIG=$dir/config.yaml
     write_config "$dir"
     write_restart_script "$dir"
+    write_policy_script "$dir"
     start_server "$dir"
     trap 'stop_server "$dir"' EXIT
     authkey=$(create_user_and_key "$dir") || exit 1
@@ -62,12 +67,15 @@ run_size() {
     burst=${BENCH_BURST:-$((n / 2 < 1000 ? n / 2 : 1000))}
     local storm_args=()
     [ "${BENCH_STORM:-1}" = 1 ] && storm_args=(--restart-command "$dir/restart.sh")
+    local policy_args=()
+    [ "${BENCH_POLICY_JOINS:-20}" -gt 0 ] && policy_args=(--policy-file "$dir/policy.json"
+        --policy-command "$dir/set-policy.sh" --policy-joins "${BENCH_POLICY_JOINS:-20}")
     # The recorded command shows placeholders instead of the key and the PID.
     loadgen_command() {
         echo taskset -c 1 "$LOADGEN" --server "127.0.0.1:$PORT" --authkey "$1" --nodes "$n" \
             --waves "${BENCH_WAVES:-4}" --sample "${BENCH_SAMPLE:-0.05}" --idle-seconds "${BENCH_IDLE_SECONDS:-15}" \
             --joins "${BENCH_JOINS:-20}" --endpoint-changes "${BENCH_ENDPOINT_CHANGES:-20}" --burst "$burst" \
-            --server-pid "$2" "${storm_args[@]}" --output "$dir/results.json"
+            --server-pid "$2" "${storm_args[@]}" "${policy_args[@]}" --output "$dir/results.json"
     }
     loadgen_command '<key>' '<server-pid>' >"$dir/command.txt"
     local command

@@ -3,9 +3,12 @@
 #                                            default: the debug build path)
 #
 # The load smoke test CI runs: a fresh server on loopback, 200 simulated clients in 4 concurrent
-# waves that all decode every map message, then 10 joins and 10 endpoint changes. It checks
+# waves that all decode every map message, then 10 joins and 10 endpoint changes, then a policy
+# that gives each block of addresses its own filter (set with `headscale policy set`), 5 joins
+# under it and a change of it. It checks
 # correctness, not speed: every client must see every join and endpoint change that happened
-# while its stream was open, every registration must succeed, no stream may abort, and
+# while its stream was open (under the policy: every client allowed to see it, and no other),
+# every client must get each new filter, every registration must succeed, no stream may abort, and
 # `headscale nodes list` must show no duplicate address. Exits 1 on any failure.
 # Knobs: SMOKE_NODES (200), BENCH_PORT (18180), SMOKE_KEEP=1 keeps the work dir.
 set -u -o pipefail
@@ -19,6 +22,8 @@ PORT=${BENCH_PORT:-18180}
 NODES=${SMOKE_NODES:-200}
 WORK=$(mktemp -d /tmp/hs-smoke.XXXXXX)
 SERVER_TASKSET=""
+POLICY_MODE=database
+POLICY_JOINS=5
 
 die() {
     echo "FAIL: load smoke test: $*"
@@ -36,6 +41,7 @@ ulimit -n "$(ulimit -Hn)"
 
 CONFIG=$WORK/config.yaml
 write_config "$WORK"
+write_policy_script "$WORK"
 start_server "$WORK"
 cleanup() {
     stop_server "$WORK"
@@ -51,6 +57,7 @@ authkey=$(create_user_and_key "$WORK") || exit 1
 log "running $NODES clients against $HEADSCALE"
 timeout 300 "$LOADGEN" --server "127.0.0.1:$PORT" --authkey "$authkey" --nodes "$NODES" --waves 4 --sample 1 \
     --idle-seconds 0 --joins 10 --endpoint-changes 10 --phase-timeout 90 --require-complete \
+    --policy-file "$WORK/policy.json" --policy-command "$WORK/set-policy.sh" --policy-joins "$POLICY_JOINS" \
     --output "$WORK/results.json" >"$WORK/loadgen.log" 2>&1
 status=$?
 tail -n 2 "$WORK/loadgen.log"
@@ -65,6 +72,7 @@ done
 python3 "$BENCH_DIR/report.py" nodes-check "$WORK/nodes.json" >"$WORK/nodes-check.json" ||
     die "duplicate node addresses: $(cat "$WORK/nodes-check.json")"
 listed=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["nodes"])' "$WORK/nodes-check.json")
-[ "$listed" = $((NODES + 10)) ] || die "nodes list shows $listed nodes, expected $((NODES + 10))"
+expected=$((NODES + 10 + POLICY_JOINS))
+[ "$listed" = "$expected" ] || die "nodes list shows $listed nodes, expected $expected"
 SMOKE_PASSED=1
-echo "PASS: load smoke test ($NODES clients, every join and endpoint delta seen by every client)"
+echo "PASS: load smoke test ($NODES clients, every join, endpoint and policy delta seen by every client allowed to)"

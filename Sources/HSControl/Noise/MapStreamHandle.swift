@@ -16,6 +16,8 @@ final class MapStreamHandle: MapStreamSink, @unchecked Sendable {
     private let lifecycle = Mutex<(token: MapStreamToken?, finished: Bool)>((nil, false))
     // Confined to `queue`.
     private var keepAliveTimer: (any DispatchSourceTimer)?
+    /// When the last map message went out; the keep-alive is due a jittered interval later.
+    private var lastMessageAt = DispatchTime.now()
 
     /// Time between keep-alives, kept well inside the client's 120 s read watchdog.
     static let keepAliveInterval: TimeInterval = 50
@@ -45,7 +47,9 @@ final class MapStreamHandle: MapStreamSink, @unchecked Sendable {
             guard let session else { return }
             if session.sendMapData(streamID, framedMessage) {
                 plane.metrics.recordMapMessage(.delta, byteCount: framedMessage.count)
-                scheduleKeepAlive()
+                // Only the time is noted. Rescheduling the timer per message wakes libdispatch's
+                // timer thread each time: 15 % of server CPU in a perf profile of a 2,000-node ramp.
+                lastMessageAt = .now()
             } else {
                 closeStalled(session)
             }
@@ -90,27 +94,37 @@ final class MapStreamHandle: MapStreamSink, @unchecked Sendable {
         }
     }
 
-    /// Restarts the keep-alive countdown; must run on `queue`. The timer is made once and then
-    /// only rescheduled, because every delivered message restarts the countdown.
+    /// Starts the keep-alive timer; must run on `queue`. The timer fires a jittered interval after
+    /// the last message and sends a keep-alive only when no message went out since it was set.
     private func scheduleKeepAlive() {
-        let delay = Self.keepAliveInterval + Double.random(in: 0...Self.keepAliveJitter)
-        if let keepAliveTimer {
-            keepAliveTimer.schedule(deadline: .now() + delay)
-            return
-        }
         let timer = DispatchSource.makeTimerSource(queue: queue)
-        timer.schedule(deadline: .now() + delay)
+        timer.schedule(deadline: .now() + Self.keepAliveDelay())
         timer.setEventHandler { [weak self] in
-            guard let self, let session = self.session else { return }
-            if session.sendMapData(self.streamID, MapStreamHandle.framedKeepAlive) {
-                self.plane.metrics.recordMapMessage(.keepalive, byteCount: MapStreamHandle.framedKeepAlive.count)
-                self.scheduleKeepAlive()
-            } else {
-                self.closeStalled(session)
-            }
+            self?.keepAliveTimerFired()
         }
+        keepAliveTimer?.cancel()
         keepAliveTimer = timer
         timer.resume()
+    }
+
+    private func keepAliveTimerFired() {
+        guard let session else { return }
+        let due = lastMessageAt + Self.keepAliveDelay()
+        if DispatchTime.now() < due {
+            keepAliveTimer?.schedule(deadline: due)
+            return
+        }
+        if session.sendMapData(streamID, MapStreamHandle.framedKeepAlive) {
+            plane.metrics.recordMapMessage(.keepalive, byteCount: MapStreamHandle.framedKeepAlive.count)
+            lastMessageAt = .now()
+            keepAliveTimer?.schedule(deadline: .now() + Self.keepAliveDelay())
+        } else {
+            closeStalled(session)
+        }
+    }
+
+    private static func keepAliveDelay() -> TimeInterval {
+        keepAliveInterval + Double.random(in: 0...keepAliveJitter)
     }
 
     static let framedKeepAlive = MapFraming.frame(json: MapMessages.keepAlive)

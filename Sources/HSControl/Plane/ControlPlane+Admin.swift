@@ -7,7 +7,7 @@ extension ControlPlane {
     func deleteNode(id: UInt64, now: Date = Date()) throws {
         try storage.deleteNode(id: id)
         let (own, others, routeChanges) = state.withLock { state in
-            state.entries.removeValue(forKey: id)
+            state.index.replace(state.entries.removeValue(forKey: id)?.node, with: nil)
             let own = streamsLocked(of: id, in: state)
             for key in state.streams.keys where key.nodeID == id {
                 state.streams.removeValue(forKey: key)

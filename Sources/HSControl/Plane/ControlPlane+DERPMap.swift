@@ -23,7 +23,7 @@ extension ControlPlane {
     /// Returns whether a node with `key` as its current node key is registered, for DERP client
     /// verification. Expiry is not checked.
     func isKnownNodeKey(_ key: NodePublicKey) -> Bool {
-        state.withLock { state in state.entries.values.contains { $0.node.nodeKey == key } }
+        state.withLock { state in !state.index.ids(nodeKey: key).isEmpty }
     }
 
     /// Returns the tailnet-wide settings with the current DERP map and DNS configuration.

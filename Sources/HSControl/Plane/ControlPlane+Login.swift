@@ -57,10 +57,9 @@ extension ControlPlane {
             try reloadUsers()
         }
         let ownerUserID = owner.tags.isEmpty ? owner.userID : nil
-        let existing = state.withLock { state in
-            state.entries.values.lazy.map(\.node).filter {
-                $0.machineKey == machineKey && $0.userID == ownerUserID && $0.tags == owner.tags
-            }.max { $0.id < $1.id }
+        let existing: ControlNode? = state.withLock { state in
+            let nodes: [ControlNode] = state.index.ids(machineKey: machineKey).compactMap { state.entries[$0]?.node }
+            return nodes.filter { $0.userID == ownerUserID && $0.tags == owner.tags }.max { $0.id < $1.id }
         }
         guard var node = existing else {
             return try createNode(owner, request: request, machineKey: machineKey, now: now)
@@ -86,7 +85,7 @@ extension ControlPlane {
     ) throws -> ControlNode {
         let hostname = request.hostinfo?["Hostname"]?.stringValue ?? ""
         let givenName = state.withLock { state in
-            HostnameRules.uniqueGivenName(for: hostname, taken: Set(state.entries.values.map(\.node.givenName)))
+            HostnameRules.uniqueGivenName(for: hostname, isTaken: state.index.isGivenNameTaken)
         }
         let draft = ControlNode(
             id: 0,

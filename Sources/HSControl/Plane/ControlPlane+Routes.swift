@@ -6,7 +6,8 @@ extension ControlPlane {
     /// Elects the primary routers again and re-encodes every node whose primary routes changed.
     /// Returns those nodes' ids for ``deliverRouteChanges(_:now:)``.
     func electRoutesLocked(in state: inout State, now: Date) -> Set<UInt64> {
-        let changed = state.routes.elect(nodes: state.entries.values.map(\.node))
+        let routers: [ControlNode] = state.index.routers.compactMap { state.entries[$0]?.node }
+        let changed = state.routes.elect(nodes: routers)
         for id in changed {
             if let node = state.entries[id]?.node {
                 _ = putLocked(node, in: &state, now: now)

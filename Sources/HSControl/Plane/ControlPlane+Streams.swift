@@ -98,14 +98,10 @@ extension ControlPlane {
 
     /// Encodes the full map for `node`: itself, every visible node as a peer, and their users.
     func fullMapLocked(for node: ControlNode, in state: State, now: Date) -> [UInt8] {
-        let visible = state.policy.visiblePeers(of: node.id)
-        let peers = state.entries.values
-            .filter { $0.node.id != node.id && (visible?.contains($0.node.id) ?? true) }
-            .sorted { $0.node.id < $1.node.id }
-        let profiles = userProfilesLocked(for: [node] + peers.map(\.node), in: state)
+        let (peers, profiles) = visiblePeersLocked(of: node, in: state)
         return MapMessages.fullMap(
             selfNode: encoder.selfJSON(node, extras: extrasLocked(for: node.id, in: state), now: now),
-            peers: peers.map(\.peerJSON),
+            peers: peers,
             userProfiles: profiles,
             settings: settingsLocked(in: state),
             packetFilter: state.policy.packetFilter(for: node.id),

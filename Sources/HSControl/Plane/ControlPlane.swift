@@ -17,7 +17,10 @@ final class ControlPlane: Sendable {
     }
 
     struct State: Sendable {
+        /// Every node by id. Store and remove entries through ``ControlPlane/putLocked(_:in:now:)``
+        /// and node deletion, which keep `index` in step.
         var entries: [UInt64: Entry] = [:]
+        var index = NodeIndex()
         var users: [UInt64: ControlUser] = [:]
         var streams: [MapStreamToken: any MapStreamSink] = [:]
         var nextSerial: UInt64 = 1
@@ -86,6 +89,7 @@ final class ControlPlane: Sendable {
         }
         for var node in try storage.loadNodes() {
             node.isOnline = false
+            initial.index.replace(initial.entries[node.id]?.node, with: node)
             initial.entries[node.id] = Entry(node: node, peerJSON: encoder.peerJSON(node, now: now))
         }
         self.state = Mutex(initial)
@@ -95,6 +99,7 @@ final class ControlPlane: Sendable {
     /// Stores `node` in `state` and re-encodes its peer entry.
     func putLocked(_ node: ControlNode, in state: inout State, now: Date) -> [UInt8] {
         let json = encoder.peerJSON(node, extras: extrasLocked(for: node.id, in: state), now: now)
+        state.index.replace(state.entries[node.id]?.node, with: node)
         state.entries[node.id] = Entry(node: node, peerJSON: json)
         return json
     }
@@ -149,17 +154,30 @@ final class ControlPlane: Sendable {
 
     /// Encodes the user profiles a map lists: the node's own user and every peer's.
     func userProfilesLocked(for nodes: [ControlNode], in state: State) -> [UInt8] {
-        var ids = Set<UInt64>()
-        var tagged = false
+        var owners = ProfileOwners()
         for node in nodes {
-            if let userID = node.userID, node.tags.isEmpty {
-                ids.insert(userID)
-            } else {
-                tagged = true
-            }
+            owners.add(node)
         }
-        let users = ids.compactMap { state.users[$0] }
-        return encoder.userProfilesJSON(users, includeTagged: tagged)
+        return owners.encode(users: state.users, with: encoder)
+    }
+
+    /// Returns the encoded entries of the peers visible to `node`, in id order, and the user profiles of
+    /// `node` and those peers.
+    ///
+    /// It walks the index's sorted ids and reads the cached entries, so a full map costs one pass
+    /// over the nodes and no sort or re-encoding.
+    func visiblePeersLocked(of node: ControlNode, in state: State) -> (peers: [[UInt8]], profiles: [UInt8]) {
+        let visible = state.policy.visiblePeers(of: node.id)
+        var peers: [[UInt8]] = []
+        peers.reserveCapacity(visible?.count ?? state.index.sortedIDs.count)
+        var owners = ProfileOwners()
+        owners.add(node)
+        for id in state.index.sortedIDs where id != node.id && (visible?.contains(id) ?? true) {
+            guard let entry = state.entries[id] else { continue }
+            peers.append(entry.peerJSON)
+            owners.add(entry.node)
+        }
+        return (peers, owners.encode(users: state.users, with: encoder))
     }
 
     /// Reloads the user table, after an admin created, renamed or deleted a user.
@@ -184,9 +202,10 @@ final class ControlPlane: Sendable {
 
     /// The node holding `nodeKey`; the newest one if an older node of the machine still has it.
     func nodeLocked(nodeKey: NodePublicKey, in state: State) -> ControlNode? {
-        state.entries.values.lazy.map(\.node).filter { $0.nodeKey == nodeKey }.max { $0.id < $1.id }
+        state.index.ids(nodeKey: nodeKey).compactMap { state.entries[$0]?.node }.max { $0.id < $1.id }
     }
 
+    /// Returns the node with `id`, or nil.
     func node(id: UInt64) -> ControlNode? {
         state.withLock { $0.entries[id]?.node }
     }

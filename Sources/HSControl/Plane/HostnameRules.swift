@@ -47,13 +47,18 @@ enum HostnameRules {
 
     /// A sanitised name not in `taken`: the label itself, else the label with `-1`, `-2`, … appended.
     static func uniqueGivenName(for hostname: String, taken: Set<String>) -> String {
+        uniqueGivenName(for: hostname, isTaken: taken.contains)
+    }
+
+    /// A sanitised name for which `isTaken` returns false, chosen as ``uniqueGivenName(for:taken:)`` does.
+    static func uniqueGivenName(for hostname: String, isTaken: (String) -> Bool) -> String {
         let base = sanitize(hostname)
-        guard taken.contains(base) else { return base }
+        guard isTaken(base) else { return base }
         var suffix = 1
         while true {
             let tail = "-\(suffix)"
             let candidate = String(base.prefix(maxLabelLength - tail.count)) + tail
-            if !taken.contains(candidate) { return candidate }
+            if !isTaken(candidate) { return candidate }
             suffix += 1
         }
     }
