@@ -156,12 +156,3 @@ private func decodeChunked(_ bytes: [UInt8]) throws -> [UInt8] {
     throw FixtureError("chunked body without the closing zero-size chunk")
 }
 
-/// Runs `body` on a Dispatch thread so that blocking socket and process calls stay off the
-/// cooperative pool that Swift Testing shares between tests.
-func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async {
-            continuation.resume(with: Result { try body() })
-        }
-    }
-}

@@ -118,7 +118,7 @@ final class DiskServerFixture: @unchecked Sendable {
     }
 
     /// Fetches a map for the node as a connected client would, and returns the HTTP/2 status.
-    func mapStatus(_ client: NoiseTestClient, nodeKey: NodePublicKey) throws -> Int {
+    func mapStatus(_ client: AttackNoiseClient, nodeKey: NodePublicKey) throws -> Int {
         let map: [String: Any] = [
             "Version": 130, "Compress": "", "NodeKey": nodeKey.text, "Stream": false, "OmitPeers": false,
             "Hostinfo": ["Hostname": "honest"],
@@ -140,7 +140,7 @@ final class DiskServerFixture: @unchecked Sendable {
             try fixture.waitUntilHealthy()
             var problems: [String] = []
             let nodeKey = randomNodeKey()
-            let honest = try NoiseTestClient(port: fixture.port, serverKey: fixture.serverKey)
+            let honest = try AttackNoiseClient(port: fixture.port, serverKey: fixture.serverKey)
             let joined = try honest.register(nodeKey: nodeKey, authKey: fixture.reusableKey, hostname: "honest")
             if joined.status != 200 || joined.json["Error"] != nil { problems.append("register: \(joined)") }
 

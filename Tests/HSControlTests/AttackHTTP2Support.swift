@@ -94,7 +94,7 @@ enum RawHTTP2 {
     }
 }
 
-extension NoiseTestClient {
+extension AttackNoiseClient {
     /// Sends the client preface and an empty SETTINGS frame, for raw HTTP/2 use.
     func startRawHTTP2() throws {
         try sendSealed(RawHTTP2.clientPreface + RawHTTP2.settings())

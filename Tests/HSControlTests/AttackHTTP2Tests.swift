@@ -11,7 +11,7 @@ import Testing
     static let rstStream = RawHTTP2.FrameType.rstStream.rawValue
 
     /// Sends `count` requests on `client`, each cancelled at once with RST_STREAM, starting at stream 1.
-    static func sendResets(_ client: NoiseTestClient, count: Int) throws {
+    static func sendResets(_ client: AttackNoiseClient, count: Int) throws {
         var batch: [UInt8] = []
         for index in 0..<count {
             let stream = UInt32(2 * index + 1)

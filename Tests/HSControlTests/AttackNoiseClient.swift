@@ -14,7 +14,7 @@ import HSNoise
 /// HSLoadGen's nghttp2 client (``request(_:body:)``) or lets the test write raw HTTP/2 frames and
 /// raw Noise records. Every receive has a timeout, so a server that stops responding fails the
 /// test instead of hanging it.
-final class NoiseTestClient {
+final class AttackNoiseClient {
     let fd: Int32
     let machineKey: Curve25519PrivateKey
     var transport: NoiseTransport

@@ -72,7 +72,7 @@ import Testing
             // handshake has no replay check, so the server responds, but without the victim's
             // ephemeral key the replayer cannot derive the session keys: its records fail.
             let replay = try RawConnection(port: fixture.port, source: "127.0.0.93")
-            replay.send(NoiseTestClient.upgradeHead(port: fixture.port, initiation: victim.initiation))
+            replay.send(AttackNoiseClient.upgradeHead(port: fixture.port, initiation: victim.initiation))
             let status = try replay.readStatus()
             replay.send([NoiseFrame.recordType, 0x00, 0x20] + (0..<32).map { _ in UInt8.random(in: 0...255) })
             return (status, replay.isClosedByServer(within: 10_000))
@@ -95,7 +95,7 @@ import Testing
             return try (0..<3).map { _ in
                 let attacker = try RawConnection(port: fixture.port, source: "127.0.0.94")
                 attacker.send(
-                    NoiseTestClient.upgradeHead(port: fixture.port, initiation: initiation, upgrade: "websocket")
+                    AttackNoiseClient.upgradeHead(port: fixture.port, initiation: initiation, upgrade: "websocket")
                 )
                 return try attacker.readStatus()
             }
@@ -122,7 +122,7 @@ import Testing
             }
             return try tampered.map { initiation in
                 let attacker = try RawConnection(port: fixture.port, source: "127.0.0.95")
-                attacker.send(NoiseTestClient.upgradeHead(port: fixture.port, initiation: initiation))
+                attacker.send(AttackNoiseClient.upgradeHead(port: fixture.port, initiation: initiation))
                 return try attacker.readStatus()
             }
         }
@@ -141,7 +141,7 @@ import Testing
                 protocolVersion: 50
             ).initiation
             let old = try RawConnection(port: fixture.port, source: "127.0.0.96")
-            old.send(NoiseTestClient.upgradeHead(port: fixture.port, initiation: initiation))
+            old.send(AttackNoiseClient.upgradeHead(port: fixture.port, initiation: initiation))
             let status = try old.readStatus()
             return (status, old.readUntilClose())
         }

@@ -68,7 +68,7 @@ final class AttackServerFixture: @unchecked Sendable {
         )!
         server = try HeadscaleServer(options: options, logger: Logger(label: "attack", minimumLevel: .info, sink: sink))
         server.start()
-        let honest = try NoiseTestClient(port: port, serverKey: serverKey, machineKey: honestMachine)
+        let honest = try AttackNoiseClient(port: port, serverKey: serverKey, machineKey: honestMachine)
         let reply = try honest.register(nodeKey: honestNodeKey, authKey: reusableKey, hostname: "honest")
         guard reply.status == 200, reply.json["Error"] == nil else {
             throw FixtureError("the honest node could not register: \(reply.status) \(reply.json)")
@@ -82,15 +82,15 @@ final class AttackServerFixture: @unchecked Sendable {
 
     /// Connects a Noise client from `source` with a fresh machine key.
     func client(from source: String = "127.0.0.1", machineKey: Curve25519PrivateKey = Curve25519PrivateKey())
-        throws -> NoiseTestClient
+        throws -> AttackNoiseClient
     {
-        try NoiseTestClient(port: port, serverKey: serverKey, source: source, machineKey: machineKey)
+        try AttackNoiseClient(port: port, serverKey: serverKey, source: source, machineKey: machineKey)
     }
 
     /// Reconnects the honest node, registers it again with its own node key and fetches a map.
     /// Returns a description of the first failure, or nil when both responses are correct.
     func honestStillServed() throws -> String? {
-        let honest = try NoiseTestClient(port: port, serverKey: serverKey, machineKey: honestMachine)
+        let honest = try AttackNoiseClient(port: port, serverKey: serverKey, machineKey: honestMachine)
         let reply = try honest.register(nodeKey: honestNodeKey, authKey: nil, hostname: "honest")
         guard reply.status == 200, reply.json["Error"] == nil else {
             return "register returned \(reply.status) \(reply.json)"
@@ -145,7 +145,7 @@ final class KeptLines: LogSink {
     }
 }
 
-extension NoiseTestClient {
+extension AttackNoiseClient {
     /// Sends a RegisterRequest and returns the status and the decoded JSON body (empty when the
     /// body is not a JSON object).
     func register(

@@ -155,7 +155,8 @@ struct NoiseSessionPair {
             machineKey: machineKey,
             protocolVersion: 130,
             router: router,
-            logger: logger
+            logger: logger,
+            offenders: RateLimitedLog(logger: logger)
         )
         let session = self.session
         serverEnd.queue.sync { session.start(earlyPayload: [], leftover: []) }
