@@ -16,6 +16,8 @@ struct ControlHTTPHandler: HTTPHandler {
     let admission: DERPAdmission
     let admin: AdminAPI
     let logger: Logger
+    /// The OIDC login pages; nil when OIDC is off, and `/register/<id>` shows the `auth register` page.
+    var oidc: OIDCWebHandler?
 
     func handle(_ request: HTTPRequest, responder: any HTTPResponder) {
         switch request.path {
@@ -37,8 +39,16 @@ struct ControlHTTPHandler: HTTPHandler {
             }
         case "/verify":
             admission.handleVerify(request, responder: responder)
+        case let path where path.hasPrefix("/register/confirm/") && request.method == "POST" && oidc != nil:
+            oidc?.confirm(request, responder: responder)
+        case "/oidc/callback" where oidc != nil && request.method == "GET":
+            oidc?.callback(request, responder: responder)
         case let path where path.hasPrefix("/register/") && (request.method == "GET" || request.method == "HEAD"):
-            responder.respond(RegistrationPage.response(path: path, plane: router.plane))
+            if let oidc {
+                oidc.begin(request, responder: responder)
+            } else {
+                responder.respond(RegistrationPage.response(path: path, plane: router.plane))
+            }
         case let path where path.hasPrefix("/api/v1/"):
             admin.handle(request, responder: responder, requiresAPIKey: true)
         case "/":

@@ -105,7 +105,7 @@ public final class HeadscaleServer: Sendable {
         var admin = AdminAPI(storage: storage, plane: plane, logger: logger.with("component", "api"))
         admin.policyManager = policyManager
         let router = NoiseRouter(plane: plane, logger: logger.with("component", "noise"))
-        let handler = ControlHTTPHandler(
+        var handler = ControlHTTPHandler(
             noiseKey: noiseKey,
             noisePublicKey: noisePublicKey,
             router: router,
@@ -114,6 +114,7 @@ public final class HeadscaleServer: Sendable {
             admin: admin,
             logger: logger.with("component", "http")
         )
+        handler.oidc = try Self.makeOIDC(options: options, plane: plane, storage: storage, logger: logger)
         mainServer = HTTPServer(configuration: HTTPServerConfiguration(), handler: handler, logger: logger)
         socketServer = HTTPServer(
             configuration: HTTPServerConfiguration(),
