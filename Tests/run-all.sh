@@ -40,16 +40,18 @@ install_apt_packages() {
         die "apt-get install ${missing[*]} failed"
 }
 
-# The interop tests drive a Python Noise (noiseprotocol) and HTTP/2 (h2) peer.
+# The interop tests drive a Python Noise (noiseprotocol) and HTTP/2 (h2) peer; the OIDC tests log in
+# through oidc-provider-mock.
 install_python_modules() {
-    if python3 -c 'import noise, h2' 2>/dev/null; then
-        echo "Python modules noise and h2 present"
+    if python3 -c 'import noise, h2, oidc_provider_mock' 2>/dev/null; then
+        echo "Python modules noise, h2 and oidc_provider_mock present"
         return
     fi
-    python3 -m pip install --quiet noiseprotocol h2 2>/dev/null ||
-        python3 -m pip install --quiet --break-system-packages noiseprotocol h2 ||
-        die "pip install noiseprotocol h2 failed"
-    python3 -c 'import noise, h2' || die "noiseprotocol/h2 installed but python3 cannot import them"
+    python3 -m pip install --quiet noiseprotocol h2 oidc-provider-mock 2>/dev/null ||
+        python3 -m pip install --quiet --break-system-packages noiseprotocol h2 oidc-provider-mock ||
+        die "pip install noiseprotocol h2 oidc-provider-mock failed"
+    python3 -c 'import noise, h2, oidc_provider_mock' ||
+        die "noiseprotocol/h2/oidc-provider-mock installed but python3 cannot import them"
 }
 
 find_swift() {

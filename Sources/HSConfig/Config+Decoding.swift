@@ -34,6 +34,7 @@ extension ConfigDecoder {
             tlsCertPath: filePath("tls_cert_path"),
             tlsKeyPath: filePath("tls_key_path"),
             acme: decodeACME(),
+            oidc: decodeOIDC(),
             node: decodeNode(),
             policy: Config.Policy(mode: choice("policy.mode", default: .file), path: filePath("policy.path")),
             disableCheckUpdates: bool("disable_check_updates", default: false),

@@ -30,6 +30,7 @@ public struct Config: Sendable, Equatable {
     /// `tls_key_path`: absolute path of the certificate's private key; set exactly when ``tlsCertPath`` is.
     public var tlsKeyPath: String?
     public var acme: ACME
+    public var oidc: OIDC
     public var node: Node
     public var policy: Policy
     /// `disable_check_updates`: do not look for newer releases from the CLI.

@@ -18,12 +18,16 @@ enum ConfigSchema {
         "cli.address", "cli.api_key", "cli.timeout", "cli.insecure", "cli.ca_cert_path",
         "acme_url", "acme_email", "tls_letsencrypt_hostname", "tls_letsencrypt_cache_dir",
         "tls_letsencrypt_challenge_type", "tls_letsencrypt_listen",
+        "oidc.issuer", "oidc.client_id", "oidc.client_secret", "oidc.client_secret_path", "oidc.scope",
+        "oidc.extra_params", "oidc.allowed_domains", "oidc.allowed_users", "oidc.allowed_groups",
+        "oidc.email_verified_required", "oidc.pkce.enabled", "oidc.pkce.method", "oidc.use_expiry_from_token",
+        "oidc.only_start_if_oidc_is_available",
     ]
 
     /// Mappings whose keys are checked one by one.
     static let sections: Set<String> = [
         "noise", "prefixes", "database", "database.sqlite", "derp", "derp.server", "dns", "dns.nameservers", "log",
-        "node", "node.ephemeral", "policy", "taildrop", "cli",
+        "node", "node.ephemeral", "policy", "taildrop", "cli", "oidc", "oidc.pkce",
     ]
 
     /// Headscale 0.29 keys this server does not implement yet: a path equal to one of these or below it.

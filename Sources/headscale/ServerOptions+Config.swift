@@ -24,6 +24,7 @@ extension ServerOptions {
                 challengePort: UInt16(config.acme.listen[config.acme.listen.index(after: colon)...]) ?? 80
             )
         }
+        oidc = Self.oidcSettings(config.oidc)
         noisePrivateKeyPath = config.noisePrivateKeyPath
         databasePath = config.database.sqlitePath
         unixSocketPath = config.unixSocket

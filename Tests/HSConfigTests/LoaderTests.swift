@@ -83,13 +83,13 @@ import Testing
 
     @Test func unknownKeysWarn() throws {
         let loaded = try decode(
-            minimalYAML + "colour: blue\noidc:\n  issuer: https://id.example.com\nlog:\n  levle: info\n"
+            minimalYAML + "colour: blue\nlogtail:\n  enabled: true\nlog:\n  levle: info\n"
         )
         #expect(loaded.warnings.count == 3, "\(loaded.warnings)")
         let colour = loaded.warnings.first { $0.hasPrefix("colour (line") }
         #expect(colour?.contains("not a known setting") == true)
-        let oidc = loaded.warnings.first { $0.hasPrefix("oidc (line") }
-        #expect(oidc?.contains("does not support yet") == true)
+        let logtail = loaded.warnings.first { $0.hasPrefix("logtail (line") }
+        #expect(logtail?.contains("does not support yet") == true)
         #expect(loaded.warnings.contains { $0.hasPrefix("log.levle (line") })
     }
 

@@ -19,6 +19,8 @@ struct ControlHTTPHandler: HTTPHandler {
     /// One warning per client address and offence per 10 s for failed handshakes and sessions.
     let offenders: RateLimitedLog
     let metrics: ServerMetrics
+    /// The OIDC login pages; nil when OIDC is off, and `/register/<id>` shows the `auth register` page.
+    var oidc: OIDCWebHandler?
 
     func handle(_ request: HTTPRequest, responder original: any HTTPResponder) {
         let responder = CountingResponder(inner: original, path: request.path, metrics: metrics)
@@ -41,8 +43,16 @@ struct ControlHTTPHandler: HTTPHandler {
             }
         case "/verify":
             admission.handleVerify(request, responder: responder)
+        case let path where path.hasPrefix("/register/confirm/") && request.method == "POST" && oidc != nil:
+            oidc?.confirm(request, responder: responder)
+        case "/oidc/callback" where oidc != nil && request.method == "GET":
+            oidc?.callback(request, responder: responder)
         case let path where path.hasPrefix("/register/") && (request.method == "GET" || request.method == "HEAD"):
-            responder.respond(RegistrationPage.response(path: path, plane: router.plane))
+            if let oidc {
+                oidc.begin(request, responder: responder)
+            } else {
+                responder.respond(RegistrationPage.response(path: path, plane: router.plane))
+            }
         case let path where path.hasPrefix("/api/v1/"):
             admin.handle(request, responder: responder, requiresAPIKey: true)
         case "/":

@@ -131,7 +131,7 @@ public final class HeadscaleServer: Sendable {
         var admin = AdminAPI(storage: storage, plane: plane, logger: logger.with("component", "api"))
         admin.policyManager = policyManager
         let router = NoiseRouter(plane: plane, logger: logger.with("component", "noise"))
-        let handler = ControlHTTPHandler(
+        var handler = ControlHTTPHandler(
             noiseKey: noiseKey,
             noisePublicKey: noisePublicKey,
             router: router,
@@ -142,6 +142,7 @@ public final class HeadscaleServer: Sendable {
             offenders: RateLimitedLog(logger: logger.with("component", "noise")),
             metrics: metrics
         )
+        handler.oidc = try Self.makeOIDC(options: options, plane: plane, storage: storage, logger: logger)
         mainServer = HTTPServer(configuration: HTTPServerConfiguration(), handler: handler, logger: logger)
         socketServer = HTTPServer(
             configuration: HTTPServerConfiguration(),

@@ -53,6 +53,8 @@ public struct ServerOptions: Sendable {
     public var tlsKeyPath: String?
     /// A certificate from ACME instead of ``tlsCertificatePath`` and ``tlsKeyPath``; nil when off.
     public var acme: ACMESettings?
+    /// Logins through an OpenID Connect provider; nil when off.
+    public var oidc: OIDCSettings?
     public var noisePrivateKeyPath = ""
     public var databasePath = ""
     public var unixSocketPath = ""
