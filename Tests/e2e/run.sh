@@ -26,6 +26,8 @@
 #   attack-flood             two nodes exchange hello under 10,000 idle or garbage connections
 #   hsapi-client             the Python REST client hsapi-client creates a user and a key, lists a node
 #   dns-extra-records        a node resolves names from dns.extra_records_path, and an edit reaches it
+#   acme                     the server gets its certificate from Pebble over http-01; two nodes join over it
+#   oidc-login               tailscaled logs in through oidc-provider-mock and the confirmation page
 #
 # Knobs: HEADSCALE_BIN (skips the build), E2E_BUILD=release|debug (default release),
 # E2E_SKIP_FETCH=1 (use the clients already in E2E_CLIENTS_DIR), E2E_TEST_TIMEOUT (seconds per
@@ -40,7 +42,7 @@ ALL_TESTS=(two-nodes two-nodes-forwarder two-nodes-magicdns two-nodes-relay two-
     tailscaled-pair tailscaled-pair-relay tailscaled-pair-routes tailscaled-pair-rename tailscaled-pair-expire
     interactive-login ephemeral-logout derp-pinned
     derp-pinned-forwarder derp-peer-gone derp-map-file snap-default acme attack-flood hsapi-client
-    dns-extra-records)
+    dns-extra-records oidc-login)
 
 # Prints the command line of one test (environment assignments first), or fails on an unknown name.
 test_command() {
@@ -66,6 +68,7 @@ test_command() {
         snap-default) echo "$DIR/snap-default.sh" ;;
         dns-extra-records) echo "$DIR/dns-extra-records.sh" ;;
         acme) echo "$DIR/acme.sh" ;;
+        oidc-login) echo "$DIR/oidc-login.sh" ;;
         attack-flood) echo "$DIR/attack-flood.sh" ;;
         hsapi-client) echo "$DIR/hsapi-client.sh" ;;
         *) return 1 ;;
