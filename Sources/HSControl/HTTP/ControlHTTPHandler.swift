@@ -31,6 +31,8 @@ struct ControlHTTPHandler: HTTPHandler {
             upgradeToNoise(request, responder: responder)
         case "/health":
             responder.respond(admin.health())
+        case OpenAPIDocument.path where request.method == "GET" || request.method == "HEAD":
+            responder.respond(OpenAPIDocument.response())
         case "/robots.txt":
             responder.respond(.text(200, "User-agent: *\nDisallow: /\n"))
         case "/derp" where derp != nil:
