@@ -100,15 +100,30 @@ extension TLSStream {
 
     /// Encrypts `bytes` into records and writes them to the raw stream.
     func encrypt(_ bytes: [UInt8]) {
-        guard let ssl else { return }
+        guard seal(bytes) else { return }
+        flushCiphertext()
+    }
+
+    /// Encrypts every chunk, then hands all the ciphertext to the raw stream in one write, so a
+    /// batch of small frames (DERP packets) costs one socket write instead of one per frame.
+    func encrypt(contentsOf chunks: [[UInt8]]) {
+        for chunk in chunks where !chunk.isEmpty {
+            guard seal(chunk) else { return }
+        }
+        flushCiphertext()
+    }
+
+    /// Passes `bytes` to OpenSSL, whose records collect in the write BIO; false after a failure.
+    private func seal(_ bytes: [UInt8]) -> Bool {
+        guard let ssl else { return false }
         ERR_clear_error()
         // Memory BIOs never block, so SSL_write takes everything in one call or fails.
         let written = bytes.withUnsafeBytes { SSL_write(ssl, $0.baseAddress, Int32($0.count)) }
         guard written == Int32(bytes.count) else {
             fail("encrypting outgoing data")
-            return
+            return false
         }
-        flushCiphertext()
+        return true
     }
 
     /// Moves everything OpenSSL has produced to the raw stream.

@@ -105,6 +105,14 @@ public final class TLSStream: ByteStream, ByteStreamHandler, @unchecked Sendable
         }
     }
 
+    public func write(contentsOf chunks: [[UInt8]]) {
+        guard case .open = state else {
+            for chunk in chunks { write(chunk) }
+            return
+        }
+        encrypt(contentsOf: chunks)
+    }
+
     public func close() {
         switch state {
         case .handshaking:
