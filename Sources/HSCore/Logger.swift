@@ -1,8 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Severity of a log record, with swift-log's meanings.
 public enum LogLevel: Int, Sendable, Comparable, CaseIterable {
@@ -42,14 +43,48 @@ public protocol LogSink: Sendable {
     func write(level: LogLevel, line: String)
 }
 
-/// Writes one logfmt line per record to standard error with a single `write(2)`.
+/// Writes one line per record to standard error with a single `write(2)`.
+///
+/// When standard error is connected to the systemd journal (`JOURNAL_STREAM` names its device and
+/// inode), each line starts with the syslog priority in the `<N>` form journald reads, so
+/// `journalctl -p warning` filters by level.
 public final class StandardErrorSink: LogSink {
     private let lock = Mutex(())
+    private let prefixesPriority: Bool
 
-    public init() {}
+    public convenience init() {
+        self.init(environment: ProcessInfo.processInfo.environment)
+    }
+
+    public init(environment: [String: String]) {
+        prefixesPriority = Self.isJournal(environment["JOURNAL_STREAM"], descriptor: 2)
+    }
+
+    /// Whether `descriptor` is the stream `JOURNAL_STREAM` (`device:inode`) names.
+    static func isJournal(_ variable: String?, descriptor: Int32) -> Bool {
+        guard let variable else { return false }
+        let parts = variable.split(separator: ":")
+        guard parts.count == 2, let device = UInt64(parts[0]), let inode = UInt64(parts[1]) else { return false }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { return false }
+        return UInt64(status.st_dev) == device && UInt64(status.st_ino) == inode
+    }
+
+    /// The syslog priority of `level`: 7 debug … 2 critical.
+    static func priority(_ level: LogLevel) -> Int {
+        switch level {
+        case .trace, .debug: 7
+        case .info: 6
+        case .notice: 5
+        case .warning: 4
+        case .error: 3
+        case .critical: 2
+        }
+    }
 
     public func write(level: LogLevel, line: String) {
-        let data = Array((line + "\n").utf8)
+        let text = prefixesPriority ? "<\(Self.priority(level))>" + line : line
+        let data = Array((text + "\n").utf8)
         lock.withLock { _ in
             data.withUnsafeBytes { raw in
                 var offset = 0
@@ -63,16 +98,23 @@ public final class StandardErrorSink: LogSink {
     }
 }
 
+/// How a record becomes a line: logfmt (`key=value`) or one JSON object.
+public enum LogLineFormat: Sendable {
+    case text, json
+}
+
 /// A structured logger passed down through initialisers; `with(_:_:)` makes a child with more fields.
 public struct Logger: Sendable {
     public let label: String
     public var minimumLevel: LogLevel
+    public var format: LogLineFormat
     private var fields: [(String, String)]
     private let sink: any LogSink
 
     public init(label: String, minimumLevel: LogLevel = .info, sink: any LogSink = StandardErrorSink()) {
         self.label = label
         self.minimumLevel = minimumLevel
+        self.format = .text
         self.fields = []
         self.sink = sink
     }
@@ -107,12 +149,31 @@ public struct Logger: Sendable {
 
     public func log(_ level: LogLevel, _ message: @autoclosure () -> String, _ extra: [(String, String)] = []) {
         guard level >= minimumLevel else { return }
-        var line = Self.timestamp() + " level=" + level.name + " logger=" + label
-        line += " msg=" + Self.quote(message())
-        for (key, value) in fields + extra {
-            line += " " + key + "=" + Self.quote(value)
+        switch format {
+        case .text:
+            var line = Self.timestamp() + " level=" + level.name + " logger=" + label
+            line += " msg=" + Self.quote(message())
+            for (key, value) in fields + extra {
+                line += " " + key + "=" + Self.quote(value)
+            }
+            sink.write(level: level, line: line)
+        case .json:
+            sink.write(level: level, line: jsonLine(level, message(), extra))
         }
-        sink.write(level: level, line: line)
+    }
+
+    /// One JSON object: `time`, `level`, `logger`, `msg`, then the fields in order.
+    private func jsonLine(_ level: LogLevel, _ message: String, _ extra: [(String, String)]) -> String {
+        var writer = JSONWriter()
+        writer.beginObject()
+        for (key, value) in [("time", Self.timestamp()), ("level", level.name), ("logger", label), ("msg", message)]
+            + fields + extra
+        {
+            writer.key(key)
+            writer.string(value)
+        }
+        writer.endObject()
+        return String(decoding: writer.bytes, as: UTF8.self)
     }
 
     private static func timestamp() -> String {
@@ -124,13 +185,20 @@ public struct Logger: Sendable {
         let millis = now.tv_nsec / 1_000_000
         return String(
             format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-            parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec, millis
+            parts.tm_year + 1900,
+            parts.tm_mon + 1,
+            parts.tm_mday,
+            parts.tm_hour,
+            parts.tm_min,
+            parts.tm_sec,
+            millis
         )
     }
 
     /// Quotes a logfmt value when it holds a space, quote, `=` or control character.
     static func quote(_ value: String) -> String {
-        let needsQuotes = value.isEmpty || value.unicodeScalars.contains { $0 == " " || $0 == "\"" || $0 == "=" || $0.value < 0x20 }
+        let needsQuotes =
+            value.isEmpty || value.unicodeScalars.contains { $0 == " " || $0 == "\"" || $0 == "=" || $0.value < 0x20 }
         guard needsQuotes else { return value }
         var out = "\""
         for scalar in value.unicodeScalars {

@@ -51,6 +51,12 @@ public final class Store: Sendable {
         self.state = Mutex(State(database: database))
     }
 
+    /// Copies every committed page from the write-ahead log into the database file and empties
+    /// the log, so the file alone holds the data; the server calls it when it stops.
+    public func checkpoint() throws(StoreError) {
+        try withDatabase { (database) throws(StoreError) in try database.run("PRAGMA wal_checkpoint(TRUNCATE)") }
+    }
+
     /// Runs `body` with exclusive use of the connection.
     func withDatabase<T: Sendable>(_ body: (Database) throws(StoreError) -> T) throws(StoreError) -> T {
         try state.withLock { (state: inout State) throws(StoreError) -> T in try body(state.database) }

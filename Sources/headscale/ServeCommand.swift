@@ -8,7 +8,8 @@ import HSCore
 enum ServeCommand {
     static func run(_ loaded: LoadedConfig) throws -> Never {
         let level = HSCore.LogLevel(name: loaded.config.log.level.rawValue) ?? .info
-        let logger = Logger(label: "headscale", minimumLevel: level)
+        var logger = Logger(label: "headscale", minimumLevel: level)
+        logger.format = loaded.config.log.format == .json ? .json : .text
         if let source = loaded.sourcePath {
             logger.info("configuration loaded", [("path", source)])
         } else {

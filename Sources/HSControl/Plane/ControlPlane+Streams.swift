@@ -60,8 +60,13 @@ extension ControlPlane {
             let full = fullMapLocked(for: node, in: state, now: now)
             let peerJSON = state.entries[node.id]?.peerJSON ?? []
             return OpenedStream(
-                token: token, full: full, node: node, peerJSON: peerJSON, others: others,
-                routeChanges: routeChanges.subtracting([node.id]), routesApproved: approved
+                token: token,
+                full: full,
+                node: node,
+                peerJSON: peerJSON,
+                others: others,
+                routeChanges: routeChanges.subtracting([node.id]),
+                routesApproved: approved
             )
         }
         guard let result else { throw .unknownNode }
@@ -139,7 +144,8 @@ extension ControlPlane {
         machineKey: MachinePublicKey,
         now: Date = Date()
     ) throws(MapRequestError) -> [UInt8]? {
-        let result: (ControlNode, [UInt8]?, [UInt8]?, [any MapStreamSink], Set<UInt64>, Bool)? = state.withLock { state in
+        let result: (ControlNode, [UInt8]?, [UInt8]?, [any MapStreamSink], Set<UInt64>, Bool)? = state.withLock {
+            state in
             guard var node = lookupLocked(request.nodeKey, machineKey: machineKey, in: state) else { return nil }
             let before = node
             let reported = apply(request, to: &node)
@@ -150,7 +156,8 @@ extension ControlPlane {
             if changed {
                 _ = putLocked(node, in: &state, now: now)
                 routeChanges = electRoutesLocked(in: &state, now: now)
-                delta = PeerPatch(before: before, after: node)?.message(now: now)
+                delta =
+                    PeerPatch(before: before, after: node)?.message(now: now)
                     ?? MapMessages.peersChanged([state.entries[node.id]?.peerJSON ?? []], userProfiles: nil, now: now)
             }
             let full = request.omitPeers ? nil : fullMapLocked(for: node, in: state, now: now)
@@ -166,5 +173,16 @@ extension ControlPlane {
             refreshPolicy(now: now)
         }
         return full.map { MapFraming.frame(json: $0) }
+    }
+}
+
+extension ControlPlane {
+    /// Ends every open map stream, as at shutdown, so clients reconnect at once to whichever
+    /// server answers next instead of waiting for a keep-alive to time out.
+    func terminateAllStreams() {
+        let sinks = state.withLock { Array($0.streams.values) }
+        for sink in sinks {
+            sink.terminate()
+        }
     }
 }

@@ -23,6 +23,7 @@ public final class HeadscaleServer: Sendable {
     let stun: STUNServer?
     let derpMaps: DERPMapUpdater
     let policyManager: PolicyManager
+    let store: Store
     /// Counters shown on the metrics listener.
     public let metrics: ServerMetrics
     /// Serves `/metrics` on `metrics_listen_addr`; nil when that is unset.
@@ -42,7 +43,8 @@ public final class HeadscaleServer: Sendable {
             v6Prefix: options.prefixV6,
             strategy: options.randomAllocation ? .random : .sequential
         )
-        let storage = StoreAdapter(store: try Store(path: options.databasePath), pool: pool)
+        store = try Store(path: options.databasePath)
+        let storage = StoreAdapter(store: store, pool: pool)
         let noiseKey = try PrivateKeyFile.loadOrCreate(path: options.noisePrivateKeyPath)
         let noisePublicKey = MachinePublicKey(bytes: noiseKey.publicKeyBytes)!
         if options.derp.isEnabled, let address = options.derp.stunListenAddress,
@@ -237,6 +239,12 @@ public final class HeadscaleServer: Sendable {
         derpMaps.stop()
         extraRecords?.stop()
         derp?.shutdown()
+        plane.terminateAllStreams()
+        do {
+            try store.checkpoint()
+        } catch {
+            logger.error("checkpointing the database at shutdown failed", [("error", "\(error)")])
+        }
         logger.notice("headscale stopped")
     }
 }
