@@ -6,7 +6,7 @@ import Testing
 
 @testable import HSControl
 
-@Suite struct NoiseLimitsTests {
+@Suite(.serialized) struct NoiseLimitsTests {
     private func registered(_ fixture: PlaneFixture, _ name: String) throws -> FakeClient {
         let client = FakeClient(hostname: name)
         _ = fixture.plane.register(
@@ -46,13 +46,13 @@ import Testing
         let pair = try NoiseSessionPair(
             fixture: fixture,
             machineKey: client.machineKey,
-            limits: NoiseLimits(idleTimeout: .milliseconds(200))
+            limits: NoiseLimits(idleTimeout: .seconds(1))
         )
         let id = try pair.client.send(method: "POST", path: "/machine/map", body: try client.streamingMapRequestBody())
-        #expect(await eventually { pair.client.events.contains(.response(streamID: id, status: 200)) })
-        #expect(await eventually { pair.client.mapMessageCount == 1 })
+        #expect(await eventually(seconds: 60) { pair.client.events.contains(.response(streamID: id, status: 200)) })
+        #expect(await eventually(seconds: 60) { pair.client.mapMessageCount >= 1 })
         // Several idle timeouts pass with the stream open.
-        try await Task.sleep(for: .milliseconds(1500))
+        try await Task.sleep(for: .milliseconds(3500))
         #expect(!pair.server.isClosed)
     }
 
@@ -65,7 +65,7 @@ import Testing
         let readerPair = try NoiseSessionPair(fixture: fixture, machineKey: reader.machineKey, limits: limits)
         for (pair, client) in [(stalledPair, stalled), (readerPair, reader)] {
             _ = try pair.client.send(method: "POST", path: "/machine/map", body: try client.streamingMapRequestBody())
-            #expect(await eventually { pair.client.mapMessageCount >= 1 })
+            #expect(await eventually(seconds: 60) { pair.client.mapMessageCount >= 1 })
         }
         let readerBefore = readerPair.client.mapMessageCount
         stalledPair.server.pause()
@@ -85,11 +85,11 @@ import Testing
             fixture.plane.replaceDNSConfig(DNSConfigEncoder.encode(options: options, fileRecords: records))
         }
 
-        #expect(await eventually { stalledPair.server.isClosed })
+        #expect(await eventually(seconds: 60) { stalledPair.server.isClosed })
         let stalledID = try #require(try fixture.store.node(nodeKey: stalled.nodeKey)?.id)
-        #expect(await eventually { fixture.plane.node(id: stalledID)?.isOnline == false })
+        #expect(await eventually(seconds: 60) { fixture.plane.node(id: stalledID)?.isOnline == false })
         // Every DNS update, plus the patch that marks the stalled node offline.
-        #expect(await eventually { readerPair.client.mapMessageCount == readerBefore + rounds + 1 })
+        #expect(await eventually(seconds: 60) { readerPair.client.mapMessageCount == readerBefore + rounds + 1 })
         #expect(!readerPair.server.isClosed)
     }
 }
