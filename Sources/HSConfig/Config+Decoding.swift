@@ -47,9 +47,10 @@ extension ConfigDecoder {
         )
         // Headscale's store options that this store always applies (prepared statements, bound
         // parameters) or has no counterpart for; they are still checked to be booleans.
-        for path in ["database.gorm.prepare_stmt", "database.gorm.parameterized_queries",
-            "database.gorm.skip_err_record_not_found", "derp.server.stun.enabled"]
-        {
+        for path in [
+            "database.gorm.prepare_stmt", "database.gorm.parameterized_queries",
+            "database.gorm.skip_err_record_not_found", "derp.server.stun.enabled",
+        ] {
             _ = bool(path, default: false)
         }
         checkRelations(config)

@@ -13,7 +13,7 @@ extension Config {
         /// `tuning.register_cache_max_entries`: the maximum number of interactive logins waiting at
         /// once. Beyond it the oldest is dropped.
         public var registerCacheMaxEntries = 1024
-        /// `tuning.notifier_send_timeout`: unused, because map streams here never block on a channel.
+        /// `tuning.notifier_send_timeout`: unused, because map streams here have no send channel to time out.
         public var notifierSendTimeout: Duration = .milliseconds(800)
         /// `tuning.node_mapsession_buffered_chan_size`: unused, because map streams here queue deltas
         /// in the stream itself.

@@ -43,7 +43,7 @@ public struct Config: Sendable, Equatable {
     /// (`True-Client-IP`, `X-Real-IP`, `X-Forwarded-For`) the main listener believes.
     public var trustedProxies: [String] = []
     /// `logtail.enabled`: let clients upload their logs to Tailscale's log service. When false,
-    /// every map tells clients to turn that upload off.
+    /// every full map sets `Debug.DisableLogTail`, which turns that upload off.
     public var logtailEnabled = false
     /// `auto_update.enabled`: the value of the `default-auto-update` node attribute, which clients
     /// follow unless their own auto-update preference is set.

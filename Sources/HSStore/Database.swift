@@ -129,7 +129,8 @@ final class Database {
         }
     }
 
-    /// Runs `body`, which executes `sql`, and logs the statement as ``StoreOptions`` asks.
+    /// Runs `body`, which executes `sql`, and logs the statement when ``StoreOptions`` turns statement
+    /// or slow-statement logging on.
     private func measured<T>(_ sql: String, _ body: () throws(StoreError) -> T) throws(StoreError) -> T {
         guard options.logsStatements else { return try body() }
         let start = options.clock()

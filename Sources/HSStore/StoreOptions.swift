@@ -5,7 +5,7 @@ public struct StoreOptions: Sendable {
     /// `PRAGMA wal_autocheckpoint`: the write-ahead log size, in pages, that makes SQLite copy it back
     /// into the database file after a commit; 0 turns automatic checkpoints off. SQLite's default is 1000.
     public var walAutocheckpoint = 1000
-    /// Where statement lines go; nil logs nothing, whatever the other fields say.
+    /// Where statement lines go; nil turns statement logging off, whatever the other fields are set to.
     public var logger: Logger?
     /// Log every statement at debug level with its SQL text and duration. Bound values are never
     /// logged, because they include key hashes and secrets; the SQL shows `?` in their place.
@@ -36,7 +36,8 @@ public struct StoreOptions: Sendable {
     /// level when every statement is logged.
     func logStatement(_ sql: String, duration: Duration, failed: Bool) {
         guard let logger else { return }
-        let milliseconds = Double(duration.components.seconds) * 1000
+        let milliseconds =
+            Double(duration.components.seconds) * 1000
             + Double(duration.components.attoseconds) / 1e15
         let fields = [
             ("sql", sql.count > 500 ? String(sql.prefix(500)) + "…" : sql),
@@ -56,8 +57,8 @@ public struct StoreOptions: Sendable {
 extension String {
     /// Formats milliseconds with three decimals, such as `12.345`.
     fileprivate init(format milliseconds: Double) {
-        let micro = Int64((milliseconds * 1000).rounded())
-        let fraction = String(micro % 1000)
-        self = "\(micro / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
+        let microseconds = Int64((milliseconds * 1000).rounded())
+        let fraction = String(microseconds % 1000)
+        self = "\(microseconds / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
     }
 }

@@ -83,7 +83,10 @@ import Testing
 
     @Test func unknownKeysWarn() throws {
         let loaded = try decode(
-            minimalYAML.replacingOccurrences(of: "  type: sqlite\n", with: "  type: sqlite\n  postgres:\n    host: db\n")
+            minimalYAML.replacingOccurrences(
+                of: "  type: sqlite\n",
+                with: "  type: sqlite\n  postgres:\n    host: db\n"
+            )
                 + "colour: blue\nlog:\n  levle: info\n"
         )
         #expect(loaded.warnings.count == 3, "\(loaded.warnings)")

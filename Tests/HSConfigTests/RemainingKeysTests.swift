@@ -42,29 +42,32 @@ import Testing
                     slow_threshold: 250
 
                 """
-            ).replacingOccurrences(of: "    path: /srv/hs/db.sqlite\n", with: "    path: /srv/hs/db.sqlite\n    wal_autocheckpoint: 0\n")
-            + """
-            trusted_proxies: [10.0.0.0/8, "fd00::/8", 192.0.2.7/32]
-            logtail:
-              enabled: true
-            auto_update:
-              enabled: true
-            node:
-              routes:
-                ha:
-                  probe_interval: 0
-                  probe_timeout: 2s
-            tuning:
-              batch_change_delay: 800ms
-              register_cache_expiration: 5m
-              register_cache_max_entries: 64
-              notifier_send_timeout: 1s
-              node_mapsession_buffered_chan_size: 10
-              batcher_workers: 2
-              node_store_batch_size: 50
-              node_store_batch_timeout: 250ms
+            ).replacingOccurrences(
+                of: "    path: /srv/hs/db.sqlite\n",
+                with: "    path: /srv/hs/db.sqlite\n    wal_autocheckpoint: 0\n"
+            )
+                + """
+                trusted_proxies: [10.0.0.0/8, "fd00::/8", 192.0.2.7/32]
+                logtail:
+                  enabled: true
+                auto_update:
+                  enabled: true
+                node:
+                  routes:
+                    ha:
+                      probe_interval: 0
+                      probe_timeout: 2s
+                tuning:
+                  batch_change_delay: 800ms
+                  register_cache_expiration: 5m
+                  register_cache_max_entries: 64
+                  notifier_send_timeout: 1s
+                  node_mapsession_buffered_chan_size: 10
+                  batcher_workers: 2
+                  node_store_batch_size: 50
+                  node_store_batch_timeout: 250ms
 
-            """
+                """
         let loaded = try decode(yaml)
         let config = loaded.config
         #expect(loaded.warnings.isEmpty, "\(loaded.warnings)")
@@ -88,7 +91,10 @@ import Testing
     }
 
     @Test func stunEnabledAcceptedSilently() throws {
-        let yaml = minimalYAML.replacingOccurrences(of: "derp:\n", with: "derp:\n  server:\n    stun:\n      enabled: false\n")
+        let yaml = minimalYAML.replacingOccurrences(
+            of: "derp:\n",
+            with: "derp:\n  server:\n    stun:\n      enabled: false\n"
+        )
         let loaded = try decode(yaml)
         #expect(loaded.warnings.isEmpty, "\(loaded.warnings)")
     }
@@ -114,7 +120,9 @@ import Testing
     @Test func trustedProxiesRejectBadPrefixes() {
         let found = problems(minimalYAML + "trusted_proxies:\n  - 10.0.0.1/8\n  - 10.0.0.1\n")
         #expect(
-            found.contains("trusted_proxies: \"10.0.0.1/8\" has bits set after the prefix length; use 10.0.0.0/8 (line 19)"),
+            found.contains(
+                "trusted_proxies: \"10.0.0.1/8\" has bits set after the prefix length; use 10.0.0.0/8 (line 19)"
+            ),
             "\(found)"
         )
         #expect(
@@ -185,7 +193,10 @@ import Testing
             ),
             "\(found)"
         )
-        #expect(found.contains("tuning.batcher_workers: \"0\" is not a whole number from 1 to 1024 (line 22)"), "\(found)")
+        #expect(
+            found.contains("tuning.batcher_workers: \"0\" is not a whole number from 1 to 1024 (line 22)"),
+            "\(found)"
+        )
     }
 
     @Test func probeIntervalTooShort() {
@@ -200,11 +211,15 @@ import Testing
 
     @Test func probeTimeoutTooShort() {
         let found = problems(minimalYAML + "node:\n  routes:\n    ha:\n      probe_timeout: 500ms\n")
-        #expect(found == ["node.routes.ha.probe_timeout: \"500ms\" is too short; use at least 1s, such as 5s (line 21)"])
+        #expect(
+            found == ["node.routes.ha.probe_timeout: \"500ms\" is too short; use at least 1s, such as 5s (line 21)"]
+        )
     }
 
     @Test func probeTimeoutBelowInterval() {
-        let found = problems(minimalYAML + "node:\n  routes:\n    ha:\n      probe_interval: 4s\n      probe_timeout: 4s\n")
+        let found = problems(
+            minimalYAML + "node:\n  routes:\n    ha:\n      probe_interval: 4s\n      probe_timeout: 4s\n"
+        )
         #expect(
             found == [
                 "node.routes.ha.probe_timeout: \"4s\" must be shorter than node.routes.ha.probe_interval (\"4s\"); "

@@ -3,7 +3,7 @@ import Testing
 
 /// `trusted_proxies`: client addresses from proxy headers, over real sockets on 127.0.0.1.
 @Suite struct TrustedProxyTests {
-    /// Serves one request that answers with its `remoteAddress`, and returns that address.
+    /// Serves one request whose response body is its `remoteAddress`, and returns that address.
     static func remoteAddress(trusted: [String], headers: [String]) throws -> String {
         var configuration = HTTPServerConfiguration()
         configuration.trustedProxies = try trusted.map { try #require(IPNetwork(cidr: $0)) }
