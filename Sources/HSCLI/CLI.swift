@@ -1,3 +1,4 @@
+import HSCore
 import HSConfig
 
 /// The parts of the loaded configuration that the CLI uses, provided by the executable.
@@ -38,7 +39,7 @@ public struct CLIContext: Sendable {
 /// The `headscale` command-line interface, compatible with Headscale 0.29's command tree.
 public enum CLI {
     /// The version `headscale version` prints.
-    public static let version = "0.29.2"
+    public static let version = BuildInfo.version
 
     /// Parses `arguments`, runs the selected command and returns the process exit status: 0 on
     /// success and for `--help`, 64 for usage errors, 1 for runtime failures. Output goes to

@@ -43,3 +43,17 @@ import Testing
         #expect(security["Bearer"] != nil)
     }
 }
+
+/// `GET /version` on the main listener.
+@Suite struct VersionEndpointTests {
+    @Test func versionIsJSON() async throws {
+        let (status, body) = try await offPool {
+            let fixture = try AdminServerFixture()
+            return try fixture.request("GET", "/version")
+        }
+        #expect(status == 200)
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])
+        #expect(document["version"] as? String == "0.29.2")
+        #expect(document["dirty"] as? Bool == false)
+    }
+}

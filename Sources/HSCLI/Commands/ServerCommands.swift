@@ -27,26 +27,8 @@ struct VersionCommand: ParsableCommand {
 
     init(parsed: ParsedArguments) throws(CLIError) {}
 
-    static var platform: (os: String, arch: String) {
-        #if os(Linux)
-            let os = "linux"
-        #elseif os(macOS)
-            let os = "darwin"
-        #else
-            let os = "unknown"
-        #endif
-        #if arch(x86_64)
-            let arch = "amd64"
-        #elseif arch(arm64)
-            let arch = "arm64"
-        #else
-            let arch = "unknown"
-        #endif
-        return (os, arch)
-    }
-
     func run(in context: CommandContext) throws {
-        let (os, arch) = Self.platform
+        let (os, arch) = BuildInfo.platform
         let value = JSONValue.object([
             ("version", .string(CLI.version)),
             ("commit", .string("unknown")),

@@ -33,6 +33,8 @@ struct ControlHTTPHandler: HTTPHandler {
             responder.respond(admin.health())
         case OpenAPIDocument.path where request.method == "GET" || request.method == "HEAD":
             responder.respond(OpenAPIDocument.response())
+        case "/version" where request.method == "GET" || request.method == "HEAD":
+            responder.respond(.json(200, BuildInfo.json.encoded()))
         case "/robots.txt":
             responder.respond(.text(200, "User-agent: *\nDisallow: /\n"))
         case "/derp" where derp != nil:
