@@ -39,8 +39,20 @@ extension ConfigDecoder {
             policy: Config.Policy(mode: choice("policy.mode", default: .file), path: filePath("policy.path")),
             disableCheckUpdates: bool("disable_check_updates", default: false),
             taildropEnabled: bool("taildrop.enabled", default: true),
-            cli: decodeCLI()
+            cli: decodeCLI(),
+            trustedProxies: decodeTrustedProxies(),
+            logtailEnabled: bool("logtail.enabled", default: false),
+            autoUpdateEnabled: bool("auto_update.enabled", default: false),
+            tuning: decodeTuning()
         )
+        // Headscale's store options that this store always applies (prepared statements, bound
+        // parameters) or has no counterpart for; they are still checked to be booleans.
+        for path in [
+            "database.gorm.prepare_stmt", "database.gorm.parameterized_queries",
+            "database.gorm.skip_err_record_not_found", "derp.server.stun.enabled",
+        ] {
+            _ = bool(path, default: false)
+        }
         checkRelations(config)
         return config
     }
@@ -94,9 +106,13 @@ extension ConfigDecoder {
         if !has("database.sqlite.path") {
             missing("database.sqlite.path", "set a file path such as /var/lib/headscale/db.sqlite")
         }
+        let slowMilliseconds = int("database.gorm.slow_threshold", default: 0, range: 0...86_400_000)
         return Config.Database(
             sqlitePath: path ?? "",
-            writeAheadLog: bool("database.sqlite.write_ahead_log", default: true)
+            writeAheadLog: bool("database.sqlite.write_ahead_log", default: true),
+            walAutocheckpoint: int("database.sqlite.wal_autocheckpoint", default: 1000, range: 0...Int(Int32.max)),
+            debug: bool("database.debug", default: false),
+            slowThreshold: .milliseconds(slowMilliseconds)
         )
     }
 
@@ -109,9 +125,12 @@ extension ConfigDecoder {
         {
             invalid("node.ephemeral.inactivity_timeout", value, "is too short; use more than 65s, such as 30m")
         }
+        let probes = decodeHAProbes()
         return Config.Node(
             expiry: duration("node.expiry", default: .zero, allowDays: true),
-            ephemeralInactivityTimeout: timeout
+            ephemeralInactivityTimeout: timeout,
+            haProbeInterval: probes.interval,
+            haProbeTimeout: probes.timeout
         )
     }
 }

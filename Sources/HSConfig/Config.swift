@@ -39,6 +39,16 @@ public struct Config: Sendable, Equatable {
     public var taildropEnabled: Bool
     /// `cli.*`: where the command line sends admin requests.
     public var cli = CLI()
+    /// `trusted_proxies`: canonical CIDRs of reverse proxies whose client-address headers
+    /// (`True-Client-IP`, `X-Real-IP`, `X-Forwarded-For`) the main listener believes.
+    public var trustedProxies: [String] = []
+    /// `logtail.enabled`: let clients upload their logs to Tailscale's log service. When false,
+    /// every full map sets `Debug.DisableLogTail`, which turns that upload off.
+    public var logtailEnabled = false
+    /// `auto_update.enabled`: the value of the `default-auto-update` node attribute, which clients
+    /// follow unless their own auto-update preference is set.
+    public var autoUpdateEnabled = false
+    public var tuning = Tuning()
 
     /// `prefixes.*`: where node addresses come from. At least one family is set.
     public struct Prefixes: Sendable, Equatable {
@@ -62,6 +72,14 @@ public struct Config: Sendable, Equatable {
         public var sqlitePath: String
         /// `database.sqlite.write_ahead_log`. The store always uses WAL, as Headscale 0.29 does whatever this says.
         public var writeAheadLog: Bool
+        /// `database.sqlite.wal_autocheckpoint`: WAL size in pages that triggers a checkpoint; 0 turns
+        /// automatic checkpoints off.
+        public var walAutocheckpoint = 1000
+        /// `database.debug`: log every SQL statement at debug level, without its bound values.
+        public var debug = false
+        /// `database.gorm.slow_threshold`: log statements that take longer than this at warning
+        /// level; `.zero` turns the slow-statement log off.
+        public var slowThreshold: Duration = .zero
     }
 
     /// `derp.*`: relay maps and the embedded relay.
@@ -143,6 +161,12 @@ public struct Config: Sendable, Equatable {
         public var expiry: Duration
         /// `node.ephemeral.inactivity_timeout`: how long an ephemeral node may stay offline before deletion.
         public var ephemeralInactivityTimeout: Duration
+        /// `node.routes.ha.probe_interval`: validated and kept, but unused, because this server moves a
+        /// subnet route to another router when the primary's map stream closes rather than by pinging
+        /// it. `.zero` means probing is off.
+        public var haProbeInterval: Duration = .seconds(10)
+        /// `node.routes.ha.probe_timeout`: validated and kept, but unused (see ``haProbeInterval``).
+        public var haProbeTimeout: Duration = .seconds(5)
     }
 
     /// `policy.*`.

@@ -22,20 +22,24 @@ enum ConfigSchema {
         "oidc.extra_params", "oidc.allowed_domains", "oidc.allowed_users", "oidc.allowed_groups",
         "oidc.email_verified_required", "oidc.pkce.enabled", "oidc.pkce.method", "oidc.use_expiry_from_token",
         "oidc.only_start_if_oidc_is_available",
+        "trusted_proxies", "logtail.enabled", "auto_update.enabled", "derp.server.stun.enabled",
+        "database.debug", "database.sqlite.wal_autocheckpoint", "database.gorm.slow_threshold",
+        "database.gorm.prepare_stmt", "database.gorm.parameterized_queries", "database.gorm.skip_err_record_not_found",
+        "node.routes.ha.probe_interval", "node.routes.ha.probe_timeout",
+        "tuning.batch_change_delay", "tuning.register_cache_expiration", "tuning.register_cache_max_entries",
+        "tuning.notifier_send_timeout", "tuning.node_mapsession_buffered_chan_size", "tuning.batcher_workers",
+        "tuning.node_store_batch_size", "tuning.node_store_batch_timeout",
     ]
 
     /// Mappings whose keys are checked one by one.
     static let sections: Set<String> = [
         "noise", "prefixes", "database", "database.sqlite", "derp", "derp.server", "dns", "dns.nameservers", "log",
         "node", "node.ephemeral", "policy", "taildrop", "cli", "oidc", "oidc.pkce",
+        "database.gorm", "derp.server.stun", "logtail", "auto_update", "tuning", "node.routes", "node.routes.ha",
     ]
 
     /// Headscale 0.29 keys this server does not implement yet: a path equal to one of these or below it.
-    static let unsupported: [String] = [
-        "trusted_proxies", "database.debug", "database.gorm",
-        "database.sqlite.wal_autocheckpoint", "database.postgres", "derp.server.stun",
-        "logtail", "auto_update", "tuning", "node.routes",
-    ]
+    static let unsupported: [String] = ["database.postgres"]
 
     /// Keys Headscale 0.29 rejects outright, with the fix.
     static let removed: [(path: String, fix: String)] = [

@@ -122,7 +122,11 @@ final class HTTPConnection: ByteStreamHandler, @unchecked Sendable {
     /// Hands a complete request to the handler.
     func dispatch(_ request: HTTPRequest) {
         var request = request
-        request.remoteAddress = stream.remoteAddress
+        request.remoteAddress = ClientAddress.resolve(
+            peer: stream.remoteAddress,
+            headers: request.headers,
+            trusted: configuration.trustedProxies
+        )
         request.isSecure = isSecure
         requestCount += 1
         // A complete request head (after the TLS handshake, if any) is what lifts a connection out

@@ -61,7 +61,8 @@ public struct HTTPRequest: Sendable {
     public var query: [(name: String, value: String)]
     public var headers: HTTPHeaders
     public var body: [UInt8]
-    /// The peer's address as `ip:port`, or the socket path for a unix socket.
+    /// The peer's address as `ip:port`, or the socket path for a unix socket. Behind a trusted proxy
+    /// (``HTTPServerConfiguration/trustedProxies``) it is the client's bare IP address from the headers.
     public var remoteAddress: String
     /// True when the request arrived over TLS.
     public var isSecure: Bool

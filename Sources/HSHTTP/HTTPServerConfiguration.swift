@@ -14,19 +14,24 @@ public struct HTTPServerConfiguration: Sendable {
     /// pipelined requests. The connection resumes once the client has read them all, and closes
     /// when the client reads none of them for `idleTimeout`.
     public var maxPendingResponseBytes: Int = 1024 * 1024
+    /// Networks of reverse proxies whose `True-Client-IP`, `X-Real-IP` and `X-Forwarded-For`
+    /// headers set ``HTTPRequest/remoteAddress``. Empty (the default) ignores those headers.
+    public var trustedProxies: [IPNetwork] = []
 
     public init(
         maxHeaderBytes: Int = 16 * 1024,
         maxBodyBytes: Int = 1024 * 1024,
         idleTimeout: Duration = .seconds(60),
         headerReadTimeout: Duration = .seconds(10),
-        maxPendingResponseBytes: Int = 1024 * 1024
+        maxPendingResponseBytes: Int = 1024 * 1024,
+        trustedProxies: [IPNetwork] = []
     ) {
         self.maxHeaderBytes = maxHeaderBytes
         self.maxBodyBytes = maxBodyBytes
         self.idleTimeout = idleTimeout
         self.headerReadTimeout = headerReadTimeout
         self.maxPendingResponseBytes = maxPendingResponseBytes
+        self.trustedProxies = trustedProxies
     }
 
     /// Bytes a client may send ahead while its previous request is still being answered; beyond

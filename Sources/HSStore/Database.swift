@@ -2,19 +2,21 @@ import CSQLite
 import Foundation
 
 /// One SQLite connection with Headscale's settings: WAL journal, `busy_timeout` 5000 ms, foreign keys on,
-/// `synchronous=NORMAL`.
+/// `synchronous=NORMAL`, and `wal_autocheckpoint` from ``StoreOptions``.
 ///
 /// Not thread-safe and not Sendable: exactly one owner uses it at a time (``Store`` keeps it behind a mutex).
 /// Prepared statements are cached by their SQL text and finalized when the connection closes.
 final class Database {
     let path: String
+    let options: StoreOptions
     private(set) var handle: OpaquePointer?
     private var statementCache: [String: Statement] = [:]
     private var transactionDepth = 0
 
     /// Opens (creating if needed) the database at `path` and applies the connection settings.
-    init(path: String) throws(StoreError) {
+    init(path: String, options: StoreOptions = StoreOptions()) throws(StoreError) {
         self.path = path
+        self.options = options
         var connection: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
         let status = sqlite3_open_v2(path, &connection, flags, nil)
@@ -40,6 +42,7 @@ final class Database {
                     + "put the database on a local file system that supports shared memory"
             )
         }
+        try execute("PRAGMA wal_autocheckpoint = \(options.walAutocheckpoint)")
     }
 
     deinit {
@@ -55,6 +58,10 @@ final class Database {
 
     /// Runs one or more SQL statements that take no parameters and return no rows of interest.
     func execute(_ sql: String) throws(StoreError) {
+        try measured(sql) { () throws(StoreError) in try executeUnmeasured(sql) }
+    }
+
+    private func executeUnmeasured(_ sql: String) throws(StoreError) {
         var message: UnsafeMutablePointer<CChar>?
         let status = sqlite3_exec(handle, sql, nil, nil, &message)
         defer { sqlite3_free(message) }
@@ -82,9 +89,11 @@ final class Database {
 
     /// Runs `sql` with `bindings` and returns nothing; use it for INSERT, UPDATE and DELETE.
     func run(_ sql: String, _ bindings: [SQLValue] = []) throws(StoreError) {
-        let statement = try prepare(sql)
-        try statement.bind(bindings)
-        while try statement.step() {}
+        try measured(sql) { () throws(StoreError) in
+            let statement = try prepare(sql)
+            try statement.bind(bindings)
+            while try statement.step() {}
+        }
     }
 
     /// Runs a query and maps every row with `row`.
@@ -93,13 +102,15 @@ final class Database {
         _ bindings: [SQLValue] = [],
         row: (Statement) throws(StoreError) -> T
     ) throws(StoreError) -> [T] {
-        let statement = try prepare(sql)
-        try statement.bind(bindings)
-        var rows: [T] = []
-        while try statement.step() {
-            rows.append(try row(statement))
+        try measured(sql) { () throws(StoreError) -> [T] in
+            let statement = try prepare(sql)
+            try statement.bind(bindings)
+            var rows: [T] = []
+            while try statement.step() {
+                rows.append(try row(statement))
+            }
+            return rows
         }
-        return rows
     }
 
     /// Runs a query and maps its first row, or returns nil when it has none.
@@ -108,12 +119,29 @@ final class Database {
         _ bindings: [SQLValue] = [],
         row: (Statement) throws(StoreError) -> T
     ) throws(StoreError) -> T? {
-        let statement = try prepare(sql)
-        try statement.bind(bindings)
-        guard try statement.step() else { return nil }
-        let value = try row(statement)
-        statement.reset()
-        return value
+        try measured(sql) { () throws(StoreError) -> T? in
+            let statement = try prepare(sql)
+            try statement.bind(bindings)
+            guard try statement.step() else { return nil }
+            let value = try row(statement)
+            statement.reset()
+            return value
+        }
+    }
+
+    /// Runs `body`, which executes `sql`, and logs the statement when ``StoreOptions`` turns statement
+    /// or slow-statement logging on.
+    private func measured<T>(_ sql: String, _ body: () throws(StoreError) -> T) throws(StoreError) -> T {
+        guard options.logsStatements else { return try body() }
+        let start = options.clock()
+        do {
+            let value = try body()
+            options.logStatement(sql, duration: options.clock() - start, failed: false)
+            return value
+        } catch {
+            options.logStatement(sql, duration: options.clock() - start, failed: true)
+            throw error
+        }
     }
 
     /// Runs `body` inside `BEGIN IMMEDIATE` … `COMMIT`, rolling back when it throws.

@@ -32,19 +32,36 @@ public final class Store: Sendable {
     /// Opens the database at `path`, creating its folder (mode 0700) and the file (mode 0600) when missing,
     /// and applies the embedded migrations.
     ///
-    /// - Parameter bcryptCost: cost of new key hashes, 4...31; lower values only make sense in tests.
-    /// - Throws: `.filesystem` when the folder or file cannot be created, `.newerSchema` when a newer version
-    ///   migrated the database, `.migration` or `.sqlite` otherwise.
-    public convenience init(path: String, bcryptCost: Int = 10) throws(StoreError) {
-        try self.init(path: path, bcryptCost: bcryptCost, migrateUpTo: .max)
+    /// - Parameters:
+    ///   - bcryptCost: cost of new key hashes, 4...31; lower values only make sense in tests.
+    ///   - options: connection settings and statement logging.
+    /// - Throws: `.invalidArgument` for a bad cost or a negative `walAutocheckpoint`, `.filesystem` when the
+    ///   folder or file cannot be created, `.newerSchema` when a newer version migrated the database,
+    ///   `.migration` or `.sqlite` otherwise.
+    public convenience init(path: String, bcryptCost: Int = 10, options: StoreOptions = StoreOptions())
+        throws(StoreError)
+    {
+        try self.init(path: path, bcryptCost: bcryptCost, migrateUpTo: .max, options: options)
     }
 
-    init(path: String, bcryptCost: Int, migrateUpTo limit: Int) throws(StoreError) {
+    init(
+        path: String,
+        bcryptCost: Int,
+        migrateUpTo limit: Int,
+        options: StoreOptions = StoreOptions()
+    ) throws(StoreError) {
         guard (BCrypt.minimumCost...BCrypt.maximumCost).contains(bcryptCost) else {
             throw StoreError(.invalidArgument, "bcrypt cost \(bcryptCost) is out of range; use 4 to 31")
         }
+        guard options.walAutocheckpoint >= 0 else {
+            throw StoreError(
+                .invalidArgument,
+                "wal_autocheckpoint \(options.walAutocheckpoint) is negative; use 0 to turn automatic "
+                    + "checkpoints off or a page count such as 1000"
+            )
+        }
         try FileSetup.prepare(databasePath: path)
-        let database = try Database(path: path)
+        let database = try Database(path: path, options: options)
         try Migrator.migrate(database, upTo: limit)
         self.path = path
         self.bcryptCost = bcryptCost

@@ -61,6 +61,15 @@ extension ServerOptions {
         let expiry = Self.seconds(config.node.expiry)
         nodeExpiry = expiry > 0 ? expiry : nil
         ephemeralInactivityTimeout = Self.seconds(config.node.ephemeralInactivityTimeout)
+        registerCacheExpiration = Self.seconds(config.tuning.registerCacheExpiration)
+        registerCacheMaxEntries = config.tuning.registerCacheMaxEntries
+        batchChangeDelay = config.tuning.batchChangeDelay
+        trustedProxies = config.trustedProxies
+        logTailEnabled = config.logtailEnabled
+        autoUpdateEnabled = config.autoUpdateEnabled
+        walAutocheckpoint = config.database.walAutocheckpoint
+        databaseDebug = config.database.debug
+        databaseSlowThreshold = config.database.slowThreshold
     }
 
     private static func seconds(_ duration: Duration) -> TimeInterval {

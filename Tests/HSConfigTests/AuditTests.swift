@@ -205,15 +205,18 @@ import Testing
     }
 
     @Test func loaderWarningsBecomeFindings() throws {
-        let fixture = try AuditFixture { $0 + "logtail:\n  enabled: false\nephemeral_node_inactivity_timeout: 30m\n" }
+        let fixture = try AuditFixture {
+            $0.replacingOccurrences(of: "  type: sqlite\n", with: "  type: sqlite\n  postgres:\n    host: db\n")
+                + "ephemeral_node_inactivity_timeout: 30m\n"
+        }
         let loaded = try fixture.load()
         #expect(loaded.warnings.count == 2)
         let findings = ConfigAudit.findings(for: loaded)
         #expect(codes(findings) == ["config-warning", "config-warning"])
-        let unsupported = try #require(findings.first { $0.key == "logtail" })
+        let unsupported = try #require(findings.first { $0.key == "database.postgres" })
         #expect(unsupported.severity == .warning)
         #expect(unsupported.message.contains("does not support yet"))
-        #expect(unsupported.fix == "remove or correct logtail")
+        #expect(unsupported.fix == "remove or correct database.postgres")
         let deprecated = try #require(findings.first { $0.key == "ephemeral_node_inactivity_timeout" })
         #expect(deprecated.message == "ephemeral_node_inactivity_timeout is deprecated")
         #expect(deprecated.fix == "use node.ephemeral.inactivity_timeout")
@@ -222,7 +225,7 @@ import Testing
     @Test func loaderWarningsSortedBeforeAudit() throws {
         let fixture = try AuditFixture {
             $0.replacingOccurrences(of: "base_domain: tailnet.corp.test", with: "base_domain: example.com")
-                + "logtail:\n  enabled: false\n"
+                .replacingOccurrences(of: "  type: sqlite\n", with: "  type: sqlite\n  postgres:\n    host: db\n")
         }
         try fixture.createSecret("noise.key", mode: 0o604)
         #expect(codes(try fixture.findings()) == ["secret-file-mode", "config-warning", "example-base-domain"])

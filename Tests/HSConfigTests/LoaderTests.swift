@@ -83,13 +83,17 @@ import Testing
 
     @Test func unknownKeysWarn() throws {
         let loaded = try decode(
-            minimalYAML + "colour: blue\nlogtail:\n  enabled: true\nlog:\n  levle: info\n"
+            minimalYAML.replacingOccurrences(
+                of: "  type: sqlite\n",
+                with: "  type: sqlite\n  postgres:\n    host: db\n"
+            )
+                + "colour: blue\nlog:\n  levle: info\n"
         )
         #expect(loaded.warnings.count == 3, "\(loaded.warnings)")
         let colour = loaded.warnings.first { $0.hasPrefix("colour (line") }
         #expect(colour?.contains("not a known setting") == true)
-        let logtail = loaded.warnings.first { $0.hasPrefix("logtail (line") }
-        #expect(logtail?.contains("does not support yet") == true)
+        let postgres = loaded.warnings.first { $0.hasPrefix("database.postgres (line") }
+        #expect(postgres?.contains("does not support yet") == true)
         #expect(loaded.warnings.contains { $0.hasPrefix("log.levle (line") })
     }
 

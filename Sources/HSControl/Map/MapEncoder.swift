@@ -11,6 +11,11 @@ struct MapSettings: Sendable {
     var dnsConfig: [UInt8]?
     /// Whether Taildrop is offered (`file-sharing` capability).
     var fileSharing: Bool
+    /// `logtail.enabled`: when false, full maps carry `Debug.DisableLogTail`, which stops clients from
+    /// uploading logs to Tailscale's log service.
+    var logTailEnabled = false
+    /// `auto_update.enabled`: the JSON boolean sent as the `default-auto-update` node attribute.
+    var defaultAutoUpdate = false
 }
 
 /// The parts of a node's entry that come from the control plane rather than the stored node: the
@@ -147,6 +152,12 @@ struct MapEncoder: Sendable {
         if policy["https://tailscale.com/cap/ssh"] == nil {
             writer.key("https://tailscale.com/cap/ssh")
             writer.null()
+        }
+        if policy["default-auto-update"] == nil {
+            // Clients (capability version 131 and later) follow this when their own auto-update
+            // preference is unset.
+            writer.key("default-auto-update")
+            writer.value(.array([.bool(settings.defaultAutoUpdate)]))
         }
         writer.endObject()
     }

@@ -45,11 +45,14 @@ enum MapMessages {
             for peer in peers { writer.raw(peer) }
             writer.endArray()
         }
-        writer.key("Debug")
-        writer.beginObject()
-        writer.key("DisableLogTail")
-        writer.bool(true)
-        writer.endObject()
+        if !settings.logTailEnabled {
+            // A client that got DisableLogTail keeps log upload off until it restarts, so false is never sent.
+            writer.key("Debug")
+            writer.beginObject()
+            writer.key("DisableLogTail")
+            writer.bool(true)
+            writer.endObject()
+        }
         writer.key("ControlTime")
         writer.string(RFC3339.format(now))
         writer.endObject()

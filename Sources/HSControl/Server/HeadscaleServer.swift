@@ -43,7 +43,13 @@ public final class HeadscaleServer: Sendable {
             v6Prefix: options.prefixV6,
             strategy: options.randomAllocation ? .random : .sequential
         )
-        store = try Store(path: options.databasePath)
+        let storeOptions = StoreOptions(
+            walAutocheckpoint: options.walAutocheckpoint,
+            logger: logger.with("component", "database"),
+            logStatements: options.databaseDebug,
+            slowStatementThreshold: options.databaseSlowThreshold
+        )
+        store = try Store(path: options.databasePath, options: storeOptions)
         let storage = StoreAdapter(store: store, pool: pool)
         let noiseKey = try PrivateKeyFile.loadOrCreate(path: options.noisePrivateKeyPath)
         let noisePublicKey = MachinePublicKey(bytes: noiseKey.publicKeyBytes)!
@@ -87,16 +93,19 @@ public final class HeadscaleServer: Sendable {
         } else {
             extraRecords = nil
         }
-        let settings = MapSettingsBuilder.build(
+        var settings = MapSettingsBuilder.build(
             options: options,
             derpMap: try derpMaps.loadInitialMap(),
             extraRecords: fileRecords
         )
+        settings.logTailEnabled = options.logTailEnabled
+        settings.defaultAutoUpdate = options.autoUpdateEnabled
         let lifecycle = LifecycleOptions(
             serverURL: options.serverURL,
             nodeExpiry: options.nodeExpiry,
             ephemeralInactivityTimeout: options.ephemeralInactivityTimeout,
-            registrationTimeout: options.registerCacheExpiration
+            registrationTimeout: options.registerCacheExpiration,
+            maxPendingRegistrations: options.registerCacheMaxEntries
         )
         plane = try ControlPlane(
             storage: storage,
@@ -104,7 +113,7 @@ public final class HeadscaleServer: Sendable {
             logger: logger.with("component", "control"),
             lifecycle: lifecycle,
             metrics: metrics,
-            deltaBatchWindow: .milliseconds(50)
+            deltaBatchWindow: .nanoseconds(Int(options.batchChangeDelay / .nanoseconds(1)))
         )
         let admission = DERPAdmission(plane: plane)
         if options.derp.isEnabled {
@@ -145,7 +154,14 @@ public final class HeadscaleServer: Sendable {
             metrics: metrics
         )
         handler.oidc = try Self.makeOIDC(options: options, plane: plane, storage: storage, logger: logger)
-        mainServer = HTTPServer(configuration: HTTPServerConfiguration(), handler: handler, logger: logger)
+        var mainConfiguration = HTTPServerConfiguration()
+        mainConfiguration.trustedProxies = try options.trustedProxies.map { text in
+            guard let network = IPNetwork(cidr: text) else {
+                throw ServerError("invalid trusted_proxies entry \"\(text)\": use a CIDR such as 10.0.0.0/8")
+            }
+            return network
+        }
+        mainServer = HTTPServer(configuration: mainConfiguration, handler: handler, logger: logger)
         socketServer = HTTPServer(
             configuration: HTTPServerConfiguration(),
             handler: AdminSocketHandler(admin: admin),

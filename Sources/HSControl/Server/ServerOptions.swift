@@ -71,6 +71,24 @@ public struct ServerOptions: Sendable {
     public var ephemeralInactivityTimeout: TimeInterval = 30 * 60
     /// How long an interactive login waits for `headscale auth register`, in seconds.
     public var registerCacheExpiration: TimeInterval = 15 * 60
+    /// `tuning.register_cache_max_entries`: interactive logins that may wait at once; the oldest is
+    /// dropped beyond it.
+    public var registerCacheMaxEntries = 1024
+    /// `tuning.batch_change_delay`: how long node changes are collected into one map delta.
+    public var batchChangeDelay: Duration = .milliseconds(50)
+    /// `trusted_proxies`: CIDRs of reverse proxies whose client-address headers the main listener
+    /// believes.
+    public var trustedProxies: [String] = []
+    /// `logtail.enabled`: when false, maps tell clients not to upload logs to Tailscale.
+    public var logTailEnabled = false
+    /// `auto_update.enabled`: the `default-auto-update` node attribute sent to every node.
+    public var autoUpdateEnabled = false
+    /// `database.sqlite.wal_autocheckpoint`, in pages; 0 turns automatic checkpoints off.
+    public var walAutocheckpoint = 1000
+    /// `database.debug`: log every SQL statement (without bound values) at debug level.
+    public var databaseDebug = false
+    /// `database.gorm.slow_threshold`: log SQL statements slower than this; `.zero` turns it off.
+    public var databaseSlowThreshold: Duration = .zero
     /// `file` or `database`: where the policy comes from.
     public var policyMode = "file"
     /// The HuJSON policy file in `file` mode; nil or empty means no policy.
