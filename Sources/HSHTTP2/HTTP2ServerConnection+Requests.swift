@@ -101,12 +101,17 @@ extension HTTP2ServerConnection {
         streams[streamID]?.headers = []
         streams[streamID]?.body = []
         submitHeaders(streamID: streamID, status: 413, headers: [("content-length", "0")], hasBody: false)
+        pendingEvents.append(.refused(streamID, "request body larger than \(settings.maxRequestBodyBytes) bytes"))
     }
 
     func frameSent(_ frame: UnsafePointer<nghttp2_frame>) {
         let header = frame.pointee.hd
         if header.type == UInt8(NGHTTP2_HEADERS.rawValue) {
             stopUploadIfRejected(streamID: header.stream_id)
+        }
+        if header.type == UInt8(NGHTTP2_RST_STREAM.rawValue), frame.pointee.rst_stream.error_code != 0 {
+            let name = String(cString: nghttp2_http2_strerror(frame.pointee.rst_stream.error_code))
+            pendingEvents.append(.refused(header.stream_id, "stream reset with \(name)"))
         }
         guard header.type == UInt8(NGHTTP2_GOAWAY.rawValue), !isGoingAway else { return }
         // nghttp2 sends GOAWAY on its own only after a connection error caused by the peer.

@@ -29,6 +29,7 @@ public final class HTTP2ServerConnection {
     enum Event {
         case request(HTTP2Request)
         case closed(Int32)
+        case refused(Int32, String)
     }
 
     /// Creates a server session and queues its SETTINGS frame as the first output.
@@ -157,6 +158,8 @@ public final class HTTP2ServerConnection {
                 switch event {
                 case .request(let request): delegate.connection(self, didReceive: request)
                 case .closed(let streamID): delegate.connection(self, streamDidClose: streamID)
+                case .refused(let streamID, let reason):
+                    delegate.connection(self, didRefuseStream: streamID, reason: reason)
                 }
             }
         }

@@ -51,6 +51,14 @@ public protocol HTTP2ServerDelegate: AnyObject {
     func connection(_ connection: HTTP2ServerConnection, didReceive request: HTTP2Request)
     /// The stream ended (completed, reset by the peer, or failed). Called once per stream that delivered a request.
     func connection(_ connection: HTTP2ServerConnection, streamDidClose streamID: Int32)
+    /// The server refused a stream the peer opened: a body over the limit (413), or a reset that
+    /// nghttp2 sent on its own, such as for a stream over the concurrency limit or a header list
+    /// over its limit. `reason` says which, for the log.
+    func connection(_ connection: HTTP2ServerConnection, didRefuseStream streamID: Int32, reason: String)
+}
+
+extension HTTP2ServerDelegate {
+    public func connection(_ connection: HTTP2ServerConnection, didRefuseStream streamID: Int32, reason: String) {}
 }
 
 /// Limits and flow-control values that the server announces in its first SETTINGS frame and enforces.

@@ -82,6 +82,9 @@ import Testing
         }
         #expect(outcome.reset)
         #expect(outcome.stillServed)
+        let lines = try await fixture.waitForOffenderLines(kind: "http2-stream", source: "127.0.0.101")
+        #expect(lines.count == 1)
+        #expect(lines.first?.contains("stream reset with") == true)
         try await expectHonestUnharmed(fixture, before: before)
     }
 
@@ -165,6 +168,10 @@ import Testing
             return refusals
         }
         #expect(refused == 50)
+        // Fifty refusals within the rate limit's interval make one line.
+        let lines = try await fixture.waitForOffenderLines(kind: "http2-stream", source: "127.0.0.104")
+        #expect(lines.count == 1)
+        #expect(lines.first?.contains("REFUSED_STREAM") == true)
         try await expectHonestUnharmed(fixture, before: before)
     }
 }

@@ -115,6 +115,9 @@ import Testing
             return reply.status
         }
         #expect(status == 413)
+        let lines = try await fixture.waitForOffenderLines(kind: "http2-stream", source: "127.0.0.114")
+        #expect(lines.count == 1)
+        #expect(lines.first?.contains("request body larger than") == true)
         try await expectHonestUnharmed(fixture, before: before)
     }
 }

@@ -112,6 +112,15 @@ final class NoiseSession: ByteStreamHandler, HTTP2ServerDelegate, @unchecked Sen
         router.route(request, session: self)
     }
 
+    func connection(_ connection: HTTP2ServerConnection, didRefuseStream streamID: Int32, reason: String) {
+        offenders.note(
+            "refused an HTTP/2 stream on a control connection",
+            kind: "http2-stream",
+            peer: stream.remoteAddress,
+            [("machine.key", machineKey.shortDescription), ("stream.id", String(streamID)), ("reason", reason)]
+        )
+    }
+
     func connection(_ connection: HTTP2ServerConnection, streamDidClose streamID: Int32) {
         if let handle = mapStreams.removeValue(forKey: streamID) {
             handle.finish()
