@@ -1,5 +1,6 @@
 import Dispatch
 import HSCore
+import HSPosix
 import Synchronization
 
 /// State of the relay path across the frames of one read. It keeps the last destination looked
@@ -72,6 +73,16 @@ extension DERPServerConnection {
     /// Adds the counts of a finished read to the server's statistics.
     func finishRelay(_ batch: DERPRelayBatch) {
         guard batch.received > 0 else { return }
+        if batch.droppedQueueFull > 0 {
+            // A sender that outruns its peer's 32-packet queue is the likely flooder; honest
+            // bursts trigger this too, so the limiter keeps it to one line per 10 s per source.
+            server.offenders.note(
+                "packets from a DERP client overflowed a peer's send queue and were dropped",
+                kind: "derp-queue-full",
+                peer: stream.remoteAddress,
+                [("dropped", String(batch.droppedQueueFull))]
+            )
+        }
         server.updateCounters {
             $0.packetsReceived += batch.received
             $0.packetsDroppedUnknownDestination += batch.droppedUnknownDestination

@@ -68,6 +68,30 @@ import Testing
         #expect(statistics.packetsReceived >= 5002)
     }
 
+    @Test func queueOverflowNamesSender() async throws {
+        let fixture = AttackDERPFixture()
+        let victim = try await fixture.connect(name: "victim")
+        let attacker = try await fixture.connect(name: "flooder", source: "127.0.0.83")
+        victim.serverEnd.pause()
+
+        // 60 KiB packets to a reader that stopped: past the stream's buffer and the 32-packet
+        // queue, the oldest are dropped, several times within one read of the attacker's frames.
+        let packet = [UInt8](repeating: 0xCD, count: 60 << 10)
+        for _ in 0..<80 {
+            attacker.send(.sendPacket(to: victim.key, packet))
+        }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while fixture.server.statistics.packetsDroppedQueueFull == 0, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(fixture.server.statistics.packetsDroppedQueueFull > 0)
+        try await Task.sleep(for: .milliseconds(200))
+        let lines = fixture.offenderLines(kind: "derp-queue-full", source: "127.0.0.83")
+        #expect(lines.count == 1)
+        #expect(fixture.offenderLines(kind: "derp-queue-full", source: "127.0.0.1").isEmpty)
+        victim.serverEnd.resume()
+    }
+
     @Test func unknownDestinationsDropped() async throws {
         let fixture = AttackDERPFixture()
         let a = try await fixture.connect(name: "a")
