@@ -1,4 +1,4 @@
-/// What this build reports as its version: the Headscale release whose CLI, config and API it
+/// The version this build reports: the Headscale release whose CLI, config and API it
 /// follows, and the platform it was built for.
 public enum BuildInfo {
     public static let version = "0.29.2"

@@ -11,12 +11,12 @@ enum OIDCPages {
         "Referrer-Policy": "no-referrer",
     ]
 
-    /// A page with one sentence.
+    /// Builds a page with one sentence.
     static func message(_ status: Int, _ text: String) -> HTTPResponse {
         HTTPResponse(status: status, headers: headers, body: Array(page("<p>\(escape(text))</p>").utf8))
     }
 
-    /// The page that names the machine and asks the user to confirm it.
+    /// Builds the page that names the machine and requests the user to confirm it.
     static func confirmation(
         authID: AuthRequestID,
         token: String,

@@ -69,7 +69,7 @@ final class OIDCProvider: Sendable {
         return try Self.json(response, from: tokenEndpoint)
     }
 
-    /// The signing key named `kid` (or the only key when the token names none).
+    /// Returns the signing key named `kid` (or the only key when the token names none).
     func key(id: String?) throws -> RSAPublicJWK {
         if let key = cachedKey(id) { return key }
         let mayFetch = keys.withLock { state in

@@ -1,4 +1,4 @@
-/// What the server needs to log users in through an OpenID Connect provider: the `oidc.*` settings.
+/// The settings for logins through an OpenID Connect provider: the `oidc.*` keys.
 public struct OIDCSettings: Sendable {
     public var issuer: String
     public var clientID: String
