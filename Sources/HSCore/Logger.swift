@@ -60,7 +60,7 @@ public final class StandardErrorSink: LogSink {
         prefixesPriority = Self.isJournal(environment["JOURNAL_STREAM"], descriptor: 2)
     }
 
-    /// Whether `descriptor` is the stream `JOURNAL_STREAM` (`device:inode`) names.
+    /// Returns whether `descriptor` is the stream that `JOURNAL_STREAM` (`device:inode`) names.
     static func isJournal(_ variable: String?, descriptor: Int32) -> Bool {
         guard let variable else { return false }
         let parts = variable.split(separator: ":")
@@ -70,7 +70,7 @@ public final class StandardErrorSink: LogSink {
         return UInt64(status.st_dev) == device && UInt64(status.st_ino) == inode
     }
 
-    /// The syslog priority of `level`: 7 debug … 2 critical.
+    /// Returns the syslog priority of `level`: 7 for debug down to 2 for critical.
     static func priority(_ level: LogLevel) -> Int {
         switch level {
         case .trace, .debug: 7
@@ -98,7 +98,7 @@ public final class StandardErrorSink: LogSink {
     }
 }
 
-/// How a record becomes a line: logfmt (`key=value`) or one JSON object.
+/// The format of a log line: logfmt (`key=value`) or one JSON object.
 public enum LogLineFormat: Sendable {
     case text, json
 }
@@ -162,7 +162,7 @@ public struct Logger: Sendable {
         }
     }
 
-    /// One JSON object: `time`, `level`, `logger`, `msg`, then the fields in order.
+    /// Formats a record as one JSON object: `time`, `level`, `logger`, `msg`, then the fields in order.
     private func jsonLine(_ level: LogLevel, _ message: String, _ extra: [(String, String)]) -> String {
         var writer = JSONWriter()
         writer.beginObject()

@@ -13,7 +13,7 @@ import Synchronization
 /// passed, a new source shares the overflow entry, so an attacker cycling through addresses still
 /// gets one line per interval in total. Callers must never pass a secret in `message` or `fields`.
 public final class RateLimitedLog: Sendable {
-    /// Where lines go; each line is written at `level`.
+    /// The destination of the lines, each written at `level`.
     public let logger: Logger
     public let level: LogLevel
     /// The shortest time between two lines for the same source and kind.
@@ -97,7 +97,7 @@ public final class RateLimitedLog: Sendable {
         return suppressed
     }
 
-    /// The address part of `peer`: `1.2.3.4:80` gives `1.2.3.4`, `[::1]:80` gives `[::1]`.
+    /// Returns the address part of `peer`: `1.2.3.4:80` gives `1.2.3.4`, `[::1]:80` gives `[::1]`.
     public static func source(of peer: String) -> String {
         if peer.hasPrefix("["), let close = peer.firstIndex(of: "]") {
             return String(peer[...close])

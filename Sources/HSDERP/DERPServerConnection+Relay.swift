@@ -64,6 +64,9 @@ extension DERPServerConnection {
         case .queued, .queuedNeedsFlush:
             break
         case .queuedAfterDroppingOldest:
+            // NOTE: the sender is read on at full speed while its destination drops. Under a flood
+            // far beyond a receiver's pace, reading and dropping can crowd out the writes that drain
+            // the queues; pausing reads from such a sender would push back through TCP instead.
             batch.droppedQueueFull += 1
         case .closed:
             batch.droppedDisconnected += 1
@@ -74,8 +77,8 @@ extension DERPServerConnection {
     func finishRelay(_ batch: DERPRelayBatch) {
         guard batch.received > 0 else { return }
         if batch.droppedQueueFull > 0 {
-            // A sender that outruns its peer's 32-packet queue is the likely flooder; honest
-            // bursts trigger this too, so the limiter keeps it to one line per 10 s per source.
+            // A sender that outruns its peer's 32-packet queue is the likely flooder. Honest bursts
+            // trigger this too, so the limiter keeps it to one line per 10 s per source.
             server.offenders.note(
                 "packets from a DERP client overflowed a peer's send queue and were dropped",
                 kind: "derp-queue-full",

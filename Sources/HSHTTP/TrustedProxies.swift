@@ -23,7 +23,7 @@ public struct IPNetwork: Sendable, Equatable, CustomStringConvertible {
         return text + "/" + String(length)
     }
 
-    /// Whether `bytes` (an address of either family) lies inside the network.
+    /// Returns whether `bytes` (an address of either family) lies inside the network.
     public func contains(_ bytes: [UInt8]) -> Bool {
         bytes.count == address.count && IPNetwork.masked(bytes, length: length) == address
     }
@@ -93,7 +93,7 @@ enum ClientAddress {
         trusted.contains { $0.contains(bytes) }
     }
 
-    /// The address part of `ip:port` or `[ipv6]:port`.
+    /// Returns the address part of `ip:port` or `[ipv6]:port`.
     private static func host(of peer: String) -> String {
         if peer.hasPrefix("["), let close = peer.firstIndex(of: "]") {
             return String(peer[peer.index(after: peer.startIndex)..<close])

@@ -53,7 +53,7 @@ public protocol HTTP2ServerDelegate: AnyObject {
     func connection(_ connection: HTTP2ServerConnection, streamDidClose streamID: Int32)
     /// The server refused a stream the peer opened: a body over the limit (413), or a reset that
     /// nghttp2 sent on its own, such as for a stream over the concurrency limit or a header list
-    /// over its limit. `reason` says which, for the log.
+    /// over its limit. `reason` names which, for the log.
     func connection(_ connection: HTTP2ServerConnection, didRefuseStream streamID: Int32, reason: String)
 }
 

@@ -69,7 +69,7 @@ public final class Store: Sendable {
     }
 
     /// Copies every committed page from the write-ahead log into the database file and empties
-    /// the log, so the file alone holds the data; the server calls it when it stops.
+    /// the log, so the file alone contains the data. The server calls it when it stops.
     public func checkpoint() throws(StoreError) {
         try withDatabase { (database) throws(StoreError) in try database.run("PRAGMA wal_checkpoint(TRUNCATE)") }
     }

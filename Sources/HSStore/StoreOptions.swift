@@ -5,7 +5,7 @@ public struct StoreOptions: Sendable {
     /// `PRAGMA wal_autocheckpoint`: the write-ahead log size, in pages, that makes SQLite copy it back
     /// into the database file after a commit; 0 turns automatic checkpoints off. SQLite's default is 1000.
     public var walAutocheckpoint = 1000
-    /// Where statement lines go; nil turns statement logging off, whatever the other fields are set to.
+    /// The destination of statement lines. Nil turns statement logging off, whatever the other fields are.
     public var logger: Logger?
     /// Log every statement at debug level with its SQL text and duration. Bound values are never
     /// logged, because they include key hashes and secrets; the SQL shows `?` in their place.

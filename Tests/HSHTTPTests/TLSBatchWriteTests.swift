@@ -5,7 +5,7 @@ import Testing
 
 /// `TLSStream.write(contentsOf:)`: a batch of chunks arrives whole and in order.
 @Suite struct TLSBatchWriteTests {
-    /// Answers the first bytes it reads with `chunks` in one batch, then closes.
+    /// Replies to the first bytes it reads with `chunks` in one batch, then closes.
     final class BatchReplier: ByteStreamHandler, @unchecked Sendable {
         let chunks: [[UInt8]]
         init(chunks: [[UInt8]]) { self.chunks = chunks }

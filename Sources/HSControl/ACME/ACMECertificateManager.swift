@@ -110,8 +110,8 @@ final class ACMECertificateManager: Sendable {
             hostname: settings.hostname,
             email: settings.email,
             certificateKey: certificateKey
-        ) { [tokens] token, answer in
-            tokens.publish(token: token, keyAuthorization: answer)
+        ) { [tokens] token, keyAuthorization in
+            tokens.publish(token: token, keyAuthorization: keyAuthorization)
         }
         _ = try certificateSecondsLeft(pem: chain, source: "the certificate the ACME server issued")
         try ACMECache.writeAtomically(try certificateKey.pem(), to: keyPath, mode: 0o600)

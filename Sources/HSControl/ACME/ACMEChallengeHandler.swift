@@ -34,11 +34,13 @@ struct ACMEChallengeHandler: HTTPHandler {
         }
         let token = String(request.path.dropFirst(Self.prefix.count))
         guard request.method == "GET" || request.method == "HEAD",
-            let answer = tokens.keyAuthorization(for: token)
+            let keyAuthorization = tokens.keyAuthorization(for: token)
         else {
             responder.respond(.text(404, "no pending ACME challenge has this token\n"))
             return
         }
-        responder.respond(HTTPResponse(status: 200, headers: ["Content-Type": "text/plain"], body: Array(answer.utf8)))
+        responder.respond(
+            HTTPResponse(status: 200, headers: ["Content-Type": "text/plain"], body: Array(keyAuthorization.utf8))
+        )
     }
 }

@@ -21,12 +21,12 @@ extension ACMEClient {
             let problem = (try? Self.decode(response.body, from: url)) ?? .null
             if problem["type"]?.stringValue == Self.badNonce, attempt < 5 { continue }
             throw ACMEError(
-                "the ACME server refused POST \(url) with status \(response.status): \(Self.problemText(in: problem))"
+                "the ACME server rejected POST \(url) with status \(response.status): \(Self.problemText(in: problem))"
             )
         }
     }
 
-    /// The nonce from the previous response, or a new one from the directory's `newNonce`.
+    /// Returns the nonce from the previous response, or a new one from the directory's `newNonce`.
     private func takeNonce() throws -> String {
         if let nonce {
             self.nonce = nil
@@ -50,7 +50,7 @@ extension ACMEClient {
         }
     }
 
-    /// The `type` and `detail` of an RFC 7807 problem document, or of a challenge's `error` member.
+    /// Returns the `type` and `detail` of an RFC 7807 problem document, or of a challenge's `error` member.
     static func problemText(in object: JSONValue) -> String {
         let problem = object["error"] ?? object["challenges"]?.arrayValue?.compactMap { $0["error"] }.first ?? object
         let type = problem["type"]?.stringValue ?? "no problem type"

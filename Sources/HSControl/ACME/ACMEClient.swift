@@ -65,7 +65,7 @@ final class ACMEClient {
         guard response.status == 200, case .object(let members) = try Self.decode(response.body, from: directoryURL)
         else {
             throw ACMEError(
-                "the ACME directory \(directoryURL) answered with status \(response.status); check acme_url"
+                "the ACME directory \(directoryURL) responded with status \(response.status); check acme_url"
             )
         }
         for (name, value) in members {

@@ -32,7 +32,7 @@ struct AdminEndpoint: Sendable, Hashable, CustomStringConvertible {
 extension AdminAPI {
     /// Every endpoint the router serves, as in Headscale 0.29 plus `DELETE /api/v1/apikey?id=`.
     ///
-    /// `handle` answers 404 to any request that fits none of them before it routes, so an endpoint
+    /// `handle` responds 404 to any request that fits none of them before it routes, so an endpoint
     /// works only once it is listed here, and tests that walk this list (the 401 table) cover it.
     static let endpoints: [AdminEndpoint] = [
         AdminEndpoint("GET", "/api/v1/health", "Health", "Reports whether the server and its database work"),

@@ -28,6 +28,7 @@ enum OpenAPIDocument {
         writer.strings(["application/json"])
         writer.key("produces")
         writer.strings(["application/json"])
+
         writer.key("securityDefinitions")
         writer.value(
             .object([
@@ -42,6 +43,7 @@ enum OpenAPIDocument {
         )
         writer.key("security")
         writer.value(.array([.object([("Bearer", .array([]))])]))
+
         writer.key("paths")
         writePaths(&writer)
         writer.key("definitions")

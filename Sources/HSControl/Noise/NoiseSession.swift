@@ -81,7 +81,7 @@ final class NoiseSession: ByteStreamHandler, HTTP2ServerDelegate, @unchecked Sen
                 [("machine.key", machineKey.shortDescription), ("error", "\(error)")]
             )
             if error is HTTP2Error {
-                // nghttp2 may have queued a GOAWAY that tells the client why; the receive side
+                // nghttp2 may have queued a GOAWAY that gives the client the reason; the receive side
                 // failed, but sealing still works.
                 sendPlaintext(http2.takeOutput())
             }

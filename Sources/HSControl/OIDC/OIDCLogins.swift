@@ -21,7 +21,7 @@ struct OIDCConfirmation: Sendable {
 }
 
 /// The bounded, expiring state of OIDC logins in progress: at most ``capacity`` of each kind,
-/// each valid for ``lifetime``; the oldest entry goes first when full. Thread-safe.
+/// each valid for ``lifetime``. When full, the oldest entry goes first. Thread-safe.
 final class OIDCLogins: Sendable {
     static let capacity = 1024
     static let lifetime: Duration = .seconds(600)

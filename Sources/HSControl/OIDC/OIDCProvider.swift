@@ -2,7 +2,7 @@ import Foundation
 import HSCore
 import Synchronization
 
-/// A failure in the OpenID Connect exchange, with the step and the provider's answer.
+/// A failure in the OpenID Connect exchange, with the step and the provider's response.
 struct OIDCError: Error, CustomStringConvertible, Sendable {
     var description: String
     init(_ description: String) { self.description = description }
@@ -111,7 +111,7 @@ final class OIDCProvider: Sendable {
         let value = try? JSONDecoder().decode(JSONValue.self, from: Data(response.body))
         guard response.status == 200, let value else {
             let detail = value?["error_description"]?.stringValue ?? value?["error"]?.stringValue ?? "no JSON body"
-            throw OIDCError("the OpenID provider answered \(url) with status \(response.status): \(detail)")
+            throw OIDCError("the OpenID provider responded to \(url) with status \(response.status): \(detail)")
         }
         return value
     }

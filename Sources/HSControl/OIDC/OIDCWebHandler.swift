@@ -80,7 +80,7 @@ struct OIDCWebHandler: Sendable {
     func callback(_ request: HTTPRequest, responder: any HTTPResponder) {
         if let error = request.queryValue("error") {
             let detail = request.queryValue("error_description") ?? error
-            responder.respond(OIDCPages.message(403, "The identity provider refused the login: \(detail)"))
+            responder.respond(OIDCPages.message(403, "The identity provider rejected the login: \(detail)"))
             return
         }
         guard let code = request.queryValue("code"), let state = request.queryValue("state"),

@@ -178,7 +178,7 @@ extension ControlPlane {
 
 extension ControlPlane {
     /// Ends every open map stream, as at shutdown, so clients reconnect at once to whichever
-    /// server answers next instead of waiting for a keep-alive to time out.
+    /// server responds next instead of waiting for a keep-alive to time out.
     func terminateAllStreams() {
         let sinks = state.withLock { Array($0.streams.values) }
         for sink in sinks {

@@ -78,7 +78,7 @@ final class MapDeltaBatcher: Sendable {
         }
     }
 
-    /// The most distinct delta sequences a flush merges. Every group's merged message is
+    /// The maximum number of distinct delta sequences a flush merges. Every group's merged message is
     /// compressed on its own, so when many nodes change in one window (each stream then owes every
     /// change but its own node's) the flush instead sends each delta alone, compressed once for
     /// all streams, as without batching.
