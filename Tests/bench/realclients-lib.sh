@@ -8,8 +8,8 @@
 # shellcheck disable=SC2034 # E2E_* globals are read by the sourced e2e helpers
 
 # Observer logs, in start order: the file whose timed lines show the map responses a node received
-# (caddy: caddy.log, where TS_DEBUG_MAP=1 writes them with "ts" in microseconds; tailscaled: its
-# stamped `watch-ipn` output). The forwarder is no observer: its log times are whole seconds.
+# (caddy: caddy.log, where TS_DEBUG_MAP=1 writes them with "ts" in microseconds, and tailscaled: its
+# stamped `watch-ipn` output). The forwarder is no observer, because its log times are whole seconds.
 RC_OBSERVER_LOGS=()
 # Nodes started so far, observers or not: the peers a joiner's delta goes to.
 RC_NODE_COUNT=0
@@ -28,7 +28,7 @@ rc_metrics() { python3 "$HELPER" metrics "$METRICS_URL" "$1" || e2e_fail "GET $M
 rc_server_rss() { python3 "$HELPER" rss "$RC_SERVER_PID"; }
 
 rc_open_streams() {
-    curl -fsS -m 2 "$METRICS_URL" 2>/dev/null | awk '$1 == "headscale_map_streams" {print $2}'
+    curl -fsS -m 5 "$METRICS_URL" 2>/dev/null | awk '$1 == "headscale_map_streams" {print $2}'
 }
 
 rc_streams_at_least() {
@@ -37,8 +37,8 @@ rc_streams_at_least() {
     [ -n "$open" ] && [ "$open" -ge "$1" ]
 }
 
-# Starts the server of run directory $1 with the bench config at log level info (for the
-# "map stream opened" lines) and creates the user and key; sets CONFIG, RC_SERVER_PID and RC_AUTHKEY.
+# Starts the server of run directory $1 with the bench config at log level info, which logs the
+# "map stream opened" lines. Creates the user and key, and sets CONFIG, RC_SERVER_PID and RC_AUTHKEY.
 rc_server_start() {
     local dir=$1
     mkdir -m 700 "$dir"
@@ -88,7 +88,7 @@ rc_start_ramp_node() {
 # Connects $NODES nodes in $WAVES waves and reads the server's RSS before and after each wave, once
 # the wave's map streams are open.
 rc_ramp() {
-    local wave first=1 last started=0
+    local wave first=1 last started=0 open attempt
     rc_metrics "$REAL/metrics-ramp-before.json"
     printf '0\t%s\n' "$(rc_server_rss)" >"$REAL/rss.tsv"
     for wave in $(seq 1 "$WAVES"); do
@@ -100,8 +100,17 @@ rc_ramp() {
         e2e_wait $((E2E_TIMEOUT * 2)) "" rc_streams_at_least "$started" ||
             e2e_fail "only $(rc_open_streams) of $started map streams open after $((E2E_TIMEOUT * 2)) s"
         sleep 1
-        printf '%s\t%s\n' "$(rc_open_streams)" "$(rc_server_rss)" >>"$REAL/rss.tsv"
-        e2e_log "wave $wave: $started nodes, $(rc_open_streams) streams, server RSS $(rc_server_rss) B"
+        open=""
+        # A scrape can time out on a loaded machine; an empty count would corrupt rss.tsv.
+        for attempt in 1 2 3 4 5; do
+            open=$(rc_open_streams)
+            [ -n "$open" ] && break
+            e2e_log "GET $METRICS_URL failed (attempt $attempt); retrying"
+            sleep 1
+        done
+        [ -n "$open" ] || e2e_fail "GET $METRICS_URL returned no headscale_map_streams after 5 attempts"
+        printf '%s\t%s\n' "$open" "$(rc_server_rss)" >>"$REAL/rss.tsv"
+        e2e_log "wave $wave: $started nodes, $open streams, server RSS $(rc_server_rss) B"
         first=$((last + 1))
     done
     rc_metrics "$REAL/metrics-ramp-after.json"
@@ -190,7 +199,7 @@ rc_generator() {
     local dir=$1 status
     rc_server_start "$dir"
     rc_metrics "$dir/metrics-before.json"
-    printf '%s\n' "taskset -c 1 $LOADGEN --server 127.0.0.1:$PORT --authkey <key> --nodes $NODES --waves $WAVES" \
+    echo "taskset -c 1 $LOADGEN --server 127.0.0.1:$PORT --authkey <key> --nodes $NODES --waves $WAVES" \
         "--sample 1 --idle-seconds $IDLE_SECONDS --joins $JOINS --endpoint-changes 0 --burst 0" \
         "--server-pid <server-pid> --output $dir/results.json" >"$dir/command.txt"
     taskset -c 1 "$LOADGEN" --server "127.0.0.1:$PORT" --authkey "$RC_AUTHKEY" --nodes "$NODES" --waves "$WAVES" \

@@ -7,8 +7,8 @@ Subcommands:
   log-time FILE PATTERN        print the epoch seconds of the first server log line matching the
                                regular expression PATTERN (logfmt time=, ISO 8601 UTC, ms precision)
   arrivals T0 HOST LOG...      for each client log, print "<log>\\t<seconds>" from T0 to the first
-                               line at or after T0 that names HOST (a hostname not followed by
-                               [0-9a-z-]), or "<log>\\t-" when no such line exists; exit 1 if any is missing
+                               line at or after T0 that names HOST (not followed by [0-9a-z-]).
+                               A log without such a line prints "<log>\\t-", and the exit status is 1
   metrics URL OUT              save the headscale_ samples of URL (a /metrics page) to OUT as JSON
   cpu PID                      print the process's user plus system CPU seconds from /proc
   rss PID                      print the process's resident set size in bytes from /proc
@@ -17,8 +17,9 @@ Subcommands:
                                print the comparison table as markdown
 
 Client log lines carry their own time: caddy's JSON logger writes "ts" in epoch seconds with
-microseconds, `stamp` writes the epoch seconds first, and the Go standard logger (the forwarder)
-writes "YYYY/MM/DD HH:MM:SS.micro" in local time. A line without a time is skipped.
+microseconds, and `stamp` writes the epoch seconds first. The Go standard logger writes
+"YYYY/MM/DD HH:MM:SS.micro" in local time only with its microseconds flag, which the forwarder does
+not set. A line without a sub-second time is skipped.
 """
 
 import calendar
@@ -220,32 +221,48 @@ def join_summary(join_dir):
     }
 
 
-def real_summary(work, join_window):
-    real = os.path.join(work, "real")
-    joins_dir = os.path.join(real, "joins")
-    joins = [join_summary(os.path.join(joins_dir, name))
-             for name in sorted(os.listdir(joins_dir), key=int)]
+def join_aggregates(joins):
+    """Latency percentiles and per-peer message counts and sizes over every timed join."""
     latencies = [value for join in joins for value in join["latencies"]]
     per_join_max = [max(join["latencies"]) for join in joins if join["latencies"] and not join["missing"]]
     per_join_min = [min(join["latencies"]) for join in joins if join["latencies"]]
-    run_end = load_json(os.path.join(joins_dir, str(len(joins)), "metrics-end.json")) if joins else None
     first_messages = [join["first_delta_messages"] / join["peers"] for join in joins]
     first_bytes = [join["first_delta_bytes"] for join in joins if join["first_delta_bytes"]]
     delta_messages = [join["delta_messages"] / join["peers"] for join in joins]
     delta_bytes = [join["delta_bytes"] / join["peers"] for join in joins]
     joiner_full = [join["full_bytes"] / join["full_messages"] for join in joins if join["full_messages"]]
+    return {
+        "join_latency_p50_ms": _ms(percentile(latencies, 0.5)),
+        "join_latency_p99_ms": _ms(percentile(latencies, 0.99)),
+        "join_first_peer_p50_ms": _ms(percentile(per_join_min, 0.5)),
+        "join_all_peers_p50_ms": _ms(percentile(per_join_max, 0.5)),
+        "join_all_peers_max_ms": _ms(max(per_join_max) if per_join_max else None),
+        "join_arrivals": len(latencies),
+        "join_missing": sum(join["missing"] for join in joins),
+        "first_delta_messages_per_peer": _mean(first_messages),
+        "first_delta_bytes_p50": percentile(first_bytes, 0.5),
+        "delta_messages_per_peer_per_join": _mean(delta_messages),
+        "delta_bytes_per_peer_per_join": _mean(delta_bytes),
+        "joiner_full_map_bytes_p50": percentile(joiner_full, 0.5),
+    }
+
+
+def real_summary(work, join_window):
+    real = os.path.join(work, "real")
+    joins_dir = os.path.join(real, "joins")
+    joins = [join_summary(os.path.join(joins_dir, name))
+             for name in sorted(os.listdir(joins_dir), key=int)]
+    run_end = load_json(os.path.join(joins_dir, str(len(joins)), "metrics-end.json")) if joins else None
     ramp_before = load_json(os.path.join(real, "metrics-ramp-before.json"))
-    ramp_after = load_json(os.path.join(real, "metrics-ramp-after.json"))
     idle_before = load_json(os.path.join(real, "metrics-idle-before.json"))
     idle_after = load_json(os.path.join(real, "metrics-idle-after.json"))
     idle_seconds, idle_cpu = (float(value) for value in read_rows(os.path.join(real, "idle.tsv"))[0])
     rss_points = [(float(x), float(y)) for x, y in read_rows(os.path.join(real, "rss.tsv"))]
     messages = "headscale_map_messages_sent_total"
-    ramp_full_count = counter_change(ramp_before, ramp_after, messages, "full")
-    ramp_full = counter_change(ramp_before, ramp_after, "headscale_map_bytes_sent_total", "full")
-    run = run_counters(ramp_before, run_end) if run_end else {}
+
     return {
-        **run,
+        **(run_counters(ramp_before, run_end) if run_end else {}),
+        **join_aggregates(joins),
         "nodes": int(read_rows(os.path.join(real, "nodes"))[0][0]),
         "idle_cpu_percent": 100 * idle_cpu / idle_seconds,
         "idle_seconds": idle_seconds,
@@ -254,24 +271,14 @@ def real_summary(work, join_window):
         "idle_keepalives": counter_change(idle_before, idle_after, messages, "keep_alive"),
         "rss_slope_bytes_per_node": slope(rss_points),
         "rss_points": rss_points,
-        "ramp_full_maps": ramp_full_count,
-        "ramp_full_map_bytes_mean": ramp_full / ramp_full_count if ramp_full_count else None,
-        "join_latency_p50_ms": _ms(percentile(latencies, 0.5)),
-        "join_latency_p99_ms": _ms(percentile(latencies, 0.99)),
-        "join_first_peer_p50_ms": _ms(percentile(per_join_min, 0.5)),
-        "join_all_peers_p50_ms": _ms(percentile(per_join_max, 0.5)),
-        "join_all_peers_max_ms": _ms(max(per_join_max) if per_join_max else None),
-        "join_arrivals": len(latencies),
-        "join_missing": sum(join["missing"] for join in joins),
         "joins": joins,
         "joins_count": len(joins),
-        "first_delta_messages_per_peer": statistics.fmean(first_messages) if first_messages else None,
-        "first_delta_bytes_p50": percentile(first_bytes, 0.5),
-        "delta_messages_per_peer_per_join": statistics.fmean(delta_messages) if delta_messages else None,
-        "delta_bytes_per_peer_per_join": statistics.fmean(delta_bytes) if delta_bytes else None,
-        "joiner_full_map_bytes_p50": percentile(joiner_full, 0.5),
         "join_window_seconds": join_window,
     }
+
+
+def _mean(values):
+    return statistics.fmean(values) if values else None
 
 
 def run_counters(before, after):

@@ -3,10 +3,10 @@
 #
 # Cross-checks the load generator with real Tailscale clients at small N, in one sitting, inside a
 # fresh loopback-only network namespace:
-#   1. Starts the release `headscale` (plain HTTP on 127.0.0.1, the config of Tests/bench/lib.sh at
-#      log level info, pinned to core 0) and connects N real nodes with a reusable pre-auth key in
-#      4 waves: one stock tailscaled 1.96.4, one baseshift tsnet forwarder (tsnet 1.86.0) and caddy
-#      tsnet nodes (tsnet 1.90.9), all pinned to core 1. Server RSS is read after each wave.
+#   1. Starts the release `headscale` with the config of Tests/bench/lib.sh (plain HTTP on 127.0.0.1)
+#      at log level info, pinned to core 0. Connects N real nodes, pinned to core 1, with a reusable
+#      pre-auth key in 4 waves: one stock tailscaled 1.96.4, one baseshift forwarder (tsnet 1.86.0)
+#      and caddy nodes (tsnet 1.90.9). Server RSS is read after each wave.
 #   2. Waits REALCLIENTS_SETTLE_SECONDS, then reads the server's CPU time over an idle window.
 #   3. Adds REALCLIENTS_JOINS caddy nodes one at a time. Each join is timed from the server's
 #      "map stream opened" log line for the joiner to the first line of each peer's log that names
@@ -14,7 +14,7 @@
 #      tailscaled's netmap is read through `tailscale debug watch-ipn`). The server's /metrics
 #      counters are read before the join, once every peer has seen it, and at the end of the window.
 #   4. Stops the clients and the server, then runs `hs-loadgen` against a fresh server with the same
-#      N, waves, idle window and joins, every client sampled, plus the reconnect storm.
+#      N, waves, idle window and joins, with every client sampled.
 #   5. Prints the comparison table (also in WORK/summary.json).
 #
 # Run it under `flock /tmp/bench.lock` on a shared machine. Knobs (environment):
