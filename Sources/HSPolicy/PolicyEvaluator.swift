@@ -73,7 +73,7 @@ public enum PolicyEvaluator {
     }
 
     private static func peerValue(_ peer: PolicyNode, viewer: PolicyNode, routes: [IPPrefix]) -> JSONValue {
-        // NOTE: exit routes are listed for every viewer. The recorded control-plane answers agree, but
+        // NOTE: exit routes are listed for every viewer. The recorded control-plane responses agree, but
         // none of them shows a viewer whose policy grants no internet access through an exit node.
         let exitRoutes = peer.approvedRoutes.filter { $0.isDefaultRoute && peer.advertisedRoutes.contains($0) }
         let own = peer.addresses.map { IPPrefix($0, length: $0.bitWidth) }
@@ -87,13 +87,13 @@ public enum PolicyEvaluator {
         return .object(fields)
     }
 
-    /// The encoded filter as JSON; an empty filter is `null`, as in the recordings.
+    /// Decodes the encoded filter; an empty filter becomes `null`, as in the recordings.
     private static func rulesValue(_ json: [UInt8]) throws(PolicyError) -> JSONValue {
         let value = try HuJSON.parse(json)
         return value.arrayValue?.isEmpty == true ? .null : value
     }
 
-    /// The `rules` of an encoded SSH policy; `null` when the node gets no SSH policy.
+    /// Decodes the `rules` of an encoded SSH policy, or returns `null` when the node gets no SSH policy.
     private static func sshRulesValue(_ json: [UInt8]?) throws(PolicyError) -> JSONValue {
         guard let json else { return .null }
         return try HuJSON.parse(json)["rules"] ?? .null

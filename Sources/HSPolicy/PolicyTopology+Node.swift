@@ -15,11 +15,13 @@ struct TopologyNodeReader {
             throw PolicyError("nodes[\(position)]: missing \"name\"; give every node a host name")
         }
         let label = "node \"\(name)\""
+
         let ipv4 = try address(entry["ipv4"], field: "ipv4", label: label, ipv6: false)
         let ipv6 = try address(entry["ipv6"], field: "ipv6", label: label, ipv6: true)
         guard ipv4 != nil || ipv6 != nil else {
             throw PolicyError("\(label): missing \"ipv4\" and \"ipv6\"; give the node at least one tailnet address")
         }
+
         let advertised = try prefixes(entry["routable_ips"], field: "routable_ips", label: label)
         let approved = try prefixes(entry["approved_routes"], field: "approved_routes", label: label)
         if let stray = approved.first(where: { !advertised.contains($0) }) {
@@ -28,6 +30,7 @@ struct TopologyNodeReader {
                     + "a node only serves routes it advertises, so add it there or remove it"
             )
         }
+
         let node = PolicyNode(
             id: 0,
             hostname: name,

@@ -56,7 +56,7 @@ public struct PolicyTopology: Sendable {
         nodes = try Self.parseNodes(rawNodes, users: users)
     }
 
-    /// The tailnet the policy engine compiles against.
+    /// Builds the tailnet that the policy engine compiles against.
     public func tailnet(serverURL: String) -> PolicyTailnet {
         PolicyTailnet(users: users, nodes: nodes, serverURL: serverURL)
     }
@@ -152,7 +152,7 @@ public struct PolicyTopology: Sendable {
         return text
     }
 
-    /// The value as short JSON text for an error message.
+    /// Formats the value as short JSON text for an error message.
     static func describe(_ value: JSONValue) -> String {
         let text = String(decoding: value.encoded(), as: UTF8.self)
         return text.count > 60 ? String(text.prefix(57)) + "..." : text

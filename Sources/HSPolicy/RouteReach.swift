@@ -8,7 +8,7 @@
 ///   viewer's endpoints (hosts in R may send to the viewer, which then needs the route to reply).
 ///
 /// This reproduces every peer's `primary_routes` and `allowed_ips` in the recorded control-plane
-/// answers of the policy compatibility vectors, subnet-to-subnet cases included.
+/// responses of the policy compatibility vectors, subnet-to-subnet cases included.
 struct RouteReach {
     /// An inclusive address range of one family.
     struct Span {
@@ -72,8 +72,8 @@ struct RouteReach {
         Span(first: prefix.address, last: prefix.last)
     }
 
-    /// Reads one filter address: `*`, an address, a CIDR prefix or a `first-last` range. Text that is
-    /// none of these (the compiler never writes it) matches nothing.
+    /// Reads one filter address: `*`, an address, a CIDR prefix or a `first-last` range. Any other
+    /// text (the compiler never writes it) matches nothing.
     static func spans(_ text: String) -> [Span] {
         if text == "*" {
             return [

@@ -19,8 +19,8 @@ import Testing
             "routable_ips": ["10.0.0.0/8"], "approved_routes": ["10.0.0.0/8"], "created": "2026-01-01T00:00:02Z"}]}
         """
 
-    /// Alice may use the subnet and SSH into the routers; bob may reach the routers' own addresses on
-    /// port 80 only, and alice's laptop on 443.
+    /// Alice may use the subnet and SSH into the routers. Bob may reach only port 80 on the routers' own
+    /// addresses and port 443 on alice's laptop.
     static let policy = """
         {"tagOwners": {"tag:router": ["alice@example.com"]},
          "acls": [{"action": "accept", "src": ["alice@example.com"], "dst": ["10.0.0.0/8:22", "tag:router:*"]},
