@@ -78,7 +78,7 @@ struct DebugPolicyCommand: ParsableCommand {
         do {
             result = try PolicyEvaluator.evaluate(policy: policyText, topology: topology, serverURL: serverURL)
         } catch {
-            throw CLIError.failure("The policy in \(policyPath) is invalid: \(error.message)")
+            throw CLIError.failure("Checking the policy in \(policyPath) failed: \(error.message)")
         }
         let output: JSONValue
         do {
