@@ -58,7 +58,7 @@ struct DERPOutbox: Sendable {
 
     private var packets: [Packet] = []
     private var controls: [Control] = []
-    /// At most one entry per sender, because a sender waits on one queue at a time.
+    /// At most one entry per sender: a newer registration replaces the older one.
     private var waiters: [Waiter] = []
     /// True from the enqueue that schedules a flush until a flush finds both queues empty.
     private var isFlushPending = false

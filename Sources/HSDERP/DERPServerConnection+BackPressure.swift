@@ -31,7 +31,7 @@ struct DERPReadPause {
 }
 
 extension DERPServerConnection {
-    /// Queues `packet` on `target`'s send queue. When the queue is full, holds the packet and pauses
+    /// Queues `packet` on `target`'s send queue. When the queue is full, keeps the packet and pauses
     /// reading, unless this sender's latest pause on `target` timed out: then the queue drops its
     /// oldest packet, as without back-pressure.
     func deliver(
@@ -111,6 +111,7 @@ extension DERPServerConnection {
     /// queued packet instead of waiting.
     private func endPause(timedOut: Bool) {
         guard let held = readPause.held else { return }
+        let startedAt = readPause.startedAt
         readPause.held = nil
         var batch = DERPRelayBatch()
         if timedOut {
@@ -121,6 +122,11 @@ extension DERPServerConnection {
         let target = server.registry.withLock { $0.activeConnection(for: held.destination) }
         if let target {
             deliver(held.packet, to: target, destination: held.destination, batch: &batch)
+            if readPause.held?.target === target {
+                // Other senders refilled the queue first. The limit bounds the wait of this packet,
+                // not of each attempt, so competing senders cannot hold this one back forever.
+                readPause.startedAt = startedAt
+            }
         } else {
             batch.droppedDisconnected += 1
         }

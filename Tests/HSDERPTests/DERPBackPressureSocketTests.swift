@@ -123,7 +123,8 @@ import Testing
         let flooder = try await onThread { try SocketDERPClient(port: port) }
         let stalled = try await onThread { try SocketDERPClient(port: port, receiveBufferBytes: 4_096) }
 
-        // 16 MiB to a client that never reads: more than the socket buffers and the send queue.
+        // 16 MiB to a client that never reads, far more than its 4 KiB receive buffer and the
+        // 32-packet send queue take.
         try await onThread {
             for first in stride(from: 0, to: 512, by: Self.framesPerBatch) {
                 try flooder.send(Self.numberedFrames(to: stalled.key, first: first, count: Self.framesPerBatch))

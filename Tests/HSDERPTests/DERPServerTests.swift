@@ -280,7 +280,7 @@ import Testing
         let bob = try await harness.connect(name: "bob")
         bob.serverEnd.pause()
 
-        // Past the limit the server reads Alice again, so her Ping is answered while Bob reads
+        // Past the limit the server reads Alice again, so it replies to her Ping while Bob reads
         // nothing, and the oldest of her packets fall out of Bob's full queue.
         Self.sendNumberedLargePackets(from: alice, to: bob)
         #expect(try await alice.nextNonKeepAliveFrame().type == .pong)

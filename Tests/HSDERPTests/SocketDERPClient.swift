@@ -52,8 +52,8 @@ final class SocketDERPClient: @unchecked Sendable {
     private var buffered: [UInt8] = []
 
     /// Connects and completes the upgrade and the DERP handshake. A `receiveBufferBytes` value
-    /// shrinks the socket's receive buffer before connecting, to make the server's sends block;
-    /// `sendBufferBytes` shrinks the send buffer, so that this client's own sends block sooner.
+    /// shrinks the socket's receive buffer before connecting, to make the server's sends block.
+    /// A `sendBufferBytes` value shrinks the send buffer, so that this client's own sends block sooner.
     init(port: UInt16, receiveBufferBytes: Int32? = nil, sendBufferBytes: Int32? = nil) throws {
         key = NodePublicKey(bytes: NaClBox.publicKey(forPrivateKey: privateKey))!
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
