@@ -35,6 +35,14 @@ import Testing
         }
     }
 
+    /// A relay with the default limits except the two timeouts these tests depend on.
+    static func relay(readPauseLimitMilliseconds: Int, writeStallTimeoutMilliseconds: Int) throws -> DERPSocketServer {
+        var limits = DERPServerLimits()
+        limits.readPauseLimitMilliseconds = readPauseLimitMilliseconds
+        limits.writeStallTimeoutMilliseconds = writeStallTimeoutMilliseconds
+        return try DERPSocketServer(limits: limits)
+    }
+
     /// A flood sent until the sender's socket took no more while the server had paused it.
     struct Flood: Sendable {
         /// Frames before `batch`, all sent whole.
@@ -71,10 +79,7 @@ import Testing
     }
 
     @Test func floodPausesOnlyItsSender() async throws {
-        var limits = DERPServerLimits()
-        limits.readPauseLimitMilliseconds = 600_000
-        limits.writeStallTimeoutMilliseconds = 600_000
-        let relay = try DERPSocketServer(limits: limits)
+        let relay = try Self.relay(readPauseLimitMilliseconds: 600_000, writeStallTimeoutMilliseconds: 600_000)
         defer { relay.stop() }
         let port = relay.listener.localPort
         let flooder = try await onThread { try SocketDERPClient(port: port, sendBufferBytes: 64 << 10) }
@@ -114,10 +119,7 @@ import Testing
     }
 
     @Test func stalledReceiverDisconnectedSenderResumes() async throws {
-        var limits = DERPServerLimits()
-        limits.readPauseLimitMilliseconds = 200
-        limits.writeStallTimeoutMilliseconds = 1_000
-        let relay = try DERPSocketServer(limits: limits)
+        let relay = try Self.relay(readPauseLimitMilliseconds: 200, writeStallTimeoutMilliseconds: 1_000)
         defer { relay.stop() }
         let port = relay.listener.localPort
         let flooder = try await onThread { try SocketDERPClient(port: port) }
