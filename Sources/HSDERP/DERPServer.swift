@@ -151,7 +151,7 @@ struct DERPServerLimits: Sendable {
     var sendQueueResumeDepth = 16
     /// The maximum time one packet keeps its sender paused, checked every quarter of it, so a pause
     /// ends 1 to 1.25 times this long after it began. Then the sender's packets to that destination
-    /// drop the oldest queued packet when the queue is full, until the queue drains or closes, so a
+    /// drop the oldest queued packet when the queue is full, until the queue drains or closes. So a
     /// destination that reads slowly or not at all holds up the sender's other traffic only briefly.
     /// It is below `writeStallTimeoutMilliseconds` so that clients which read and write on one
     /// thread cannot stay stuck until the stall disconnect.
