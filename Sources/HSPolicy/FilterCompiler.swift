@@ -248,12 +248,11 @@ struct FilterCompiler {
     /// Builds the slots of a grant with `via`, one per `ip` entry.
     ///
     /// Only a node carrying one of the `via` tags receives the rule, and only for the destination
-    /// prefixes that equal one of its approved subnet routes, written as CIDR. Other destinations
-    /// (users, tags, hosts, autogroups) produce no filter rule, and neither does an `app`-only grant.
-    /// This follows `compileViaGrant` in Headscale's policy compiler.
-    // NOTE: `via` also steers which router each source uses for the prefix (the routes in each
-    // viewer's peer list). The map encoder does not apply that yet: every source still uses the
-    // primary router, so traffic through a router without the via tag is dropped by its filter.
+    /// prefixes that overlap one of its approved subnet routes (either one may contain the other).
+    /// The rule names the prefix as the policy wrote it. Other destinations (users, tags, hosts,
+    /// autogroups) produce no filter rule, and neither does an `app`-only grant. This follows
+    /// `compileViaForNode` in Headscale 0.29.2. Which router each source uses for the prefix is
+    /// ``ViaSteering``'s part.
     private func viaSlots(_ grant: GrantRule) -> [RuleSlot] {
         let (sourceList, senders) = sourceEntries(grant.sources)
         guard !grant.ip.isEmpty, !sourceList.isEmpty else { return [] }
@@ -265,7 +264,7 @@ struct FilterCompiler {
         for (position, node) in resolver.tailnet.nodes.enumerated() where grant.via.contains(where: node.tags.contains)
         {
             let routes = node.approvedSubnetRoutes
-            let served = prefixes.filter { routes.contains($0) }
+            let served = prefixes.filter { prefix in routes.contains { $0.overlaps(prefix) } }
             if !served.isEmpty { routers.append((position, served)) }
         }
         guard !routers.isEmpty else { return [] }

@@ -1,4 +1,5 @@
 import HSCore
+import HSPolicy
 
 /// Subnet routes and exit routes: which node is the primary router for each prefix.
 ///
@@ -10,6 +11,10 @@ import HSCore
 struct RouteTable: Sendable {
     /// The primary node of each subnet prefix that an online node serves.
     private(set) var primaries: [String: UInt64] = [:]
+    /// The online nodes serving each subnet prefix, as of the last election.
+    private(set) var servers: [String: Set<UInt64>] = [:]
+    /// Per-viewer steering from `via` grants, elected again with the primaries.
+    private(set) var via = ViaRouting()
 
     static func isExitRoute(_ prefix: String) -> Bool {
         prefix == "0.0.0.0/0" || prefix == "::/0"
@@ -49,6 +54,28 @@ struct RouteTable: Sendable {
             if let after = elected[route] { changed.insert(after) }
         }
         primaries = elected
+        servers = candidates.mapValues(Set.init)
+        via.refresh(primaries: primaries, servers: servers)
         return changed
+    }
+
+    /// Replaces the `via` steering, as after a policy change, and elects its routers.
+    mutating func setSteering(_ steering: ViaSteering) {
+        via.setSteering(steering, primaries: primaries, servers: servers)
+    }
+
+    /// Records that `nodeID`'s entry changed; see ``ViaRouting/notePeerChanged(_:)``.
+    mutating func notePeerChanged(_ nodeID: UInt64) {
+        via.notePeerChanged(nodeID)
+    }
+
+    /// Records every `via` override as changed; see ``ViaRouting/noteAllOverridesChanged()``.
+    mutating func noteAllOverridesChanged() {
+        via.noteAllOverridesChanged()
+    }
+
+    /// Returns and clears the steered viewers' entries to send again; see ``ViaRouting/takePending()``.
+    mutating func takeViaPending() -> [UInt64: Set<UInt64>] {
+        via.takePending()
     }
 }

@@ -1,0 +1,133 @@
+import HSCore
+import HSPolicy
+
+/// Per-viewer route steering from `via` grants, applied on top of the tailnet-wide primary routes.
+///
+/// ``ViaSteering`` names, per viewer and subnet route, the routers that carry a `via` tag. Each
+/// distinct pair of route and candidate routers elects one online router that serves the route,
+/// by the rule of ``RouteTable``: the current one while it stays online and keeps serving the
+/// route, otherwise the lowest id. A steered viewer then sees the route on the elected router
+/// only, and not on the tailnet's primary router, in both `AllowedIPs` and `PrimaryRoutes`. When
+/// no candidate is online, the viewer sees the route on no peer. Everything else about peer
+/// entries stays as for every other viewer.
+///
+/// The value stores, per steered viewer, the peers whose routes it sees differently (its
+/// overrides), and which of those viewers' entries must be sent again. Without `via` grants it
+/// is empty and every method returns at once.
+struct ViaRouting: Sendable {
+    /// A steered route together with its candidate routers; viewers with equal groups share the
+    /// elected router.
+    struct Group: Hashable, Sendable {
+        var prefix: String
+        var routers: [UInt64]
+    }
+
+    private(set) var steering = ViaSteering.none
+    /// The elected router of each group that has an online candidate.
+    private var elected: [Group: UInt64] = [:]
+    /// For each steered viewer, the primary routes of each peer that it sees with other routes.
+    private(set) var overrides: [UInt64: [UInt64: [String]]] = [:]
+    /// The viewers that have an override for each peer.
+    private var viewersByPeer: [UInt64: Set<UInt64>] = [:]
+    /// For each viewer, the peers whose entries it must get again.
+    private var pending: [UInt64: Set<UInt64>] = [:]
+
+    /// True when nothing is steered and nothing is waiting to be sent.
+    var isIdle: Bool { steering.isEmpty && overrides.isEmpty && pending.isEmpty }
+
+    /// Returns the primary routes `viewer` sees on `peer`, or nil when it sees the tailnet-wide ones.
+    func routes(of peer: UInt64, for viewer: UInt64) -> [String]? {
+        overrides[viewer]?[peer]
+    }
+
+    /// True when some viewer sees `peer` with routes of its own.
+    func isOverridden(_ peer: UInt64) -> Bool {
+        viewersByPeer[peer] != nil
+    }
+
+    /// Replaces the steering, as after a policy change, and computes the overrides again.
+    mutating func setSteering(_ steering: ViaSteering, primaries: [String: UInt64], servers: [String: Set<UInt64>]) {
+        guard steering != self.steering || !steering.isEmpty else { return }
+        self.steering = steering
+        refresh(primaries: primaries, servers: servers)
+    }
+
+    /// Elects the routers again and computes the overrides from `primaries` (the tailnet-wide
+    /// primary of each route) and `servers` (the online routers serving each route). Records the
+    /// viewers and peers whose routes changed for ``takePending()``.
+    mutating func refresh(primaries: [String: UInt64], servers: [String: Set<UInt64>]) {
+        guard !steering.isEmpty || !overrides.isEmpty else { return }
+        var newElected: [Group: UInt64] = [:]
+        var newOverrides: [UInt64: [UInt64: [String]]] = [:]
+        var globalRoutes: [UInt64: [String]] = [:]
+        func routesOf(_ peer: UInt64, in current: [UInt64: [String]]) -> [String] {
+            if let known = current[peer] { return known }
+            if let cached = globalRoutes[peer] { return cached }
+            let routes = primaries.filter { $0.value == peer }.map(\.key).sorted()
+            globalRoutes[peer] = routes
+            return routes
+        }
+        for (viewer, routes) in steering.routesByViewer {
+            var viewerOverrides: [UInt64: [String]] = [:]
+            for route in routes {
+                let group = Group(prefix: route.prefix, routers: route.routers)
+                let chosen = newElected[group] ?? elect(group, servers: servers[route.prefix] ?? [])
+                if let chosen { newElected[group] = chosen }
+                let primary = primaries[route.prefix]
+                guard chosen != primary else { continue }
+                if let primary {
+                    viewerOverrides[primary] = routesOf(primary, in: viewerOverrides).filter { $0 != route.prefix }
+                }
+                if let chosen {
+                    viewerOverrides[chosen] = (routesOf(chosen, in: viewerOverrides) + [route.prefix]).sorted()
+                }
+            }
+            if !viewerOverrides.isEmpty { newOverrides[viewer] = viewerOverrides }
+        }
+        recordChanges(from: overrides, to: newOverrides)
+        elected = newElected
+        overrides = newOverrides
+        viewersByPeer = [:]
+        for (viewer, peers) in newOverrides {
+            for peer in peers.keys { viewersByPeer[peer, default: []].insert(viewer) }
+        }
+    }
+
+    /// Picks the group's router: the current one while it stays online and keeps serving the
+    /// route, otherwise the candidate with the lowest id that does; nil when none does.
+    private func elect(_ group: Group, servers: Set<UInt64>) -> UInt64? {
+        if let current = elected[group], servers.contains(current) { return current }
+        return group.routers.first(where: servers.contains)
+    }
+
+    private mutating func recordChanges(from old: [UInt64: [UInt64: [String]]], to new: [UInt64: [UInt64: [String]]]) {
+        for viewer in Set(old.keys).union(new.keys) {
+            let before = old[viewer] ?? [:]
+            let after = new[viewer] ?? [:]
+            for peer in Set(before.keys).union(after.keys) where before[peer] != after[peer] {
+                pending[viewer, default: []].insert(peer)
+            }
+        }
+    }
+
+    /// Records that `peer`'s entry changed, so the viewers with an override for it need it again.
+    mutating func notePeerChanged(_ peer: UInt64) {
+        guard let viewers = viewersByPeer[peer] else { return }
+        for viewer in viewers {
+            pending[viewer, default: []].insert(peer)
+        }
+    }
+
+    /// Records every override as changed, so each steered viewer gets all its own entries again.
+    mutating func noteAllOverridesChanged() {
+        for (viewer, peers) in overrides {
+            pending[viewer, default: []].formUnion(peers.keys)
+        }
+    }
+
+    /// Returns and clears the viewers and peers whose entries must be sent again.
+    mutating func takePending() -> [UInt64: Set<UInt64>] {
+        defer { pending = [:] }
+        return pending
+    }
+}
