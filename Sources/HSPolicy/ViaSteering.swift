@@ -84,7 +84,8 @@ struct ViaSteeringCompiler {
                 for position in routers where position != viewer {
                     let router = nodes[position]
                     let carriesTag = rule.via.contains(where: router.tags.contains)
-                    for route in router.approvedSubnetRoutes where rule.destinations.contains(where: { $0.overlaps(route) }) {
+                    for route in router.approvedSubnetRoutes
+                    where rule.destinations.contains(where: { $0.overlaps(route) }) {
                         // A route only untagged routers serve is still steered, to no router.
                         var pool = candidates[route] ?? []
                         if carriesTag { pool.insert(router.id) }

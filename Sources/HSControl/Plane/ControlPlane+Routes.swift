@@ -46,7 +46,10 @@ extension ControlPlane {
         let missing = approvable.filter { !node.approvedRoutes.contains($0) }
         guard !missing.isEmpty else { return false }
         node.approvedRoutes = (node.approvedRoutes + missing).sorted()
-        logger.info("routes approved by policy", [("node.id", String(node.id)), ("routes", missing.joined(separator: ","))])
+        logger.info(
+            "routes approved by policy",
+            [("node.id", String(node.id)), ("routes", missing.joined(separator: ","))]
+        )
         return true
     }
 }
