@@ -3,7 +3,7 @@ public struct ViaRoute: Hashable, Sendable {
     /// The route as the routers serve it, in CIDR text such as `10.0.0.0/24`.
     public let prefix: String
     /// Ids of the routers that carry a `via` tag of a grant the viewer matches and serve the route,
-    /// ascending. Empty when no such router serves it: the viewer then gets the route from nobody.
+    /// ascending. Empty when no such router serves it, so the viewer gets the route from no peer.
     public let routers: [UInt64]
 
     public init(prefix: String, routers: [UInt64]) {
@@ -16,8 +16,8 @@ public struct ViaRoute: Hashable, Sendable {
 ///
 /// A viewer is steered for a route when it is a source of a `via` grant whose destinations overlap
 /// the route, and some router serves that route (an approved subnet route, exit routes excluded).
-/// The routers carrying one of the grant's `via` tags are the viewer's candidates for the route;
-/// the control plane picks one of them that is online. Several matching grants for one route
+/// The routers carrying one of the grant's `via` tags are the viewer's candidates for the route,
+/// and the control plane picks one of them that is online. Several matching grants for one route
 /// pool their candidates. A route that a grant without `via` (or an ACL) also lets the viewer reach
 /// is not steered: the tailnet's primary router serves it, as for everyone else. Viewers are never
 /// their own candidates. Immutable and safe to share between threads.

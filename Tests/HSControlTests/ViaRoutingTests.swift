@@ -89,7 +89,7 @@ import Testing
             return try MapStreamDecoding.decode(framed: framed)["Peers"] as? [[String: Any]] ?? []
         }
 
-        /// Every peer entry `name`'s first stream received in deltas so far, oldest first.
+        /// Returns every peer entry that `name`'s first stream received in deltas so far, oldest first.
         func changedPeers(of name: String) throws -> [[String: Any]] {
             try #require(members[name]).sink.decoded().flatMap { ($0["PeersChanged"] as? [[String: Any]]) ?? [] }
         }

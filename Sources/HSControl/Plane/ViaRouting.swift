@@ -94,7 +94,7 @@ struct ViaRouting: Sendable {
     }
 
     /// Picks the group's router: the current one while it stays online and keeps serving the
-    /// route, otherwise the candidate with the lowest id that does; nil when none does.
+    /// route. Otherwise it picks the candidate with the lowest id that does, or nil when none does.
     private func elect(_ group: Group, servers: Set<UInt64>) -> UInt64? {
         if let current = elected[group], servers.contains(current) { return current }
         return group.routers.first(where: servers.contains)
