@@ -89,9 +89,17 @@ import Testing
             return try MapStreamDecoding.decode(framed: framed)["Peers"] as? [[String: Any]] ?? []
         }
 
-        /// Returns every peer entry that `name`'s first stream received in deltas so far, oldest first.
-        func changedPeers(of name: String) throws -> [[String: Any]] {
-            try #require(members[name]).sink.decoded().flatMap { ($0["PeersChanged"] as? [[String: Any]]) ?? [] }
+        /// Returns every peer entry that `name`'s first stream received in deltas, oldest first,
+        /// leaving out the first `skipped` messages.
+        func changedPeers(of name: String, skipping skipped: Int = 0) throws -> [[String: Any]] {
+            try #require(members[name]).sink.decoded().dropFirst(skipped).flatMap {
+                ($0["PeersChanged"] as? [[String: Any]]) ?? []
+            }
+        }
+
+        /// Returns how many messages `name`'s first stream has received.
+        func messageCount(of name: String) throws -> Int {
+            try #require(members[name]).sink.decoded().count
         }
     }
 
@@ -126,15 +134,35 @@ import Testing
         let before = try tailnet.changedPeers(of: "viewer")
         #expect(Self.routes(RouteDeliveryTests.peer("r2", in: before)).allowed)
 
+        var seen = try tailnet.messageCount(of: "viewer")
         try tailnet.setPolicy(Self.plainPolicy)
-        var changed = try tailnet.changedPeers(of: "viewer")
+        var changed = try tailnet.changedPeers(of: "viewer", skipping: seen)
         #expect(Self.routes(RouteDeliveryTests.peer("r1", in: changed)).allowed)
         #expect(!Self.routes(RouteDeliveryTests.peer("r2", in: changed)).allowed)
         #expect(Self.routes(RouteDeliveryTests.peer("r2", in: changed)).primary == nil)
 
+        seen = try tailnet.messageCount(of: "viewer")
         try tailnet.setPolicy(Self.viaPolicy)
-        changed = try tailnet.changedPeers(of: "viewer")
+        changed = try tailnet.changedPeers(of: "viewer", skipping: seen)
         #expect(Self.routes(RouteDeliveryTests.peer("r2", in: changed)).allowed)
+        #expect(!Self.routes(RouteDeliveryTests.peer("r1", in: changed)).allowed)
+    }
+
+    @Test func newlyVisibleRouterIsSteered() throws {
+        let tailnet = try Tailnet()
+        try tailnet.setPolicy(
+            #"""
+            {"tagOwners": {"tag:a": ["alice@"], "tag:src": ["alice@"], "tag:plain": ["alice@"]},
+             "grants": [{"src": ["tag:src", "tag:plain"], "dst": ["autogroup:member"], "ip": ["tcp:22"]}]}
+            """#
+        )
+        #expect(RouteDeliveryTests.peer("r2", in: try tailnet.fullMapPeers(of: "viewer")) == nil)
+        let seen = try tailnet.messageCount(of: "viewer")
+
+        try tailnet.setPolicy(Self.viaPolicy)
+        let changed = try tailnet.changedPeers(of: "viewer", skipping: seen)
+        #expect(Self.routes(RouteDeliveryTests.peer("r2", in: changed)).allowed)
+        #expect(Self.routes(RouteDeliveryTests.peer("r2", in: changed)).primary == [Self.prefix])
         #expect(!Self.routes(RouteDeliveryTests.peer("r1", in: changed)).allowed)
     }
 

@@ -7,13 +7,16 @@ import Synchronization
 typealias MapDelivery = (json: [UInt8], sinks: [any MapStreamSink])
 
 extension ControlPlane {
-    /// Installs the `via` steering of `policy` after a policy change. Every steered viewer gets its
-    /// own entries again at the next ``deliverRouteChanges(_:now:)``, because the policy change may
-    /// have sent it a peer's shared entry. Costs one pass over the grants without `via` grants.
-    func installViaSteeringLocked(_ policy: any CompiledPolicy, in state: inout State) {
-        let steering = (policy as? CompiledTailnetPolicy)?.viaSteering() ?? .none
+    /// Installs the `via` steering of `new`, which replaces `old`. A steered viewer gets its own
+    /// entry of a peer again at the next ``deliverRouteChanges(_:now:)`` when its routes there
+    /// changed, or when the peer was not visible under `old`, because the policy delta sends newly
+    /// visible peers' shared entries. Costs one pass over the grants without `via` grants.
+    func installViaSteeringLocked(old: any CompiledPolicy, new: any CompiledPolicy, in state: inout State) {
+        let steering = (new as? CompiledTailnetPolicy)?.viaSteering() ?? .none
         state.routes.setSteering(steering)
-        state.routes.noteAllOverridesChanged()
+        if !old.allowsAll {
+            state.routes.noteOverridesChanged { viewer, peer in !old.isVisible(peer, to: viewer) }
+        }
         viaActive.store(!state.routes.via.isIdle, ordering: .relaxed)
     }
 

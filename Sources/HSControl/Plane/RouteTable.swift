@@ -69,9 +69,9 @@ struct RouteTable: Sendable {
         via.notePeerChanged(nodeID)
     }
 
-    /// Records every `via` override as changed; see ``ViaRouting/noteAllOverridesChanged()``.
-    mutating func noteAllOverridesChanged() {
-        via.noteAllOverridesChanged()
+    /// Records some `via` overrides as changed; see ``ViaRouting/noteOverridesChanged(where:)``.
+    mutating func noteOverridesChanged(where isStale: (UInt64, UInt64) -> Bool) {
+        via.noteOverridesChanged(where: isStale)
     }
 
     /// Returns and clears the steered viewers' entries to send again; see ``ViaRouting/takePending()``.

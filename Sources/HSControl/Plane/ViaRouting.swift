@@ -118,10 +118,13 @@ struct ViaRouting: Sendable {
         }
     }
 
-    /// Records every override as changed, so each steered viewer gets all its own entries again.
-    mutating func noteAllOverridesChanged() {
+    /// Records the overrides for which `isStale(viewer, peer)` is true as changed, so those
+    /// viewers get their own entries of those peers again.
+    mutating func noteOverridesChanged(where isStale: (UInt64, UInt64) -> Bool) {
         for (viewer, peers) in overrides {
-            pending[viewer, default: []].formUnion(peers.keys)
+            for peer in peers.keys where isStale(viewer, peer) {
+                pending[viewer, default: []].insert(peer)
+            }
         }
     }
 
