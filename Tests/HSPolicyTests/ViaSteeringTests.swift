@@ -142,4 +142,19 @@ import Testing
         #expect(!compiled.viaSteering().isEmpty)
         #expect(CompiledTailnetPolicy(policy: nil, tailnet: Self.tailnet()).viaSteering().isEmpty)
     }
+
+    @Test func recompiledPolicyFollowsRoutes() throws {
+        let text =
+            #"{"tagOwners": {"tag:eu": ["alice@"]}, "grants": [{"src": ["alice@"], "dst": ["10.0.0.0/8"], "ip": ["*"], "via": ["tag:eu"]}]}"#
+        let policy = try Policy.parse(text)
+        let changed = Self.tailnet(approvedAt5: ["10.9.0.0/16"])
+        let recompiled = CompiledTailnetPolicy(policy: policy, tailnet: Self.tailnet()).recompiled(for: changed)
+        #expect(recompiled.viaSteering() == ViaSteering(policy: policy, tailnet: changed))
+        #expect(
+            recompiled.viaSteering().routes(for: 1) == [
+                ViaRoute(prefix: "10.1.0.0/16", routers: [4]),
+                ViaRoute(prefix: "10.9.0.0/16", routers: [5]),
+            ]
+        )
+    }
 }
