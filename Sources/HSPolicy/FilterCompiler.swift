@@ -249,10 +249,10 @@ struct FilterCompiler {
     ///
     /// Only a node carrying one of the `via` tags receives the rule, and only for the destination
     /// prefixes that overlap one of its approved subnet routes (either one may contain the other).
-    /// The rule names the prefix as the policy wrote it. Other destinations (users, tags, hosts,
+    /// The rule names the prefix as the policy wrote it. `autogroup:internet` adds the internet
+    /// ranges on tagged approved exit nodes. Other destinations (users, tags, hosts, other
     /// autogroups) produce no filter rule, and neither does an `app`-only grant. This follows
-    /// `compileViaForNode` in Headscale 0.29.2. Which router each source uses for the prefix is
-    /// ``ViaSteering``'s part.
+    /// `compileViaForNode` in Headscale 0.29.2. Which router each source uses is ``ViaSteering``'s part.
     private func viaSlots(_ grant: GrantRule) -> [RuleSlot] {
         let (sourceList, senders) = sourceEntries(grant.sources)
         guard !grant.ip.isEmpty, !sourceList.isEmpty else { return [] }
@@ -260,12 +260,14 @@ struct FilterCompiler {
             if case .prefix(let prefix) = alias { return prefix }
             return nil
         }
-        var routers: [(position: Int, served: [IPPrefix])] = []
+        let wantsInternet = grant.destinations.contains(.autogroup(.internet))
+        var routers: [(position: Int, served: [IPPrefix], servesInternet: Bool)] = []
         for (position, node) in resolver.tailnet.nodes.enumerated() where grant.via.contains(where: node.tags.contains)
         {
             let routes = node.approvedSubnetRoutes
             let served = prefixes.filter { prefix in routes.contains { $0.overlaps(prefix) } }
-            if !served.isEmpty { routers.append((position, served)) }
+            let servesInternet = wantsInternet && node.isApprovedExitNode
+            if !served.isEmpty || servesInternet { routers.append((position, served, servesInternet)) }
         }
         guard !routers.isEmpty else { return [] }
         return grant.ip.map { protocols, ports in
@@ -276,6 +278,13 @@ struct FilterCompiler {
                     let entry = AddressEntry(text: prefix.description, first: prefix.address, last: prefix.last)
                     for range in ports {
                         destinations.append(CompiledDestination(entry: entry, ports: range, isInternet: false))
+                    }
+                }
+                if router.servesInternet {
+                    for entry in AliasResolver.internetEntries {
+                        for range in ports {
+                            destinations.append(CompiledDestination(entry: entry, ports: range, isInternet: true))
+                        }
                     }
                 }
                 byNode[router.position] = makeRule(

@@ -196,6 +196,39 @@ import Testing
         #expect(!Self.routes(RouteDeliveryTests.peer("r2-renamed", in: plainChanged)).allowed)
     }
 
+    @Test func exitRoutesOnlyOnTaggedExit() throws {
+        var tailnet = try Tailnet()
+        for (name, tags) in [("x1", [String]()), ("x2", ["tag:a"])] {
+            let member = try tailnet.join(name, routes: ["0.0.0.0/0", "::/0"])
+            tailnet.members[name] = member
+            _ = try tailnet.fixture.plane.setApprovedRoutes(id: member.id, to: ["0.0.0.0/0", "::/0"])
+            if !tags.isEmpty { _ = try tailnet.fixture.plane.setTags(id: member.id, to: tags) }
+        }
+        try tailnet.setPolicy(
+            #"""
+            {"tagOwners": {"tag:a": ["alice@"], "tag:src": ["alice@"], "tag:plain": ["alice@"]},
+             "grants": [
+               {"src": ["tag:src"], "dst": ["autogroup:internet"], "ip": ["*"], "via": ["tag:a"]},
+               {"src": ["tag:plain"], "dst": ["autogroup:internet"], "ip": ["*"]},
+               {"src": ["tag:src", "tag:plain"], "dst": ["autogroup:member"], "ip": ["tcp:22"]}
+             ]}
+            """#
+        )
+        func exitRoutes(_ name: String, in peers: [[String: Any]]) -> Bool {
+            let allowed = RouteDeliveryTests.peer(name, in: peers)?["AllowedIPs"] as? [String] ?? []
+            return allowed.contains("0.0.0.0/0") && allowed.contains("::/0")
+        }
+        let viewer = try tailnet.fullMapPeers(of: "viewer")
+        #expect(RouteDeliveryTests.peer("x1", in: viewer) != nil)
+        #expect(!exitRoutes("x1", in: viewer))
+        #expect(exitRoutes("x2", in: viewer))
+        let plain = try tailnet.fullMapPeers(of: "plain")
+        #expect(exitRoutes("x1", in: plain))
+        #expect(exitRoutes("x2", in: plain))
+        let changed = try tailnet.changedPeers(of: "viewer")
+        #expect(!exitRoutes("x1", in: changed))
+    }
+
     @Test func noViaGrantLeavesPlaneIdle() throws {
         let tailnet = try Tailnet()
         #expect(!tailnet.fixture.plane.state.withLock { $0.routes.via.isIdle })

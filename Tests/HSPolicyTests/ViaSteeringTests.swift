@@ -158,3 +158,59 @@ import Testing
         )
     }
 }
+
+/// `via` grants to `autogroup:internet`: which exit nodes each viewer may use.
+@Suite struct ViaExitSteeringTests {
+    /// alice's laptop (1), bob's desktop (2), exit nodes tag:eu (3) and untagged (4).
+    static let tailnet = PolicyTailnet(
+        users: SmallTailnet.users,
+        nodes: [
+            SmallTailnet.node(1, "laptop", user: 1),
+            SmallTailnet.node(2, "desktop", user: 2),
+            SmallTailnet.node(3, "exit-eu", user: nil, tags: ["tag:eu"], routes: ["0.0.0.0/0", "::/0"]),
+            SmallTailnet.node(4, "exit-home", user: 2, routes: ["0.0.0.0/0", "::/0"]),
+        ],
+        serverURL: "https://hs.example.com"
+    )
+
+    static func policy(_ grants: String) throws -> Policy {
+        try Policy.parse(#"{"tagOwners": {"tag:eu": ["alice@"]}, "grants": [\#(grants)]}"#)
+    }
+
+    static let viaGrant = #"{"src": ["alice@"], "dst": ["autogroup:internet"], "ip": ["*"], "via": ["tag:eu"]}"#
+
+    @Test func sourceGetsTaggedExitNodes() throws {
+        let steering = ViaSteering(policy: try Self.policy(Self.viaGrant), tailnet: Self.tailnet)
+        #expect(steering.exitNodes(for: 1) == [3])
+        #expect(steering.exitNodes(for: 2) == nil)
+        #expect(steering.routesByViewer.isEmpty)
+        #expect(!steering.isEmpty)
+    }
+
+    @Test func regularInternetGrantCancels() throws {
+        let grants = Self.viaGrant + #", {"src": ["laptop"], "dst": ["autogroup:internet"], "ip": ["*"]}"#
+        let text =
+            #"{"tagOwners": {"tag:eu": ["alice@"]}, "hosts": {"laptop": "100.64.0.1/32"}, "grants": [\#(grants)]}"#
+        let steering = ViaSteering(policy: try Policy.parse(text), tailnet: Self.tailnet)
+        #expect(steering.exitNodes(for: 1) == nil)
+    }
+
+    @Test func tagOnNoExitNodeLeavesNone() throws {
+        let grant = #"{"src": ["alice@"], "dst": ["autogroup:internet"], "ip": ["*"], "via": ["tag:us"]}"#
+        let text = #"{"tagOwners": {"tag:eu": ["alice@"], "tag:us": ["alice@"]}, "grants": [\#(grant)]}"#
+        let steering = ViaSteering(policy: try Policy.parse(text), tailnet: Self.tailnet)
+        #expect(steering.exitNodes(for: 1) == [])
+    }
+
+    @Test func taggedExitNodeGetsInternetRule() throws {
+        let compiled = CompiledTailnetPolicy(policy: try Self.policy(Self.viaGrant), tailnet: Self.tailnet)
+        let rules = try #require(compiled.node(3)).filterRules
+        #expect(rules.count == 1)
+        #expect(rules.first?.srcIPs == ["100.64.0.1", "fd7a:115c:a1e0::1"])
+        #expect(rules.first?.dstPorts.isEmpty == false)
+        #expect(rules.first?.dstPorts.contains { $0.ip.hasPrefix("10.") } == false)
+        #expect(try #require(compiled.node(4)).filterRules.isEmpty)
+        #expect(compiled.isVisible(3, to: 1))
+        #expect(!compiled.isVisible(4, to: 1))
+    }
+}

@@ -26,9 +26,16 @@ extension ControlPlane {
     /// routes `via` steering gives that viewer. Nil for an unknown peer.
     func peerJSONLocked(_ peerID: UInt64, for viewer: UInt64, in state: State, now: Date) -> [UInt8]? {
         guard let entry = state.entries[peerID] else { return nil }
-        guard let routes = state.routes.via.routes(of: peerID, for: viewer) else { return entry.peerJSON }
-        let extras = NodeExtras(primaryRoutes: routes, capabilities: state.policy.capabilities(for: peerID))
-        return encoder.peerJSON(entry.node, extras: extras, now: now)
+        guard let view = state.routes.via.view(of: peerID, for: viewer) else { return entry.peerJSON }
+        return encoder.peerJSON(entry.node, extras: extras(view, of: peerID, in: state), now: now)
+    }
+
+    private func extras(_ view: ViaRouting.PeerView, of peerID: UInt64, in state: State) -> NodeExtras {
+        NodeExtras(
+            primaryRoutes: view.primaryRoutes,
+            capabilities: state.policy.capabilities(for: peerID),
+            showsExitRoutes: view.showsExitRoutes
+        )
     }
 
     /// Returns the messages that send `peerID`'s entry to every other stream that may see it: the
@@ -41,11 +48,11 @@ extension ControlPlane {
             return [(json, streamsLocked(excluding: peerID, in: state))]
         }
         var shared: [any MapStreamSink] = []
-        var steered: [[String]: [any MapStreamSink]] = [:]
+        var steered: [ViaRouting.PeerView: [any MapStreamSink]] = [:]
         for (token, sink) in state.streams where token.nodeID != peerID {
             guard state.policy.allowsAll || state.policy.isVisible(peerID, to: token.nodeID) else { continue }
-            if let routes = state.routes.via.routes(of: peerID, for: token.nodeID) {
-                steered[routes, default: []].append(sink)
+            if let view = state.routes.via.view(of: peerID, for: token.nodeID) {
+                steered[view, default: []].append(sink)
             } else {
                 shared.append(sink)
             }
@@ -53,10 +60,8 @@ extension ControlPlane {
         var messages: [MapDelivery] = [
             (MapMessages.peersChanged([entry.peerJSON], userProfiles: nil, now: now), shared)
         ]
-        let capabilities = state.policy.capabilities(for: peerID)
-        for (routes, sinks) in steered {
-            let extras = NodeExtras(primaryRoutes: routes, capabilities: capabilities)
-            let json = encoder.peerJSON(entry.node, extras: extras, now: now)
+        for (view, sinks) in steered {
+            let json = encoder.peerJSON(entry.node, extras: extras(view, of: peerID, in: state), now: now)
             messages.append((MapMessages.peersChanged([json], userProfiles: nil, now: now), sinks))
         }
         return messages
@@ -65,7 +70,7 @@ extension ControlPlane {
     /// A peer as one viewer sees it: its id and, when steered, its routes.
     private struct ViewedPeer: Hashable {
         var id: UInt64
-        var routes: [String]?
+        var view: ViaRouting.PeerView?
     }
 
     /// Returns the messages for the entries that `via` steering changed for single viewers since
@@ -88,7 +93,7 @@ extension ControlPlane {
                     && (state.policy.allowsAll || state.policy.isVisible(peer, to: viewer))
             }
             guard !visible.isEmpty else { continue }
-            let key = visible.sorted().map { ViewedPeer(id: $0, routes: state.routes.via.routes(of: $0, for: viewer)) }
+            let key = visible.sorted().map { ViewedPeer(id: $0, view: state.routes.via.view(of: $0, for: viewer)) }
             if let index = messageByPeers[key] {
                 messages[index].sinks += sinks
                 continue

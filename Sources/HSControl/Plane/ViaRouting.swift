@@ -8,8 +8,9 @@ import HSPolicy
 /// by the rule of ``RouteTable``: the current one while it stays online and keeps serving the
 /// route, otherwise the lowest id. A steered viewer then sees the route on the elected router
 /// only, and not on the tailnet's primary router, in both `AllowedIPs` and `PrimaryRoutes`. When
-/// no candidate is online, the viewer sees the route on no peer. Everything else about peer
-/// entries stays as for every other viewer.
+/// no candidate is online, the viewer sees the route on no peer. A viewer whose exit routes are
+/// steered sees them only on its candidate exit nodes. Everything else about peer entries stays
+/// as for every other viewer.
 ///
 /// The value stores, per steered viewer, the peers whose routes it sees differently (its
 /// overrides), and which of those viewers' entries must be sent again. Without `via` grants it
@@ -22,11 +23,27 @@ struct ViaRouting: Sendable {
         var routers: [UInt64]
     }
 
+    /// The routes one viewer sees on one peer, where they differ from the peer's shared entry.
+    struct PeerView: Hashable, Sendable {
+        var primaryRoutes: [String]
+        var showsExitRoutes = true
+    }
+
+    /// The route state that steering applies to.
+    struct Routes {
+        /// The tailnet-wide primary router of each subnet route.
+        var primaries: [String: UInt64] = [:]
+        /// The online routers serving each subnet route.
+        var servers: [String: Set<UInt64>] = [:]
+        /// The nodes serving exit routes, online or not.
+        var exitNodes: Set<UInt64> = []
+    }
+
     private(set) var steering = ViaSteering.none
     /// The elected router of each group that has an online candidate.
     private var elected: [Group: UInt64] = [:]
-    /// For each steered viewer, the primary routes of each peer that it sees with other routes.
-    private(set) var overrides: [UInt64: [UInt64: [String]]] = [:]
+    /// For each steered viewer, the view of each peer that it sees with other routes.
+    private(set) var overrides: [UInt64: [UInt64: PeerView]] = [:]
     /// The viewers that have an override for each peer.
     private var viewersByPeer: [UInt64: Set<UInt64>] = [:]
     /// For each viewer, the peers whose entries it must get again.
@@ -35,8 +52,8 @@ struct ViaRouting: Sendable {
     /// True when nothing is steered and nothing is waiting to be sent.
     var isIdle: Bool { steering.isEmpty && overrides.isEmpty && pending.isEmpty }
 
-    /// Returns the primary routes `viewer` sees on `peer`, or nil when it sees the tailnet-wide ones.
-    func routes(of peer: UInt64, for viewer: UInt64) -> [String]? {
+    /// Returns the routes `viewer` sees on `peer`, or nil when it sees the shared entry.
+    func view(of peer: UInt64, for viewer: UInt64) -> PeerView? {
         overrides[viewer]?[peer]
     }
 
@@ -46,43 +63,53 @@ struct ViaRouting: Sendable {
     }
 
     /// Replaces the steering, as after a policy change, and computes the overrides again.
-    mutating func setSteering(_ steering: ViaSteering, primaries: [String: UInt64], servers: [String: Set<UInt64>]) {
+    mutating func setSteering(_ steering: ViaSteering, routes: Routes) {
         guard steering != self.steering || !steering.isEmpty else { return }
         self.steering = steering
-        refresh(primaries: primaries, servers: servers)
+        refresh(routes)
     }
 
-    /// Elects the routers again and computes the overrides from `primaries` (the tailnet-wide
-    /// primary of each route) and `servers` (the online routers serving each route). Records the
-    /// viewers and peers whose routes changed for ``takePending()``.
-    mutating func refresh(primaries: [String: UInt64], servers: [String: Set<UInt64>]) {
+    /// Elects the routers again and computes the overrides from `routes`. Records the viewers and
+    /// peers whose routes changed for ``takePending()``.
+    mutating func refresh(_ routes: Routes) {
         guard !steering.isEmpty || !overrides.isEmpty else { return }
         var newElected: [Group: UInt64] = [:]
-        var newOverrides: [UInt64: [UInt64: [String]]] = [:]
-        var globalRoutes: [UInt64: [String]] = [:]
-        func routesOf(_ peer: UInt64, in current: [UInt64: [String]]) -> [String] {
-            if let known = current[peer] { return known }
-            if let cached = globalRoutes[peer] { return cached }
-            let routes = primaries.filter { $0.value == peer }.map(\.key).sorted()
-            globalRoutes[peer] = routes
-            return routes
-        }
-        for (viewer, routes) in steering.routesByViewer {
-            var viewerOverrides: [UInt64: [String]] = [:]
-            for route in routes {
+        var newOverrides: [UInt64: [UInt64: PeerView]] = [:]
+        var sharedViews: [UInt64: PeerView] = [:]
+        let viewers = Set(steering.routesByViewer.keys).union(steering.exitNodesByViewer.keys)
+        for viewer in viewers {
+            var views: [UInt64: PeerView] = [:]
+            func view(of peer: UInt64) -> PeerView {
+                if let known = views[peer] ?? sharedViews[peer] { return known }
+                let shared = PeerView(primaryRoutes: routes.primaries.filter { $0.value == peer }.map(\.key).sorted())
+                sharedViews[peer] = shared
+                return shared
+            }
+            for route in steering.routes(for: viewer) {
                 let group = Group(prefix: route.prefix, routers: route.routers)
-                let chosen = newElected[group] ?? elect(group, servers: servers[route.prefix] ?? [])
+                let chosen = newElected[group] ?? elect(group, servers: routes.servers[route.prefix] ?? [])
                 if let chosen { newElected[group] = chosen }
-                let primary = primaries[route.prefix]
+                let primary = routes.primaries[route.prefix]
                 guard chosen != primary else { continue }
                 if let primary {
-                    viewerOverrides[primary] = routesOf(primary, in: viewerOverrides).filter { $0 != route.prefix }
+                    var primaryView = view(of: primary)
+                    primaryView.primaryRoutes.removeAll { $0 == route.prefix }
+                    views[primary] = primaryView
                 }
                 if let chosen {
-                    viewerOverrides[chosen] = (routesOf(chosen, in: viewerOverrides) + [route.prefix]).sorted()
+                    var chosenView = view(of: chosen)
+                    chosenView.primaryRoutes = (chosenView.primaryRoutes + [route.prefix]).sorted()
+                    views[chosen] = chosenView
                 }
             }
-            if !viewerOverrides.isEmpty { newOverrides[viewer] = viewerOverrides }
+            if let allowed = steering.exitNodes(for: viewer) {
+                for node in routes.exitNodes where node != viewer && !allowed.contains(node) {
+                    var exitView = view(of: node)
+                    exitView.showsExitRoutes = false
+                    views[node] = exitView
+                }
+            }
+            if !views.isEmpty { newOverrides[viewer] = views }
         }
         recordChanges(from: overrides, to: newOverrides)
         elected = newElected
@@ -100,7 +127,10 @@ struct ViaRouting: Sendable {
         return group.routers.first(where: servers.contains)
     }
 
-    private mutating func recordChanges(from old: [UInt64: [UInt64: [String]]], to new: [UInt64: [UInt64: [String]]]) {
+    private mutating func recordChanges(
+        from old: [UInt64: [UInt64: PeerView]],
+        to new: [UInt64: [UInt64: PeerView]]
+    ) {
         for viewer in Set(old.keys).union(new.keys) {
             let before = old[viewer] ?? [:]
             let after = new[viewer] ?? [:]
