@@ -16,7 +16,7 @@
 #   tailscaled-pair-rename   the admin renames a node and its peer sees the new MagicDNS name
 #   tailscaled-pair-expire   the admin expires a node: it needs a new login and its peer sees it expired
 #   tailscaled-pair-routes   a subnet route and exit node advertised, approved and seen by the peer
-#   via-routes               a via grant steers one source to the tagged router of a subnet
+#   via-routes               via grants steer one source to the tagged subnet router and exit node
 #   interactive-login        tailscaled without a key; auth register, logout, re-login, expire
 #   ephemeral-logout         ephemeral nodes leave the peer's map on logout and after the inactivity timeout
 #   derp-pinned              relay only over a pinned self-signed certificate the clients do not trust

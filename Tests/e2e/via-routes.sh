@@ -8,7 +8,9 @@
 # Then src's `tailscale status --json` must show router-a, not router-p, as primary for the subnet,
 # and plain's must show router-p. `tailscale ping 10.9.0.1` (an address inside the subnet) must get
 # its pong from router-a on src and from router-p on plain, because each client picks the peer whose
-# AllowedIPs cover the address. Then the policy drops `via` (SIGHUP) and src must move to router-p.
+# AllowedIPs cover the address. Both routers are also exit nodes, and a second `via` grant to
+# autogroup:internet lets src use only router-a as exit node, while plain may use both.
+# Then the policy drops `via` (SIGHUP): src must move to router-p and see both exit nodes.
 # Knobs: those listed in lib.sh. Prints PASS or "FAIL: ... at stage ...".
 # shellcheck disable=SC2317 # functions passed to e2e_wait run indirectly
 set -u -o pipefail
@@ -32,7 +34,8 @@ write_policy() {
   "hosts": {"router-p": "100.64.0.1/32", "src": "100.64.0.3/32", "plain": "100.64.0.4/32"},
   "grants": [
     {"src": ["src"], "dst": ["$SUBNET"], "ip": ["*"]$via},
-    {"src": ["plain"], "dst": ["$SUBNET"], "ip": ["*"]},
+    {"src": ["src"], "dst": ["autogroup:internet"], "ip": ["*"]$via},
+    {"src": ["plain"], "dst": ["$SUBNET", "autogroup:internet"], "ip": ["*"]},
     {"src": ["src", "plain"], "dst": ["router-p"], "ip": ["*"]},
   ],
 }
@@ -56,13 +59,13 @@ node_id() {
     python3 "$E2E_DIR/hsjson.py" nodes "$E2E_WORK/nodes.json" | awk -F'\t' -v host="$1" '$2 == host { print $1 }'
 }
 
-# Approves SUBNET for HOST, retrying until its advertisement has arrived.
+# Approves SUBNET and the exit routes for HOST, retrying until its advertisement has arrived.
 approve_subnet() {
     local host=$1 id
     id=$(node_id "$host")
     [ -n "$id" ] || e2e_fail "$host is missing from 'headscale nodes list'"
     e2e_wait "$E2E_TIMEOUT" "$E2E_SERVER_PID" e2e_hs nodes approve-routes --identifier "$id" \
-        --routes "$SUBNET" -o json >/dev/null ||
+        --routes "$SUBNET,0.0.0.0/0,::/0" -o json >/dev/null ||
         e2e_fail "'headscale nodes approve-routes' for $host failed (stderr in $E2E_WORK/cli.log)"
 }
 
@@ -85,6 +88,24 @@ sys.exit(0 if holders == [router] else 1)
 EOF
 }
 
+# True when VIEWER's `tailscale status --json` offers exactly the peers named in ROUTERS (sorted,
+# comma-separated) as exit nodes.
+exit_nodes_are() {
+    local viewer=$1 routers=$2 file
+    file=$(e2e_node_dir "$viewer")/status.json
+    e2e_ts "$viewer" status --json >"$file" 2>/dev/null || return 1
+    python3 - "$file" "$routers" <<'EOF'
+import json, sys
+status = json.load(open(sys.argv[1]))
+offered = sorted(
+    peer.get("HostName", "")
+    for peer in (status.get("Peer") or {}).values()
+    if peer.get("ExitNodeOption") is True
+)
+sys.exit(0 if ",".join(offered) == sys.argv[2] else 1)
+EOF
+}
+
 # True when VIEWER's `tailscale ping` to TARGET_IP gets a pong from ROUTER.
 pong_from() {
     local viewer=$1 router=$2 log
@@ -104,14 +125,14 @@ e2e_tailscaled_node routerp 41641
 e2e_tailscaled_node routera 41642
 e2e_tailscaled_node src 41643
 e2e_tailscaled_node plain 41644
-tailscale_up routerp router-p --advertise-routes="$SUBNET"
-tailscale_up routera router-a --advertise-routes="$SUBNET" --advertise-tags=tag:router-a
+tailscale_up routerp router-p --advertise-routes="$SUBNET" --advertise-exit-node
+tailscale_up routera router-a --advertise-routes="$SUBNET" --advertise-exit-node --advertise-tags=tag:router-a
 tailscale_up src src --accept-routes
 tailscale_up plain plain --accept-routes
 e2e_stage "nodes list shows every node"
 e2e_expect_nodes router-p,router-a,src,plain
 
-e2e_stage "admin approves $SUBNET on both routers"
+e2e_stage "admin approves $SUBNET and the exit routes on both routers"
 approve_subnet router-p
 approve_subnet router-a
 
@@ -128,10 +149,18 @@ e2e_wait "$E2E_TIMEOUT" "$(e2e_node_pid src)" pong_from src router-a ||
 e2e_stage "plain pings $TARGET_IP through router-p"
 e2e_wait "$E2E_TIMEOUT" "$(e2e_node_pid plain)" pong_from plain router-p ||
     e2e_fail "plain's ping to $TARGET_IP never got a pong from router-p: $(tr '\n' '|' <"$(e2e_node_dir plain)/ping.log" | cut -c1-300)"
+e2e_stage "src may use only router-a as exit node"
+e2e_wait "$E2E_TIMEOUT" "$(e2e_node_pid src)" exit_nodes_are src router-a ||
+    e2e_fail "src's status never offered router-a alone as exit node (see $(e2e_node_dir src)/status.json)"
+e2e_stage "plain may use both exit nodes"
+e2e_wait "$E2E_TIMEOUT" "$(e2e_node_pid plain)" exit_nodes_are plain router-a,router-p ||
+    e2e_fail "plain's status never offered both routers as exit nodes (see $(e2e_node_dir plain)/status.json)"
 
 e2e_stage "policy without via: src moves to router-p"
 write_policy plain
 kill -HUP "$E2E_SERVER_PID"
 e2e_wait "$E2E_TIMEOUT" "$(e2e_node_pid src)" subnet_only_on src router-p ||
     e2e_fail "src's status never showed $SUBNET on router-p alone after the via grant was dropped"
+e2e_wait "$E2E_TIMEOUT" "$(e2e_node_pid src)" exit_nodes_are src router-a,router-p ||
+    e2e_fail "src's status never offered both exit nodes after the via grant was dropped"
 e2e_pass "src routes $SUBNET through router-a, plain through router-p"

@@ -11,8 +11,8 @@ extension ControlPlane {
     /// entry of a peer again at the next ``deliverRouteChanges(_:now:)`` when its routes there
     /// changed, or when the peer was not visible under `old`, because the policy delta sends newly
     /// visible peers' shared entries. Costs one pass over the grants without `via` grants.
-    // NOTE: with `via` grants the steering is computed here, under the state lock, in time that
-    // grows with steered viewers times policy rules; the policy itself compiles outside the lock.
+    // NOTE: with `via` grants the steering is computed here, under the state lock. Its time grows
+    // with steered viewers times policy rules, while the policy itself compiles outside the lock.
     func installViaSteeringLocked(old: any CompiledPolicy, new: any CompiledPolicy, in state: inout State) {
         let steering = (new as? CompiledTailnetPolicy)?.viaSteering() ?? .none
         state.routes.setSteering(steering)
