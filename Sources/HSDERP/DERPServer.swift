@@ -156,8 +156,6 @@ struct DERPServerLimits: Sendable {
     /// It is below `writeStallTimeoutMilliseconds` so that clients which read and write on one
     /// thread cannot stay stuck until the stall disconnect.
     var readPauseLimitMilliseconds = 500
-    // NOTE: TLSStream does not forward `setReadingPaused` to its socket yet, so over TLS the server
-    // keeps reading a paused sender up to this limit, and then its packets drop as before.
     /// Bytes a paused sender's stream may still deliver before the pause ends as if timed out. Only
     /// streams that cannot pause reading deliver more than one read.
     var maxBytesReadWhilePaused = 256 << 10
