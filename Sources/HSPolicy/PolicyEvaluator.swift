@@ -13,8 +13,9 @@ import HSCore
 ///
 /// Every node is taken as online. The primary router of a subnet prefix is the earliest-created
 /// node that advertises and has approved it. A peer's `allowed_ips` are its own addresses as /32
-/// and /128, then those of its primary routes the viewing node may use (see `RouteReach`), then its
-/// approved exit routes. The peer's `primary_routes` lists the same routes the viewer may use.
+/// and /128, then the routes it carries for the viewing node (see `PeerRouteView`: primary routes
+/// after `via` steering, reduced to those the viewer may use), then its approved exit routes. The
+/// peer's `primary_routes` lists the same subnet routes.
 public enum PolicyEvaluator {
     /// The server URL the policy compatibility vectors were recorded with; it appears in SSH `check`
     /// actions as `<url>/machine/ssh/action/...`.
@@ -36,6 +37,12 @@ public enum PolicyEvaluator {
         let compiled = CompiledTailnetPolicy(policy: policy, tailnet: tailnet)
         let primaries = primaryRoutes(of: topology.nodes)
         let reach = RouteReach(nodes: topology.nodes, compiled: compiled)
+        let steering = compiled.viaSteering()
+        let served = Dictionary(
+            uniqueKeysWithValues: topology.nodes.map { node in
+                (node.id, Set(node.approvedSubnetRoutes.filter { node.advertisedRoutes.contains($0) }))
+            }
+        )
         let byID = Dictionary(uniqueKeysWithValues: topology.nodes.map { ($0.id, $0) })
         var members: [(String, JSONValue)] = []
         for node in topology.nodes.sorted(by: { $0.hostname < $1.hostname }) {
@@ -48,8 +55,15 @@ public enum PolicyEvaluator {
                 fields.append(("primary_routes", strings(own)))
             }
             let peers = result.visiblePeerIDs.compactMap { byID[$0] }.sorted { $0.hostname < $1.hostname }
+            let view = PeerRouteView(
+                viewer: node,
+                primaries: primaries,
+                steering: steering,
+                served: served,
+                reach: reach
+            )
             let peerValues = peers.map { peer in
-                peerValue(peer, viewer: node, routes: reach.usableRoutes(primaries[peer.id] ?? [], of: peer, by: node))
+                peerValue(peer, routes: view.subnetRoutes(of: peer), exitRoutes: view.exitRoutes(of: peer))
             }
             fields.append(("peers", .array(peerValues)))
             members.append((node.hostname, .object(fields)))
@@ -72,14 +86,11 @@ public enum PolicyEvaluator {
         return result.mapValues { $0.sorted() }
     }
 
-    private static func peerValue(_ peer: PolicyNode, viewer: PolicyNode, routes: [IPPrefix]) -> JSONValue {
-        // NOTE: exit routes are listed for every viewer. The recorded control-plane responses agree, but
-        // none of them shows a viewer whose policy grants no internet access through an exit node.
-        let exitRoutes = peer.approvedRoutes.filter { $0.isDefaultRoute && peer.advertisedRoutes.contains($0) }
+    private static func peerValue(_ peer: PolicyNode, routes: [IPPrefix], exitRoutes: [IPPrefix]) -> JSONValue {
         let own = peer.addresses.map { IPPrefix($0, length: $0.bitWidth) }
         var fields: [(String, JSONValue)] = [
             ("name", .string(peer.hostname)),
-            ("allowed_ips", strings(own + routes + exitRoutes.sorted())),
+            ("allowed_ips", strings(own + routes + exitRoutes)),
         ]
         if !routes.isEmpty {
             fields.append(("primary_routes", strings(routes)))

@@ -123,3 +123,58 @@ import Testing
         #expect(Self.strings(router["primary_routes"]) == ["10.0.0.0/8"])
     }
 }
+
+/// `via` grants in the evaluator's output: a steered viewer sees a route on its via router.
+@Suite struct PolicyEvaluatorViaTests {
+    /// Routers for 10.0.0.0/8 tagged tag:a (registered first, so primary) and tag:b, an exit node
+    /// tagged tag:b, and alice's laptop.
+    static let topology = """
+        {"users": [{"id": 1, "name": "alice", "email": "alice@example.com"}],
+         "nodes": [
+           {"name": "router-a", "tags": ["tag:a"], "ipv4": "100.64.0.1", "routable_ips": ["10.0.0.0/8"],
+            "approved_routes": ["10.0.0.0/8"], "created": "2026-01-01T00:00:01Z"},
+           {"name": "router-b", "tags": ["tag:b"], "ipv4": "100.64.0.2", "routable_ips": ["10.0.0.0/8"],
+            "approved_routes": ["10.0.0.0/8"], "created": "2026-01-01T00:00:02Z"},
+           {"name": "exit-a", "tags": ["tag:a"], "ipv4": "100.64.0.3", "routable_ips": ["0.0.0.0/0", "::/0"],
+            "approved_routes": ["0.0.0.0/0", "::/0"], "created": "2026-01-01T00:00:03Z"},
+           {"name": "laptop", "user": "alice", "ipv4": "100.64.0.4", "created": "2026-01-01T00:00:04Z"}]}
+        """
+
+    static func peerRoutes(_ grants: String) throws -> [String: [String]] {
+        let policy = #"{"tagOwners": {"tag:a": ["alice@"], "tag:b": ["alice@"]}, "grants": \#(grants)}"#
+        let output = try PolicyEvaluator.evaluate(policy: policy, topology: PolicyTopology.parse(topology))
+        var result: [String: [String]] = [:]
+        for peer in output["nodes"]?["laptop"]?["peers"]?.arrayValue ?? [] {
+            let name = peer["name"]?.stringValue ?? "?"
+            result[name] = PolicyEvaluatorTests.strings(peer["allowed_ips"])
+        }
+        return result
+    }
+
+    @Test func unsteeredRouteOnPrimary() throws {
+        let peers = try Self.peerRoutes(#"[{"src": ["alice@"], "dst": ["10.0.0.0/8", "tag:a", "tag:b"], "ip": ["*"]}]"#)
+        #expect(peers["router-a"] == ["100.64.0.1/32", "10.0.0.0/8"])
+        #expect(peers["router-b"] == ["100.64.0.2/32"])
+    }
+
+    @Test func steeredRouteMovesToViaRouter() throws {
+        let peers = try Self.peerRoutes(
+            """
+            [{"src": ["alice@"], "dst": ["10.0.0.0/8"], "ip": ["*"], "via": ["tag:b"]},
+             {"src": ["alice@"], "dst": ["tag:a", "tag:b"], "ip": ["*"]}]
+            """
+        )
+        #expect(peers["router-a"] == ["100.64.0.1/32"])
+        #expect(peers["router-b"] == ["100.64.0.2/32", "10.0.0.0/8"])
+    }
+
+    @Test func steeredExitHidesOtherExitNodes() throws {
+        let peers = try Self.peerRoutes(
+            """
+            [{"src": ["alice@"], "dst": ["autogroup:internet"], "ip": ["*"], "via": ["tag:b"]},
+             {"src": ["alice@"], "dst": ["tag:a", "tag:b"], "ip": ["*"]}]
+            """
+        )
+        #expect(peers["exit-a"] == ["100.64.0.3/32"])
+    }
+}
