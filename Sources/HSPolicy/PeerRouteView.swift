@@ -1,8 +1,8 @@
 /// The routes each peer carries for one viewing node, as `PolicyEvaluator` prints them.
 ///
-/// It starts from the tailnet-wide primary routes and applies `via` steering by the server's rule:
-/// a steered route moves to the first of the viewer's candidate routers (ascending ids, so the
-/// earliest registered) that serves it, and to no peer when none does. A viewer whose exit routes
+/// It starts from the tailnet-wide primary routes and applies `via` steering by the server's rule.
+/// A steered route moves to the first of the viewer's candidate routers that serves it (ids ascend,
+/// so that is the earliest registered), and to no peer when none does. A viewer whose exit routes
 /// are steered sees them only on its candidate exit nodes. Last, `RouteReach` keeps the subnet
 /// routes the viewer's policy lets it use.
 struct PeerRouteView {
@@ -41,7 +41,7 @@ struct PeerRouteView {
         reach.usableRoutes(subnetRoutes[peer.id] ?? [], of: peer, by: viewer)
     }
 
-    /// Returns the approved exit routes of `peer` that the viewer sees, sorted.
+    /// Returns the approved exit routes of `peer` that are shown to the viewer, sorted.
     func exitRoutes(of peer: PolicyNode) -> [IPPrefix] {
         // NOTE: an unsteered viewer sees every exit node's routes, whatever its policy. The recorded
         // control-plane responses agree, but none shows a viewer without internet access via an exit node.
