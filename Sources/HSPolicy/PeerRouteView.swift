@@ -10,14 +10,12 @@ struct PeerRouteView {
     /// The exit nodes the viewer may use; nil when its exit routes are not steered.
     private let exitNodes: Set<UInt64>?
     private let viewer: PolicyNode
-    private let reach: RouteReach
 
     init(
         viewer: PolicyNode,
         primaries: [UInt64: [IPPrefix]],
         steering: ViaSteering,
-        served: [UInt64: Set<IPPrefix>],
-        reach: RouteReach
+        served: [UInt64: Set<IPPrefix>]
     ) {
         var routes = primaries
         for steered in steering.routes(for: viewer.id) {
@@ -33,12 +31,11 @@ struct PeerRouteView {
         subnetRoutes = routes
         exitNodes = steering.exitNodes(for: viewer.id).map(Set.init)
         self.viewer = viewer
-        self.reach = reach
     }
 
     /// Returns the subnet routes the viewer may use through `peer`, sorted.
-    func subnetRoutes(of peer: PolicyNode) -> [IPPrefix] {
-        reach.usableRoutes(subnetRoutes[peer.id] ?? [], of: peer, by: viewer)
+    func subnetRoutes(of peer: PolicyNode, reach: inout RouteReach) -> [IPPrefix] {
+        reach.usableRoutes(subnetRoutes[peer.id] ?? [], of: peer.id, by: viewer.id)
     }
 
     /// Returns the approved exit routes of `peer` that are shown to the viewer, sorted.

@@ -36,7 +36,7 @@ public enum PolicyEvaluator {
         try policy.runTests(against: tailnet)
         let compiled = CompiledTailnetPolicy(policy: policy, tailnet: tailnet)
         let primaries = primaryRoutes(of: topology.nodes)
-        let reach = RouteReach(nodes: topology.nodes, compiled: compiled)
+        var reach = RouteReach(nodes: topology.nodes, compiled: compiled)
         let steering = compiled.viaSteering()
         let served = Dictionary(
             uniqueKeysWithValues: topology.nodes.map { node in
@@ -59,11 +59,14 @@ public enum PolicyEvaluator {
                 viewer: node,
                 primaries: primaries,
                 steering: steering,
-                served: served,
-                reach: reach
+                served: served
             )
             let peerValues = peers.map { peer in
-                peerValue(peer, routes: view.subnetRoutes(of: peer), exitRoutes: view.exitRoutes(of: peer))
+                peerValue(
+                    peer,
+                    routes: view.subnetRoutes(of: peer, reach: &reach),
+                    exitRoutes: view.exitRoutes(of: peer)
+                )
             }
             fields.append(("peers", .array(peerValues)))
             members.append((node.hostname, .object(fields)))

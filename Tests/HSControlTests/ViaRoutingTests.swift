@@ -45,17 +45,22 @@ import Testing
         var members: [String: Member] = [:]
 
         init() throws {
-            fixture = try PlaneFixture()
-            for name in ["r1", "r2"] {
-                members[name] = try join(name, routes: [ViaRoutingTests.prefix])
-                _ = try fixture.plane.setApprovedRoutes(id: members[name]!.id, to: [ViaRoutingTests.prefix])
-            }
+            try self.init(routers: ["r1", "r2"])
             members["viewer"] = try join("viewer")
             members["plain"] = try join("plain")
             _ = try fixture.plane.setTags(id: members["r2"]!.id, to: ["tag:a"])
             _ = try fixture.plane.setTags(id: members["viewer"]!.id, to: ["tag:src"])
             _ = try fixture.plane.setTags(id: members["plain"]!.id, to: ["tag:plain"])
             try setPolicy(ViaRoutingTests.viaPolicy)
+        }
+
+        /// Joins `routers`, advertising the prefix with the route approved, and nothing else.
+        init(routers: [String]) throws {
+            fixture = try PlaneFixture()
+            for name in routers {
+                members[name] = try join(name, routes: [ViaRoutingTests.prefix])
+                _ = try fixture.plane.setApprovedRoutes(id: members[name]!.id, to: [ViaRoutingTests.prefix])
+            }
         }
 
         func join(_ hostname: String, routes: [String] = []) throws -> Member {
@@ -231,11 +236,17 @@ import Testing
 
     @Test func noViaGrantLeavesPlaneIdle() throws {
         let tailnet = try Tailnet()
-        #expect(!tailnet.fixture.plane.state.withLock { $0.routes.via.isIdle })
-        try tailnet.setPolicy(Self.plainPolicy)
+        #expect(!tailnet.fixture.plane.state.withLock { $0.routes.views.isIdle })
+        // Every node may use the prefix, so no viewer needs a view of its own either.
+        try tailnet.setPolicy(
+            #"""
+            {"tagOwners": {"tag:a": ["alice@"], "tag:src": ["alice@"], "tag:plain": ["alice@"]},
+             "grants": [{"src": ["*"], "dst": ["10.9.0.0/24"], "ip": ["*"]}]}
+            """#
+        )
         tailnet.fixture.plane.deliverRouteChanges([], now: Date())
-        #expect(tailnet.fixture.plane.state.withLock { $0.routes.via.isIdle })
-        let active = tailnet.fixture.plane.viaActive.load(ordering: .relaxed)
+        #expect(tailnet.fixture.plane.state.withLock { $0.routes.views.isIdle })
+        let active = tailnet.fixture.plane.routeViewsActive.load(ordering: .relaxed)
         #expect(!active)
     }
 }

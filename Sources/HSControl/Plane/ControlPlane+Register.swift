@@ -158,23 +158,12 @@ extension ControlPlane {
     }
 
     /// Sends `node`'s new entry to every other stream and its new self entry to its own streams,
-    /// and re-arms its expiry timer.
+    /// and re-arms its expiry timer. Viewers with a view of `node`'s routes of their own get
+    /// their own entry instead of the shared one.
     func announce(_ node: ControlNode, now: Date) {
-        let (others, own, peerJSON, selfJSON, routeChanges) = state.withLock { state in
-            let routeChanges = electRoutesLocked(in: &state, now: now)
-            let extras = extrasLocked(for: node.id, in: state)
-            return (
-                streamsLocked(excluding: node.id, in: state),
-                streamsLocked(of: node.id, in: state),
-                // Every caller stores the node first, so the cached entry is already this node.
-                state.entries[node.id]?.peerJSON ?? encoder.peerJSON(node, extras: extras, now: now),
-                encoder.selfJSON(node, extras: extras, now: now),
-                routeChanges.subtracting([node.id])
-            )
-        }
-        deliver(MapMessages.peersChanged([peerJSON], userProfiles: nil, now: now), to: others)
-        deliver(MapMessages.selfChanged(selfJSON, now: now), to: own)
-        deliverRouteChanges(routeChanges, now: now)
+        // Every caller stores the node first, so the cached entry is already this node.
+        let routeChanges = state.withLock { state in electRoutesLocked(in: &state, now: now) }
+        deliverRouteChanges(routeChanges.union([node.id]), now: now)
         scheduleExpiryNotice(node, now: now)
     }
 

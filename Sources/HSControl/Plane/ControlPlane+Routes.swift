@@ -8,6 +8,7 @@ extension ControlPlane {
     func electRoutesLocked(in state: inout State, now: Date) -> Set<UInt64> {
         let routers: [ControlNode] = state.index.routers.compactMap { state.entries[$0]?.node }
         let changed = state.routes.elect(nodes: routers)
+        routeViewsActive.store(!state.routes.views.isIdle, ordering: .relaxed)
         for id in changed {
             if let node = state.entries[id]?.node {
                 _ = putLocked(node, in: &state, now: now)
@@ -18,9 +19,9 @@ extension ControlPlane {
 
     /// Sends each node in `ids` to the streams that see it, and its new self entry to its own.
     /// Used after a node's primary routes or policy capabilities changed. Also sends the entries
-    /// that `via` steering changed for single viewers (see ``viaDeliveriesLocked(excluding:in:now:)``).
+    /// that the route views changed for single viewers (see ``viewDeliveriesLocked(excluding:in:now:)``).
     func deliverRouteChanges(_ ids: Set<UInt64>, now: Date) {
-        guard !ids.isEmpty || viaActive.load(ordering: .relaxed) else { return }
+        guard !ids.isEmpty || routeViewsActive.load(ordering: .relaxed) else { return }
         let messages: [(json: [UInt8], sinks: [any MapStreamSink])] = state.withLock { state in
             var messages = ids.flatMap { id -> [(json: [UInt8], sinks: [any MapStreamSink])] in
                 guard let entry = state.entries[id] else { return [] }
@@ -28,7 +29,7 @@ extension ControlPlane {
                 return peerDeliveriesLocked(of: id, in: state, now: now)
                     + [(MapMessages.selfChanged(selfJSON, now: now), streamsLocked(of: id, in: state))]
             }
-            messages += viaDeliveriesLocked(excluding: ids, in: &state, now: now)
+            messages += viewDeliveriesLocked(excluding: ids, in: &state, now: now)
             return messages
         }
         for message in messages {

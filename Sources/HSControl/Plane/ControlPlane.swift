@@ -64,9 +64,9 @@ final class ControlPlane: Sendable {
     let metrics: ServerMetrics
     /// Merges the deltas of a short window into one message per stream; nil sends each delta at once.
     let batcher: MapDeltaBatcher?
-    /// True while `via` steering exists or has entries to send, so that route-change delivery
+    /// True while some viewer has a view of routes of its own or entries to send, so that route-change delivery
     /// takes the lock even when no primary changed. Written under the state lock.
-    let viaActive = Atomic<Bool>(false)
+    let routeViewsActive = Atomic<Bool>(false)
 
     init(
         storage: any ControlStorage,
@@ -169,15 +169,15 @@ final class ControlPlane: Sendable {
     /// `node` and those peers.
     ///
     /// It walks the index's sorted ids and reads the cached entries, so a full map costs one pass
-    /// over the nodes and no sort. Only peers that `via` steering shows to `node` with other
-    /// routes are encoded again, for this viewer.
+    /// over the nodes and no sort. Only peers that `node` sees with routes of its own (``RouteViews``)
+    /// are encoded again, for this viewer.
     func visiblePeersLocked(
         of node: ControlNode,
         in state: State,
         now: Date = Date()
     ) -> (peers: [[UInt8]], profiles: [UInt8]) {
         let visible = state.policy.visiblePeers(of: node.id)
-        let steered = state.routes.via.overrides[node.id]
+        let steered = state.routes.views.overrides[node.id]
         var peers: [[UInt8]] = []
         peers.reserveCapacity(visible?.count ?? state.index.sortedIDs.count)
         var owners = ProfileOwners()

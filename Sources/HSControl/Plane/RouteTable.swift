@@ -12,10 +12,11 @@ struct RouteTable: Sendable {
     /// The primary node of each subnet prefix that an online node serves.
     private(set) var primaries: [String: UInt64] = [:]
     /// The online nodes serving each subnet prefix and every node serving exit routes, as of the
-    /// last election, for `via` steering.
-    private(set) var steeringInput = ViaRouting.Routes()
-    /// Per-viewer steering from `via` grants, elected again with the primaries.
-    private(set) var via = ViaRouting()
+    /// last election, for the per-viewer views.
+    private(set) var viewInput = RouteViews.Routes()
+    /// Per-viewer views of routers' routes (`via` steering and reachability), computed again after
+    /// each election.
+    private(set) var views = RouteViews()
 
     static func isExitRoute(_ prefix: String) -> Bool {
         prefix == "0.0.0.0/0" || prefix == "::/0"
@@ -59,32 +60,33 @@ struct RouteTable: Sendable {
             if let after = elected[route] { changed.insert(after) }
         }
         primaries = elected
-        steeringInput = ViaRouting.Routes(
+        viewInput = RouteViews.Routes(
             primaries: elected,
             servers: candidates.mapValues(Set.init),
             exitNodes: exitNodes
         )
-        via.refresh(steeringInput)
+        views.refresh(viewInput)
         return changed
     }
 
-    /// Replaces the `via` steering, as after a policy change, and elects its routers.
-    mutating func setSteering(_ steering: ViaSteering) {
-        via.setSteering(steering, routes: steeringInput)
+    /// Replaces the `via` steering and the route checks, as after a policy change, and computes
+    /// the views again.
+    mutating func setPolicy(steering: ViaSteering, reach: RouteViews.Reach?) {
+        views.setPolicy(steering: steering, reach: reach, routes: viewInput)
     }
 
-    /// Records that `nodeID`'s entry changed; see ``ViaRouting/notePeerChanged(_:)``.
+    /// Records that `nodeID`'s entry changed; see ``RouteViews/notePeerChanged(_:)``.
     mutating func notePeerChanged(_ nodeID: UInt64) {
-        via.notePeerChanged(nodeID)
+        views.notePeerChanged(nodeID)
     }
 
-    /// Records some `via` overrides as changed; see ``ViaRouting/noteOverridesChanged(where:)``.
+    /// Records some view overrides as changed; see ``RouteViews/noteOverridesChanged(where:)``.
     mutating func noteOverridesChanged(where isStale: (UInt64, UInt64) -> Bool) {
-        via.noteOverridesChanged(where: isStale)
+        views.noteOverridesChanged(where: isStale)
     }
 
-    /// Returns and clears the steered viewers' entries to send again; see ``ViaRouting/takePending()``.
-    mutating func takeViaPending() -> [UInt64: Set<UInt64>] {
-        via.takePending()
+    /// Returns and clears the viewers' own entries to send again; see ``RouteViews/takePending()``.
+    mutating func takeViewPending() -> [UInt64: Set<UInt64>] {
+        views.takePending()
     }
 }

@@ -1,21 +1,27 @@
 import HSCore
 import HSPolicy
 
-/// Per-viewer route steering from `via` grants, applied on top of the tailnet-wide primary routes.
+/// Per-viewer views of routers' routes: `via` steering applied to the tailnet-wide primary routes,
+/// then reduced to the subnet routes the viewer's policy lets it use.
 ///
-/// ``ViaSteering`` names, per viewer and subnet route, the routers that carry a `via` tag. Each
-/// distinct pair of route and candidate routers elects one online router that serves the route,
-/// by the rule of ``RouteTable``: the current one while it stays online and keeps serving the
-/// route, otherwise the lowest id. A steered viewer then sees the route on the elected router
-/// only, and not on the tailnet's primary router, in both `AllowedIPs` and `PrimaryRoutes`. When
-/// no candidate is online, the viewer sees the route on no peer. A viewer whose exit routes are
-/// steered sees them only on its candidate exit nodes. Everything else about peer entries stays
-/// as for every other viewer.
+/// Steering: ``ViaSteering`` names, per viewer and subnet route, the routers that carry a `via`
+/// tag. Each distinct pair of route and candidate routers elects one online router that serves
+/// the route, by the rule of ``RouteTable``: the current one while it stays online and keeps
+/// serving the route, otherwise the lowest id. A steered viewer then sees the route on the elected
+/// router only, and not on the tailnet's primary router, in both `AllowedIPs` and `PrimaryRoutes`.
+/// When no candidate is online, the viewer sees the route on no peer. A viewer whose exit routes
+/// are steered sees them only on its candidate exit nodes.
 ///
-/// The value stores, per steered viewer, the peers whose routes it sees differently (its
-/// overrides), and which of those viewers' entries must be sent again. Without `via` grants it
-/// is empty and every method returns at once.
-struct ViaRouting: Sendable {
+/// Reachability: with a policy in force, a viewer then keeps only the subnet routes that
+/// ``RouteReach`` (shared with `headscale debug policy`) lets it use through each router. Exit
+/// routes are not reduced. Primary election does not change: a router stays primary for a prefix
+/// even for viewers that may not use it there.
+///
+/// The value stores, per viewer, the peers whose routes it sees differently from the shared entry
+/// (its overrides), and which of those viewers' entries must be sent again. Without `via` grants
+/// and with every route usable by every viewer it is empty: full maps and deltas then send the
+/// shared entries only.
+struct RouteViews: Sendable {
     /// A steered route together with its candidate routers; viewers with equal groups share the
     /// elected router.
     struct Group: Hashable, Sendable {
@@ -29,7 +35,7 @@ struct ViaRouting: Sendable {
         var showsExitRoutes = true
     }
 
-    /// The route state that steering applies to.
+    /// The route state that the views apply to.
     struct Routes {
         /// The tailnet-wide primary router of each subnet route.
         var primaries: [String: UInt64] = [:]
@@ -39,17 +45,26 @@ struct ViaRouting: Sendable {
         var exitNodes: Set<UInt64> = []
     }
 
+    /// The policy's route checks and the nodes that view routes, or nil when every viewer may use
+    /// every route (no policy, or no router when the policy was installed).
+    struct Reach: Sendable {
+        var reach: RouteReach
+        var viewers: [UInt64]
+    }
+
     private(set) var steering = ViaSteering.none
     /// The elected router of each group that has an online candidate.
     private var elected: [Group: UInt64] = [:]
     /// For each steered viewer, the view of each peer that it sees with other routes.
     private(set) var overrides: [UInt64: [UInt64: PeerView]] = [:]
+    /// The route checks of the policy in force; nil when every viewer may use every route.
+    private var reach: Reach?
     /// The viewers that have an override for each peer.
     private var viewersByPeer: [UInt64: Set<UInt64>] = [:]
     /// For each viewer, the peers whose entries it must get again.
     private var pending: [UInt64: Set<UInt64>] = [:]
 
-    /// True when nothing is steered and nothing is waiting to be sent.
+    /// True when no viewer has a view of its own and nothing is waiting to be sent.
     var isIdle: Bool { steering.isEmpty && overrides.isEmpty && pending.isEmpty }
 
     /// Returns the routes `viewer` sees on `peer`, or nil when it sees the shared entry.
@@ -62,17 +77,20 @@ struct ViaRouting: Sendable {
         viewersByPeer[peer] != nil
     }
 
-    /// Replaces the steering, as after a policy change, and computes the overrides again.
-    mutating func setSteering(_ steering: ViaSteering, routes: Routes) {
-        guard steering != self.steering || !steering.isEmpty else { return }
+    /// Replaces the steering and the route checks, as after a policy change, and computes the
+    /// overrides again.
+    mutating func setPolicy(steering: ViaSteering, reach: Reach?, routes: Routes) {
+        let unchanged = steering == self.steering && steering.isEmpty && reach == nil && self.reach == nil
         self.steering = steering
+        self.reach = reach
+        guard !unchanged else { return }
         refresh(routes)
     }
 
     /// Elects the routers again and computes the overrides from `routes`. Records the viewers and
     /// peers whose routes changed for ``takePending()``.
     mutating func refresh(_ routes: Routes) {
-        guard !steering.isEmpty || !overrides.isEmpty else { return }
+        guard !steering.isEmpty || !overrides.isEmpty || (reach != nil && !routes.primaries.isEmpty) else { return }
         var newElected: [Group: UInt64] = [:]
         var newOverrides: [UInt64: [UInt64: PeerView]] = [:]
         var sharedViews: [UInt64: PeerView] = [:]
@@ -111,12 +129,64 @@ struct ViaRouting: Sendable {
             }
             if !views.isEmpty { newOverrides[viewer] = views }
         }
+        if var checks = reach {
+            reduce(&newOverrides, routes: routes, reach: &checks.reach, viewers: checks.viewers)
+            reach = checks
+        }
         recordChanges(from: overrides, to: newOverrides)
         elected = newElected
         overrides = newOverrides
         viewersByPeer = [:]
         for (viewer, peers) in newOverrides {
             for peer in peers.keys { viewersByPeer[peer, default: []].insert(viewer) }
+        }
+    }
+
+    /// Removes from each viewer's view of each router the subnet routes the viewer may not use,
+    /// and drops views that end up equal to the shared entry. Only viewers are checked against
+    /// the routes that some address may not use, so a tailnet whose routes are open to everyone
+    /// checks only the steered viewers.
+    private func reduce(
+        _ overrides: inout [UInt64: [UInt64: PeerView]],
+        routes: Routes,
+        reach: inout RouteReach,
+        viewers: [UInt64]
+    ) {
+        var shared: [UInt64: [String]] = [:]
+        var prefixes: [String: IPPrefix] = [:]
+        for (route, router) in routes.primaries {
+            shared[router, default: []].append(route)
+            prefixes[route] = IPPrefix(route)
+        }
+        for router in shared.keys { shared[router]?.sort() }
+        for view in overrides.values.flatMap(\.values) {
+            for route in view.primaryRoutes where prefixes[route] == nil { prefixes[route] = IPPrefix(route) }
+        }
+        func usable(_ list: [String], of peer: UInt64, by viewer: UInt64) -> [String] {
+            list.filter { route in prefixes[route].map { reach.isUsable($0, of: peer, by: viewer) } ?? true }
+        }
+        var restricted: [UInt64: [String]] = [:]
+        for (router, list) in shared {
+            let closed = list.filter { route in
+                prefixes[route].map { !reach.isUsableByEveryone($0, of: router) } ?? false
+            }
+            if !closed.isEmpty { restricted[router] = closed }
+        }
+        let checked = restricted.isEmpty ? Array(overrides.keys) : viewers
+        for viewer in checked {
+            var views = overrides[viewer] ?? [:]
+            for (peer, view) in views where peer != viewer {
+                views[peer]?.primaryRoutes = usable(view.primaryRoutes, of: peer, by: viewer)
+            }
+            for (router, closed) in restricted where router != viewer && views[router] == nil {
+                let denied = Set(closed).subtracting(usable(closed, of: router, by: viewer))
+                guard !denied.isEmpty else { continue }
+                views[router] = PeerView(primaryRoutes: (shared[router] ?? []).filter { !denied.contains($0) })
+            }
+            views = views.filter { peer, view in
+                !view.showsExitRoutes || view.primaryRoutes != (shared[peer] ?? [])
+            }
+            overrides[viewer] = views.isEmpty ? nil : views
         }
     }
 

@@ -7,30 +7,52 @@ import Synchronization
 typealias MapDelivery = (json: [UInt8], sinks: [any MapStreamSink])
 
 extension ControlPlane {
-    /// Installs the `via` steering of `new`, which replaces `old`. A steered viewer gets its own
-    /// entry of a peer again at the next ``deliverRouteChanges(_:now:)`` when its routes there
-    /// changed, or when the peer was not visible under `old`, because the policy delta sends newly
-    /// visible peers' shared entries. Costs one pass over the grants without `via` grants.
-    // NOTE: with `via` grants the steering is computed here, under the state lock. Its time grows
-    // with steered viewers times policy rules, while the policy itself compiles outside the lock.
-    func installViaSteeringLocked(old: any CompiledPolicy, new: any CompiledPolicy, in state: inout State) {
-        let steering = (new as? CompiledTailnetPolicy)?.viaSteering() ?? .none
-        state.routes.setSteering(steering)
+    /// Installs the `via` steering and the route checks of `new`, which replaces `old`. A viewer
+    /// gets its own entry of a peer again at the next ``deliverRouteChanges(_:now:)`` when its
+    /// routes there changed, or when the peer was not visible under `old`, because the policy
+    /// delta sends newly visible peers' shared entries. Without `via` grants and without subnet
+    /// routes this costs one pass over the grants and one over the nodes' addresses.
+    // NOTE: the steering and the route checks are computed here, under the state lock. Their time
+    // grows with viewers times routers (and steered viewers times policy rules), while the policy
+    // itself compiles outside the lock.
+    func installRouteViewsLocked(old: any CompiledPolicy, new: any CompiledPolicy, in state: inout State) {
+        let engine = new as? CompiledTailnetPolicy
+        let steering = engine?.viaSteering() ?? .none
+        var reach: RouteViews.Reach? = nil
+        if let engine, !engine.allowsAll {
+            let nodes = state.entries.values.map { Self.routeViewer($0.node) }
+            reach = RouteViews.Reach(reach: RouteReach(nodes: nodes, compiled: engine), viewers: nodes.map(\.id))
+        }
+        state.routes.setPolicy(steering: steering, reach: reach)
         if !old.allowsAll {
             state.routes.noteOverridesChanged { viewer, peer in !old.isVisible(peer, to: viewer) }
         }
-        viaActive.store(!state.routes.via.isIdle, ordering: .relaxed)
+        routeViewsActive.store(!state.routes.views.isIdle, ordering: .relaxed)
+    }
+
+    /// Returns the parts of `node` that route checks read: its id, addresses and approved routes.
+    private static func routeViewer(_ node: ControlNode) -> PolicyNode {
+        PolicyNode(
+            id: node.id,
+            hostname: node.givenName,
+            ipv4: node.ipv4.flatMap { IPAddress($0) },
+            ipv6: node.ipv6.flatMap { IPAddress($0) },
+            userID: node.userID,
+            tags: node.tags,
+            advertisedRoutes: [],
+            approvedRoutes: node.approvedRoutes.compactMap { IPPrefix($0) }
+        )
     }
 
     /// Returns `peerID`'s entry as `viewer` sees it: the shared entry, or one encoded with the
-    /// routes `via` steering gives that viewer. Nil for an unknown peer.
+    /// routes of that viewer's own view. Nil for an unknown peer.
     func peerJSONLocked(_ peerID: UInt64, for viewer: UInt64, in state: State, now: Date) -> [UInt8]? {
         guard let entry = state.entries[peerID] else { return nil }
-        guard let view = state.routes.via.view(of: peerID, for: viewer) else { return entry.peerJSON }
+        guard let view = state.routes.views.view(of: peerID, for: viewer) else { return entry.peerJSON }
         return encoder.peerJSON(entry.node, extras: extras(view, of: peerID, in: state), now: now)
     }
 
-    private func extras(_ view: ViaRouting.PeerView, of peerID: UInt64, in state: State) -> NodeExtras {
+    private func extras(_ view: RouteViews.PeerView, of peerID: UInt64, in state: State) -> NodeExtras {
         NodeExtras(
             primaryRoutes: view.primaryRoutes,
             capabilities: state.policy.capabilities(for: peerID),
@@ -39,19 +61,19 @@ extension ControlPlane {
     }
 
     /// Returns the messages that send `peerID`'s entry to every other stream that may see it: the
-    /// shared entry to most, and one entry per distinct steered route list to the steered viewers.
-    /// Without steering for `peerID` this is the one shared message.
+    /// shared entry to most, and one entry per distinct view to the viewers with a view of their own.
+    /// Without such views of `peerID` this is the one shared message.
     func peerDeliveriesLocked(of peerID: UInt64, in state: State, now: Date) -> [MapDelivery] {
         guard let entry = state.entries[peerID] else { return [] }
-        guard state.routes.via.isOverridden(peerID) else {
+        guard state.routes.views.isOverridden(peerID) else {
             let json = MapMessages.peersChanged([entry.peerJSON], userProfiles: nil, now: now)
             return [(json, streamsLocked(excluding: peerID, in: state))]
         }
         var shared: [any MapStreamSink] = []
-        var steered: [ViaRouting.PeerView: [any MapStreamSink]] = [:]
+        var steered: [RouteViews.PeerView: [any MapStreamSink]] = [:]
         for (token, sink) in state.streams where token.nodeID != peerID {
             guard state.policy.allowsAll || state.policy.isVisible(peerID, to: token.nodeID) else { continue }
-            if let view = state.routes.via.view(of: peerID, for: token.nodeID) {
+            if let view = state.routes.views.view(of: peerID, for: token.nodeID) {
                 steered[view, default: []].append(sink)
             } else {
                 shared.append(sink)
@@ -67,18 +89,18 @@ extension ControlPlane {
         return messages
     }
 
-    /// A peer as one viewer sees it: its id and, when steered, its routes.
+    /// A peer as one viewer sees it: its id and, when it differs from the shared entry, its routes.
     private struct ViewedPeer: Hashable {
         var id: UInt64
-        var view: ViaRouting.PeerView?
+        var view: RouteViews.PeerView?
     }
 
-    /// Returns the messages for the entries that `via` steering changed for single viewers since
+    /// Returns the messages for the entries that the route views changed for single viewers since
     /// the last call. Peers in `excluded` are left out, because the caller sends them to every
     /// viewer. Viewers that see the same peers with the same routes share one encoded message.
-    func viaDeliveriesLocked(excluding excluded: Set<UInt64>, in state: inout State, now: Date) -> [MapDelivery] {
-        let pending = state.routes.takeViaPending()
-        viaActive.store(!state.routes.via.isIdle, ordering: .relaxed)
+    func viewDeliveriesLocked(excluding excluded: Set<UInt64>, in state: inout State, now: Date) -> [MapDelivery] {
+        let pending = state.routes.takeViewPending()
+        routeViewsActive.store(!state.routes.views.isIdle, ordering: .relaxed)
         guard !pending.isEmpty else { return [] }
         var sinksByViewer: [UInt64: [any MapStreamSink]] = [:]
         for (token, sink) in state.streams where pending[token.nodeID] != nil {
@@ -93,7 +115,7 @@ extension ControlPlane {
                     && (state.policy.allowsAll || state.policy.isVisible(peer, to: viewer))
             }
             guard !visible.isEmpty else { continue }
-            let key = visible.sorted().map { ViewedPeer(id: $0, view: state.routes.via.view(of: $0, for: viewer)) }
+            let key = visible.sorted().map { ViewedPeer(id: $0, view: state.routes.views.view(of: $0, for: viewer)) }
             if let index = messageByPeers[key] {
                 messages[index].sinks += sinks
                 continue
