@@ -94,6 +94,21 @@ import Testing
         #expect(!ViaRoutingTests.routes(RouteDeliveryTests.peer("r2", in: full)).allowed)
     }
 
+    @Test func routerHostinfoChangeKeepsReach() throws {
+        let tailnet = try Tailnet()
+        let seen = (ok: try tailnet.via.messageCount(of: "ok"), no: try tailnet.via.messageCount(of: "no"))
+        let r1 = try #require(tailnet.via.members["r1"])
+        _ = try tailnet.via.fixture.plane.applyMapUpdate(
+            try RouteDeliveryTests.mapRequest(r1.client, routes: [Self.prefix, "10.99.0.0/24"]),
+            machineKey: r1.client.machineKey
+        )
+        let ok = try tailnet.via.changedPeers(of: "ok", skipping: seen.ok)
+        #expect(ViaRoutingTests.routes(RouteDeliveryTests.peer("r1", in: ok)).primary == [Self.prefix])
+        let no = try tailnet.via.changedPeers(of: "no", skipping: seen.no)
+        #expect(RouteDeliveryTests.peer("r1", in: no) != nil)
+        #expect(!Self.routesPrefix("r1", in: no))
+    }
+
     @Test func policyGrantSendsRoute() throws {
         let tailnet = try Tailnet()
         let seen = try tailnet.via.messageCount(of: "no")

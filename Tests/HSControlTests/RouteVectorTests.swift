@@ -101,8 +101,8 @@ import Testing
 
         let nodes = fixture.plane.nodeSnapshots()
         let users = try fixture.store.users().map { PolicyUser(id: $0.id, name: $0.name, email: $0.email) }
-        let served = PolicyTopology(users: users, nodes: nodes.map(PolicyEngineCompiler.policyNode))
-        let expected = try PolicyEvaluator.evaluate(policy: policyText, topology: served)
+        let planeTopology = PolicyTopology(users: users, nodes: nodes.map(PolicyEngineCompiler.policyNode))
+        let expected = try PolicyEvaluator.evaluate(policy: policyText, topology: planeTopology)
         for node in nodes {
             let (client, advertised) = try #require(clients[node.id])
             let (_, framed) = try fixture.plane.openMapStream(
@@ -111,17 +111,17 @@ import Testing
                 sink: RecordingSink()
             )
             let peers = try MapStreamDecoding.decode(framed: framed)["Peers"] as? [[String: Any]] ?? []
-            var actual: [String: [String]] = [:]
+            var mapAllowed: [String: [String]] = [:]
             for peer in peers {
                 let label = (peer["Name"] as? String ?? "").replacingOccurrences(of: ".tail.test.", with: "")
-                actual[label] = (peer["AllowedIPs"] as? [String] ?? []).sorted()
+                mapAllowed[label] = (peer["AllowedIPs"] as? [String] ?? []).sorted()
             }
-            var wanted: [String: [String]] = [:]
+            var evaluatorAllowed: [String: [String]] = [:]
             for peer in expected["nodes"]?[node.givenName]?["peers"]?.arrayValue ?? [] {
                 let label = peer["name"]?.stringValue ?? ""
-                wanted[label] = (peer["allowed_ips"]?.arrayValue ?? []).compactMap(\.stringValue).sorted()
+                evaluatorAllowed[label] = (peer["allowed_ips"]?.arrayValue ?? []).compactMap(\.stringValue).sorted()
             }
-            #expect(actual == wanted, "\(name): peers of \(node.givenName)")
+            #expect(mapAllowed == evaluatorAllowed, "\(name): peers of \(node.givenName)")
         }
     }
 }

@@ -63,10 +63,15 @@ extension ControlPlane {
     /// Returns the messages that send `peerID`'s entry to every other stream that may see it: the
     /// shared entry to most, and one entry per distinct view to the viewers with a view of their own.
     /// Without such views of `peerID` this is the one shared message.
-    func peerDeliveriesLocked(of peerID: UInt64, in state: State, now: Date) -> [MapDelivery] {
+    func peerDeliveriesLocked(
+        of peerID: UInt64,
+        in state: State,
+        now: Date,
+        userProfiles: [UInt8]? = nil
+    ) -> [MapDelivery] {
         guard let entry = state.entries[peerID] else { return [] }
         guard state.routes.views.isOverridden(peerID) else {
-            let json = MapMessages.peersChanged([entry.peerJSON], userProfiles: nil, now: now)
+            let json = MapMessages.peersChanged([entry.peerJSON], userProfiles: userProfiles, now: now)
             return [(json, streamsLocked(excluding: peerID, in: state))]
         }
         var shared: [any MapStreamSink] = []
@@ -80,11 +85,11 @@ extension ControlPlane {
             }
         }
         var messages: [MapDelivery] = [
-            (MapMessages.peersChanged([entry.peerJSON], userProfiles: nil, now: now), shared)
+            (MapMessages.peersChanged([entry.peerJSON], userProfiles: userProfiles, now: now), shared)
         ]
         for (view, sinks) in steered {
             let json = encoder.peerJSON(entry.node, extras: extras(view, of: peerID, in: state), now: now)
-            messages.append((MapMessages.peersChanged([json], userProfiles: nil, now: now), sinks))
+            messages.append((MapMessages.peersChanged([json], userProfiles: userProfiles, now: now), sinks))
         }
         return messages
     }

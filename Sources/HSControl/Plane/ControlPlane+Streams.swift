@@ -55,16 +55,17 @@ extension ControlPlane {
             let routeChanges = electRoutesLocked(in: &state, now: now)
             let token = MapStreamToken(nodeID: node.id, serial: state.nextSerial)
             state.nextSerial += 1
-            let others = streamsLocked(excluding: node.id, in: state)
             state.streams[token] = sink
             let full = fullMapLocked(for: node, in: state, now: now)
-            let peerJSON = state.entries[node.id]?.peerJSON ?? []
+            // Viewers with a view of this node's routes of their own get their own entry at once.
+            let profiles = userProfilesLocked(for: [node], in: state)
+            let deliveries = peerDeliveriesLocked(of: node.id, in: state, now: now, userProfiles: profiles)
+            state.routes.clearPending(of: node.id)
             return OpenedStream(
                 token: token,
                 full: full,
                 node: node,
-                peerJSON: peerJSON,
-                others: others,
+                deliveries: deliveries,
                 routeChanges: routeChanges.subtracting([node.id]),
                 routesApproved: approved
             )
@@ -73,10 +74,9 @@ extension ControlPlane {
         let (token, full, node) = (result.token, result.full, result.node)
         ephemeralTimers.cancel(node.id)
         persistLater(node)
-        deliver(
-            MapMessages.peersChanged([result.peerJSON], userProfiles: userProfiles(for: node), now: now),
-            to: result.others
-        )
+        for delivery in result.deliveries {
+            deliver(delivery.json, to: delivery.sinks)
+        }
         deliverRouteChanges(result.routeChanges, now: now)
         if result.routesApproved {
             refreshPolicy(now: now)
@@ -90,15 +90,11 @@ extension ControlPlane {
         var token: MapStreamToken
         var full: [UInt8]
         var node: ControlNode
-        var peerJSON: [UInt8]
-        var others: [any MapStreamSink]
+        /// The node's new entry for the other streams that may see it.
+        var deliveries: [MapDelivery]
         /// Other nodes whose primary routes changed because this node came online.
         var routeChanges: Set<UInt64>
         var routesApproved: Bool
-    }
-
-    private func userProfiles(for node: ControlNode) -> [UInt8] {
-        state.withLock { userProfilesLocked(for: [node], in: $0) }
     }
 
     /// Encodes the full map for `node`: itself, every visible node as a peer, and their users.
@@ -151,19 +147,18 @@ extension ControlPlane {
             let approved = autoApproveLocked(&node, in: state)
             let changed = reported || approved
             var routeChanges = Set<UInt64>()
-            var delta: [UInt8]? = nil
+            var deltas: [MapDelivery] = []
             if changed {
                 _ = putLocked(node, in: &state, now: now)
                 routeChanges = electRoutesLocked(in: &state, now: now)
-                delta = peerDelta(before: before, after: node, in: state, now: now)
+                deltas = peerDeltas(before: before, after: node, in: &state, now: now)
             }
             let full = request.omitPeers ? nil : fullMapLocked(for: node, in: state, now: now)
             return AppliedUpdate(
                 node: node,
                 changed: changed,
-                delta: delta,
+                deltas: deltas,
                 full: full,
-                others: streamsLocked(excluding: node.id, in: state),
                 routeChanges: routeChanges,
                 routesApproved: approved
             )
@@ -172,8 +167,8 @@ extension ControlPlane {
         if result.changed {
             persistLater(result.node)
         }
-        if let delta = result.delta {
-            deliver(delta, to: result.others)
+        for delta in result.deltas {
+            deliver(delta.json, to: delta.sinks)
         }
         deliverRouteChanges(result.routeChanges, now: now)
         if result.routesApproved {
@@ -187,25 +182,32 @@ extension ControlPlane {
         var node: ControlNode
         /// The node's stored state changed and must be persisted.
         var changed: Bool
-        /// The message peers get, or nil when nothing they read changed.
-        var delta: [UInt8]?
+        /// The messages peers get; empty when nothing they read changed.
+        var deltas: [MapDelivery]
         var full: [UInt8]?
-        var others: [any MapStreamSink]
         var routeChanges: Set<UInt64>
         var routesApproved: Bool
     }
 
-    /// The delta peers get for a node's reported change, or nil when they need none. Clients
+    /// The deltas peers get for a node's reported change, or none when they need none. Clients
     /// re-send Hostinfo after each network check; when only latencies in `NetInfo` moved, telling
-    /// every peer would cost a whole entry per peer for nothing a peer reads.
-    private func peerDelta(before: ControlNode, after: ControlNode, in state: State, now: Date) -> [UInt8]? {
+    /// every peer would cost a whole entry per peer for nothing a peer reads. A whole entry goes
+    /// to each viewer with the node's routes as that viewer sees them.
+    private func peerDeltas(
+        before: ControlNode,
+        after: ControlNode,
+        in state: inout State,
+        now: Date
+    ) -> [MapDelivery] {
         switch PeerChange(before: before, after: after) {
         case .none:
-            return nil
+            return []
         case .patch(let patch):
-            return patch.message(now: now)
+            return [(patch.message(now: now), streamsLocked(excluding: after.id, in: state))]
         case .wholeEntry:
-            return MapMessages.peersChanged([state.entries[after.id]?.peerJSON ?? []], userProfiles: nil, now: now)
+            let deliveries = peerDeliveriesLocked(of: after.id, in: state, now: now)
+            state.routes.clearPending(of: after.id)
+            return deliveries
         }
     }
 }

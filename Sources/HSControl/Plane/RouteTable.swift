@@ -85,6 +85,11 @@ struct RouteTable: Sendable {
         views.noteOverridesChanged(where: isStale)
     }
 
+    /// Forgets the pending entries of `nodeID`; see ``RouteViews/clearPending(of:)``.
+    mutating func clearPending(of nodeID: UInt64) {
+        views.clearPending(of: nodeID)
+    }
+
     /// Returns and clears the viewers' own entries to send again; see ``RouteViews/takePending()``.
     mutating func takeViewPending() -> [UInt64: Set<UInt64>] {
         views.takePending()

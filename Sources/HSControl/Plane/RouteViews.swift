@@ -46,7 +46,7 @@ struct RouteViews: Sendable {
     }
 
     /// The policy's route checks and the nodes that view routes, or nil when every viewer may use
-    /// every route (no policy, or no router when the policy was installed).
+    /// every route (no policy, or a policy that allows all traffic).
     struct Reach: Sendable {
         var reach: RouteReach
         var viewers: [UInt64]
@@ -55,7 +55,7 @@ struct RouteViews: Sendable {
     private(set) var steering = ViaSteering.none
     /// The elected router of each group that has an online candidate.
     private var elected: [Group: UInt64] = [:]
-    /// For each steered viewer, the view of each peer that it sees with other routes.
+    /// For each viewer with views of its own, its view of each peer whose routes differ from the shared entry.
     private(set) var overrides: [UInt64: [UInt64: PeerView]] = [:]
     /// The route checks of the policy in force; nil when every viewer may use every route.
     private var reach: Reach?
@@ -143,9 +143,8 @@ struct RouteViews: Sendable {
     }
 
     /// Removes from each viewer's view of each router the subnet routes the viewer may not use,
-    /// and drops views that end up equal to the shared entry. Only viewers are checked against
-    /// the routes that some address may not use, so a tailnet whose routes are open to everyone
-    /// checks only the steered viewers.
+    /// and drops views that end up equal to the shared entry. When every primary route is open to
+    /// every address, only the viewers that already have a view (the steered ones) are checked.
     private func reduce(
         _ overrides: inout [UInt64: [UInt64: PeerView]],
         routes: Routes,
@@ -225,6 +224,15 @@ struct RouteViews: Sendable {
             for peer in peers.keys where isStale(viewer, peer) {
                 pending[viewer, default: []].insert(peer)
             }
+        }
+    }
+
+    /// Forgets the pending entries of `peer`, after the caller sent its entry to every viewer as
+    /// that viewer sees it.
+    mutating func clearPending(of peer: UInt64) {
+        for viewer in Array(pending.keys) {
+            pending[viewer]?.remove(peer)
+            if pending[viewer]?.isEmpty == true { pending[viewer] = nil }
         }
     }
 
