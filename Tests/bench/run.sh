@@ -8,7 +8,8 @@
 # Writes the results as JSON next to the logs and renders docs/benchmarks.md from them.
 #
 # Everything runs on loopback only. Knobs (environment):
-#   BENCH_IDLE_SECONDS (15)  BENCH_JOINS (20)  BENCH_ENDPOINT_CHANGES (20)  BENCH_SAMPLE (0.05)
+#   BENCH_IDLE_SECONDS (15)  BENCH_JOINS (20)  BENCH_ENDPOINT_CHANGES (20)  BENCH_ONLINE_CHANGES (10)
+#   BENCH_SAMPLE (0.05)
 #   BENCH_BURST (min(N/2, 1000))  BENCH_WAVES (4)  BENCH_STORM (1; 0 skips the reconnect storm)
 #   BENCH_PORT (18080)  BENCH_WORK (a new dir under /tmp; kept)  BENCH_SKIP_BUILD=1
 #   BENCH_POLICY_JOINS (20; 0 skips the per-block policy scenario, which runs last and sets its
@@ -74,7 +75,8 @@ run_size() {
     loadgen_command() {
         echo taskset -c 1 "$LOADGEN" --server "127.0.0.1:$PORT" --authkey "$1" --nodes "$n" \
             --waves "${BENCH_WAVES:-4}" --sample "${BENCH_SAMPLE:-0.05}" --idle-seconds "${BENCH_IDLE_SECONDS:-15}" \
-            --joins "${BENCH_JOINS:-20}" --endpoint-changes "${BENCH_ENDPOINT_CHANGES:-20}" --burst "$burst" \
+            --joins "${BENCH_JOINS:-20}" --endpoint-changes "${BENCH_ENDPOINT_CHANGES:-20}" \
+            --online-changes "${BENCH_ONLINE_CHANGES:-10}" --burst "$burst" \
             --server-pid "$2" "${storm_args[@]}" "${policy_args[@]}" --output "$dir/results.json"
     }
     loadgen_command '<key>' '<server-pid>' >"$dir/command.txt"
