@@ -111,7 +111,10 @@ for n in "${SIZES[@]}"; do
     run_size "$n"
 done
 if [ "$DOC" != - ]; then
-    python3 "$BENCH_DIR/report.py" render "$WORK" "$DOC" "$0 ${SIZES[*]}" || die "rendering $DOC failed"
+    # The page shows the knobs that change what is measured, so a rerun can repeat them.
+    knobs=$(env | grep -E '^BENCH_(IDLE_SECONDS|JOINS|ENDPOINT_CHANGES|ONLINE_CHANGES|SAMPLE|BURST|WAVES|STORM|POLICY_JOINS)=' |
+        sort | tr '\n' ' ')
+    python3 "$BENCH_DIR/report.py" render "$WORK" "$DOC" "$knobs$0 ${SIZES[*]}" || die "rendering $DOC failed"
     log "wrote $DOC"
 fi
 log "results and logs in $WORK"
