@@ -34,7 +34,7 @@ extension Store {
     /// for sequential allocation.
     ///
     /// The used addresses come from `state.usedAddresses`, read from the database on first use. Sequential
-    /// allocation checks candidates from the cursor on, so it usually checks one; the first allocation after
+    /// allocation checks candidates from the cursor on, so it usually checks one. The first allocation after
     /// opening starts at the prefix's first address and steps over every address in use from there.
     static func nextAddress(
         in prefix: IPPrefix,
@@ -46,7 +46,7 @@ extension Store {
             state.usedAddresses = try UsedAddresses.load(state.database)
         }
         let previous = isV4 ? state.previousV4 : state.previousV6
-        // The set is mutated in place below: copying it out of `state` would copy every element.
+        // The set is changed in place below, because a copy taken out of `state` would copy every element.
         guard
             let address = AddressAllocator.next(
                 in: prefix,
@@ -79,7 +79,7 @@ extension Store {
         }
     }
 
-    /// Whether `error` is a unique index on `nodes.ipv4` or `nodes.ipv6` rejecting an address.
+    /// Returns whether `error` is a unique index on `nodes.ipv4` or `nodes.ipv6` rejecting an address.
     static func isAddressConflict(_ error: StoreError) -> Bool {
         error.code == .conflict && (error.message.contains("nodes.ipv4") || error.message.contains("nodes.ipv6"))
     }

@@ -23,7 +23,8 @@ extension Store {
             do throws(StoreError) {
                 return try Store.insertNode(node, allocatingFrom: pool, now: now, state: &state)
             } catch  where pool != nil && Store.isAddressConflict(error) {
-                // Another process stored an address this one had not seen: read them all again and retry once.
+                // Another process may have stored an address this store had not seen, so the retry reads every
+                // address again. A conflict on an address the caller gave fails the same way twice.
                 return try Store.insertNode(node, allocatingFrom: pool, now: now, state: &state)
             }
         }

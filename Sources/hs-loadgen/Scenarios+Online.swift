@@ -6,11 +6,11 @@ extension Scenarios {
     /// Takes sampled clients offline and online again, one at a time with nothing else happening, and
     /// records the deltas the other sampled clients receive for each flip.
     ///
-    /// Each flip closes the client's connection, which ends its map stream ("offline" event, matched by the
-    /// `PeersChangedPatch` entry `"NodeID":ID,"Online":false`), waits for every observer, then reconnects
-    /// ("online" event, matched by `"NodeID":ID,"Online":true` or by any message naming the node key,
-    /// because the server may send the whole peer entry instead of a patch). The quiet pause before each
-    /// step lets the batch window close, so the measured message carries only the flip.
+    /// Each flip first closes the client's connection, which ends its map stream. That "offline" event matches
+    /// the `PeersChangedPatch` entry `"NodeID":ID,"Online":false`. After every observer saw it, the client
+    /// reconnects. That "online" event matches `"NodeID":ID,"Online":true` or any message naming the node key,
+    /// because the server may send the whole peer entry instead of a patch. The pause before each step lets
+    /// the batch window close, so the measured message carries only the flip.
     func onlineChanges() -> [String: Any] {
         let candidates = fleet.clients.filter { client in
             client.decodes
@@ -34,10 +34,10 @@ extension Scenarios {
         return ["clients": count, "timed_out": timedOut, "offline": offline, "online": online]
     }
 
-    /// Ends or reopens `client`'s map stream and waits until every other observer saw the change and,
-    /// when it reopens, until the client's stream is open again. Returns whether both happened in time.
+    /// Ends or reopens `client`'s map stream, then waits until every other observer saw the change. A reopened
+    /// stream must also be open again. Returns whether that happened within 10 s.
     private func flip(_ client: SimulatedClient, id: UInt64, online: Bool) -> Bool {
-        // Pauses longer than the server's batch window, so neither neighbour's delta shares this message.
+        // The pause is longer than the server's 50 ms batch window, so no earlier delta shares this message.
         Thread.sleep(forTimeInterval: 0.3)
         let key = "\"NodeID\":\(id),\"Online\":\(online)"
         recorder.update { state in

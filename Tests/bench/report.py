@@ -186,7 +186,9 @@ def render_run(run):
     lines += ["| Measure | Result | Target | |", "|---|---|---|---|"]
     lines += [f"| {name} | {value} | {bar} | {mark} |" for name, value, bar, mark in rows_for(run)]
     idle = run.get("idle", {})
-    lines += ["", f"- Generator CPU during the idle window: {fmt(idle.get('generator_cpu_percent_of_one_core'), ' %', 2)} "
+    lines += ["", f"- Idle window: started after {fmt(idle.get('settle_seconds'), ' s')} of waiting for the ramp's "
+              f"deltas to drain; {fmt(idle.get('messages'))} map messages arrived during it."]
+    lines += [f"- Generator CPU during the idle window: {fmt(idle.get('generator_cpu_percent_of_one_core'), ' %', 2)} "
               f"of one core; generator CPU for the whole run: {fmt(run.get('generator_cpu_seconds'), ' s')}; "
               f"server CPU before the storm: {fmt(run.get('server_cpu_seconds_before_storm'), ' s')}."]
     for wave in run.get("ramp", {}).get("waves", []):

@@ -45,7 +45,7 @@ extension ControlPlane {
         }
     }
 
-    /// What a login stored, for the work that follows once `loginLock` is released.
+    /// The change a login stored, for the work that follows once `loginLock` is released.
     private enum LoginOutcome {
         /// An existing node of the machine took the new key and was announced.
         case renewed(ControlNode)
