@@ -33,6 +33,8 @@ die() {
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 
+mkdir -p "$WORK" || die "cannot create the work dir $WORK"
+
 # The generator and the server each hold one descriptor per node, plus the burst.
 ulimit -n "$(ulimit -Hn)" || die "cannot raise the open-file limit"
 [ "$(ulimit -n)" -ge 8192 ] || die "open-file limit $(ulimit -n) is below 8192; raise the hard limit (ulimit -Hn)"
