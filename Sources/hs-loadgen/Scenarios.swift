@@ -56,7 +56,7 @@ struct Scenarios {
 
     /// Reads server and generator CPU over an idle window with every client connected.
     ///
-    /// The window starts once the deltas of the ramp have drained: at large N the server may still be
+    /// The window starts once the deltas of the ramp have drained. At large N the server may still be
     /// sending join deltas after every stream is open, and that would be measured as idle load.
     func idle() -> [String: Any] {
         Thread.sleep(forTimeInterval: 2)
@@ -81,16 +81,18 @@ struct Scenarios {
         return section
     }
 
-    /// Waits until one second passes with fewer map messages than twice the keep-alive rate (one
-    /// per stream every 50-59 s), at most `options.phaseTimeout` seconds; returns the seconds waited.
+    /// Waits until three seconds in a row each bring fewer map messages than twice the keep-alive rate
+    /// (one per stream every 50-59 s), for at most `options.phaseTimeout` seconds. Returns the seconds
+    /// waited. One quiet second is not enough, because a server short of CPU can pause between deltas.
     func waitForQuiet() -> Double {
         let started = recorder.now()
         let quietLimit = max(10, fleet.clients.count / 25)
         var previous = recorder.update { $0.messages }
-        while recorder.now() - started < options.phaseTimeout {
+        var quietSeconds = 0
+        while quietSeconds < 3, recorder.now() - started < options.phaseTimeout {
             Thread.sleep(forTimeInterval: 1)
             let current = recorder.update { $0.messages }
-            if current - previous < quietLimit { break }
+            quietSeconds = current - previous < quietLimit ? quietSeconds + 1 : 0
             previous = current
         }
         return recorder.now() - started
@@ -155,6 +157,10 @@ struct Scenarios {
         }
         let elapsed = recorder.now() - started
         let settled = fleet.waitForStreams(timeout: options.phaseTimeout)
+        // The run checks every delta when it ends, so the burst's join deltas get time to arrive first.
+        _ = fleet.wait(timeout: options.phaseTimeout) {
+            recorder.update { state in state.tracker.events.allSatisfy { $0.kind != "burst" || $0.missing.isEmpty } }
+        }
         let (registered, latencies, errors) = recorder.update {
             ($0.registrations - before.0, Array($0.registerLatencies[before.1...]), $0.registerErrors)
         }

@@ -11,6 +11,7 @@
 #   BENCH_IDLE_SECONDS (15)  BENCH_JOINS (20)  BENCH_ENDPOINT_CHANGES (20)  BENCH_ONLINE_CHANGES (10)
 #   BENCH_SAMPLE (0.05)
 #   BENCH_BURST (min(N/2, 1000))  BENCH_WAVES (4)  BENCH_STORM (1; 0 skips the reconnect storm)
+#   BENCH_PHASE_TIMEOUT (120; seconds a ramp wave, the burst or the idle wait may take)
 #   BENCH_PORT (18080)  BENCH_WORK (a new dir under /tmp; kept)  BENCH_SKIP_BUILD=1
 #   BENCH_POLICY_JOINS (20; 0 skips the per-block policy scenario, which runs last and sets its
 #   policy with `headscale policy set`, so the server runs with `policy.mode: database`)
@@ -79,7 +80,8 @@ run_size() {
             --waves "${BENCH_WAVES:-4}" --sample "${BENCH_SAMPLE:-0.05}" --idle-seconds "${BENCH_IDLE_SECONDS:-15}" \
             --joins "${BENCH_JOINS:-20}" --endpoint-changes "${BENCH_ENDPOINT_CHANGES:-20}" \
             --online-changes "${BENCH_ONLINE_CHANGES:-10}" --burst "$burst" \
-            --server-pid "$2" "${storm_args[@]}" "${policy_args[@]}" --output "$dir/results.json"
+            --phase-timeout "${BENCH_PHASE_TIMEOUT:-120}" --server-pid "$2" "${storm_args[@]}" "${policy_args[@]}" \
+            --output "$dir/results.json"
     }
     loadgen_command '<key>' '<server-pid>' >"$dir/command.txt"
     local command
@@ -114,7 +116,7 @@ for n in "${SIZES[@]}"; do
 done
 if [ "$DOC" != - ]; then
     # The page shows the knobs that change what is measured, so a rerun can repeat them.
-    knobs=$(env | grep -E '^BENCH_(IDLE_SECONDS|JOINS|ENDPOINT_CHANGES|ONLINE_CHANGES|SAMPLE|BURST|WAVES|STORM|POLICY_JOINS)=' |
+    knobs=$(env | grep -E '^BENCH_(IDLE_SECONDS|JOINS|ENDPOINT_CHANGES|ONLINE_CHANGES|SAMPLE|BURST|WAVES|STORM|POLICY_JOINS|PHASE_TIMEOUT)=' |
         sort | tr '\n' ' ')
     python3 "$BENCH_DIR/report.py" render "$WORK" "$DOC" "$knobs$0 ${SIZES[*]}" || die "rendering $DOC failed"
     log "wrote $DOC"
