@@ -47,6 +47,7 @@ extension ControlPlane {
     ) throws(MapRequestError) -> (MapStreamToken, [UInt8]) {
         let result: OpenedStream? = state.withLock { state in
             guard var node = lookupLocked(request.nodeKey, machineKey: machineKey, in: state) else { return nil }
+            let before = node
             _ = apply(request, to: &node)
             let approved = autoApproveLocked(&node, in: state)
             node.isOnline = true
@@ -58,12 +59,11 @@ extension ControlPlane {
             let others = streamsLocked(excluding: node.id, in: state)
             state.streams[token] = sink
             let full = fullMapLocked(for: node, in: state, now: now)
-            let peerJSON = state.entries[node.id]?.peerJSON ?? []
             return OpenedStream(
                 token: token,
                 full: full,
                 node: node,
-                peerJSON: peerJSON,
+                delta: streamOpenDelta(before: before, after: node, in: &state, now: now),
                 others: others,
                 routeChanges: routeChanges.subtracting([node.id]),
                 routesApproved: approved
@@ -73,10 +73,9 @@ extension ControlPlane {
         let (token, full, node) = (result.token, result.full, result.node)
         ephemeralTimers.cancel(node.id)
         persistLater(node)
-        deliver(
-            MapMessages.peersChanged([result.peerJSON], userProfiles: userProfiles(for: node), now: now),
-            to: result.others
-        )
+        if let delta = result.delta {
+            deliver(delta, to: result.others)
+        }
         deliverRouteChanges(result.routeChanges, now: now)
         if result.routesApproved {
             refreshPolicy(now: now)
@@ -90,15 +89,30 @@ extension ControlPlane {
         var token: MapStreamToken
         var full: [UInt8]
         var node: ControlNode
-        var peerJSON: [UInt8]
+        /// What the other streams get, or nil when nothing they read changed.
+        var delta: [UInt8]?
         var others: [any MapStreamSink]
         /// Other nodes whose primary routes changed because this node came online.
         var routeChanges: Set<UInt64>
         var routesApproved: Bool
     }
 
-    private func userProfiles(for node: ControlNode) -> [UInt8] {
-        state.withLock { userProfilesLocked(for: [node], in: $0) }
+    /// The delta peers get when `after` opens a stream. A node's first stream since the server
+    /// started sends its whole entry with its user's profile. After that every peer holds the
+    /// node's entry, so coming back online (with new endpoints or disco key, if any) is a patch.
+    private func streamOpenDelta(before: ControlNode, after: ControlNode, in state: inout State, now: Date)
+        -> [UInt8]?
+    {
+        guard state.streamedNodes.contains(after.id) else {
+            state.streamedNodes.insert(after.id)
+            let peerJSON = state.entries[after.id]?.peerJSON ?? []
+            return MapMessages.peersChanged(
+                [peerJSON],
+                userProfiles: userProfilesLocked(for: [after], in: state),
+                now: now
+            )
+        }
+        return peerDelta(before: before, after: after, in: state, now: now)
     }
 
     /// Encodes the full map for `node`: itself, every visible node as a peer, and their users.
