@@ -42,19 +42,48 @@ struct IncrementalCompiler {
 
         var affected = NodeBitSet(count: tailnet.nodes.count)
         for position in changed { affected.insert(position) }
-        for (position, origin) in merged.origins.enumerated() where origin == nil {
+        let patched = patchedKeys(dirtyKeys, dirtyRules: dirtyRules, merged: merged)
+        func isPatched(_ slot: RuleSlot) -> Bool {
+            guard case .shared(let rule) = slot, !rule.isCapabilityRule else { return false }
+            return patched.contains(rule.mergeKey)
+        }
+        for (position, origin) in merged.origins.enumerated() where origin == nil && !isPatched(merged.slots[position])
+        {
             affected.formUnion(concerned(merged.slots[position], resolver: resolver))
         }
         for rule in dirtyRules {
-            for slot in previous.ruleSlots[rule] { affected.formUnion(concerned(slot, resolver: resolver)) }
+            // A merged rule compiled again in whole already covers the shared slots it contains.
+            for slot in previous.ruleSlots[rule] where isPatched(slot) || !isMergeable(slot) {
+                affected.formUnion(concerned(slot, resolver: resolver))
+            }
+            for slot in ruleSlots[rule] where isPatched(slot) {
+                affected.formUnion(concerned(slot, resolver: resolver))
+            }
         }
-        for key in dirtyKeys {
+        for key in dirtyKeys where !patched.contains(key) {
             if let old = previous.positionByKey[key] {
                 affected.formUnion(concerned(previous.slots[old], resolver: resolver))
             }
         }
         let build: Build = (ruleSlots, compiler, merged, ids, index)
         return finish(resolver: resolver, changed: changed, affected: affected, build: build)
+    }
+
+    /// Returns the dirty merge keys whose merged rule changed only in the slots of dirty rules.
+    ///
+    /// Such a merged rule starts with the same clean rule as before, so it keeps its sources, its
+    /// source order and its position among the merged rules. A node that receives none of the old or
+    /// new destinations of its dirty slots receives the same part of it as before.
+    private func patchedKeys(_ dirtyKeys: Set<Int>, dirtyRules: Set<Int>, merged: SlotMerger.Result) -> Set<Int> {
+        dirtyKeys.filter { key in
+            guard let first = merged.firstRuleByKey[key], previous.firstRuleByKey[key] == first else { return false }
+            return !dirtyRules.contains(first)
+        }
+    }
+
+    private func isMergeable(_ slot: RuleSlot) -> Bool {
+        guard case .shared(let rule) = slot else { return false }
+        return !rule.isCapabilityRule
     }
 
     /// Positions of the nodes that differ from the previous tailnet, or nil when the tailnets differ
@@ -206,7 +235,7 @@ struct IncrementalCompiler {
             guard let old = nodes[node.id] else { continue }
             let filter = filters[position] ?? old.filter
             result[node.id] = CompiledNodePolicy(
-                filterJSON: filters[position]?.encode(expectedSize: old.filterJSON.count + 256) ?? old.filterJSON,
+                encodedFilter: filters[position]?.encode(reusing: (old.filter, old.encodedFilter)) ?? old.encodedFilter,
                 sshRules: ssh.map { $0.rules(for: node) } ?? old.sshRules ?? [],
                 filter: filter,
                 visibility: visibility[position],

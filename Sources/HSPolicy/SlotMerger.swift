@@ -22,6 +22,8 @@ enum SlotMerger {
         var slotIDs: [Int] = []
         /// Final position of each merged rule, by merge key.
         var positionByKey: [Int: Int] = [:]
+        /// The policy rule whose slot starts each merged rule, by merge key.
+        var firstRuleByKey: [Int: Int] = [:]
     }
 
     static func merge(_ ruleSlots: [[RuleSlot]], reusing reuse: Reuse?) -> Result {
@@ -47,6 +49,7 @@ enum SlotMerger {
                 let position = result.slots.count
                 positions.append(position)
                 result.positionByKey[key] = position
+                result.firstRuleByKey[key] = ruleIndex
                 let keyIsDirty = reuse.map { $0.dirtyKeys.contains(key) } ?? true
                 if !keyIsDirty, let reuse, let old = reuse.previous.positionByKey[key] {
                     result.slots.append(reuse.previous.slots[old])
