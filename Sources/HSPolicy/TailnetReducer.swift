@@ -14,7 +14,7 @@ final class CompileState: Sendable {
     let slotIDs: [Int]
     let positions: [[Int]]
     let positionByKey: [Int: Int]
-    let firstRuleByKey: [Int: Int]
+    let firstPartByKey: [Int: SlotMerger.SlotReference]
     let ids: TailnetReducer.RuleIDs
     let index: DestinationIndex
     /// Directed visibility: row `i` contains the nodes that node `i`'s reduced filter admits as sources.
@@ -40,7 +40,7 @@ final class CompileState: Sendable {
         slotIDs = merged.slotIDs
         positions = merged.positions
         positionByKey = merged.positionByKey
-        firstRuleByKey = merged.firstRuleByKey
+        firstPartByKey = merged.firstPartByKey
         self.ids = ids
         self.index = index
         self.rows = rows
