@@ -2,9 +2,12 @@ import HSCore
 
 /// Frames other connections queued for one client, waiting for its queue to write them.
 ///
-/// Packets are bounded by `DERPServerLimits.sendQueueDepth`: when full, the oldest packet is
-/// dropped so that fresher ones get through, as Tailscale's server does. Control frames (PeerGone)
-/// have their own bound and go out first.
+/// Packets are bounded by `DERPServerLimits.sendQueueDepth`. A sender that meets a full queue is
+/// registered as a waiter and its packet is not queued: the sender stops reading until a flush
+/// leaves at most `sendQueueResumeDepth` packets or the outbox closes, and both wake every waiter.
+/// A sender that may not wait (its last wait on this queue timed out) makes the queue drop its
+/// oldest packet instead, so that fresher ones get through, which is all Tailscale's server does.
+/// Control frames (PeerGone) have their own bound and go out first.
 struct DERPOutbox: Sendable {
     struct Packet: Sendable {
         var source: NodePublicKey
@@ -18,6 +21,13 @@ struct DERPOutbox: Sendable {
         var goneSource: NodePublicKey?
     }
 
+    /// A sender connection that stopped reading because this queue was full.
+    struct Waiter: Sendable {
+        var sender: DERPServerConnection
+        /// The number of the sender's pause, so that a late wake-up cannot end a later pause.
+        var pause: Int
+    }
+
     /// Frames taken out together for one write, controls first.
     struct Batch {
         var frames: [[UInt8]] = []
@@ -29,6 +39,8 @@ struct DERPOutbox: Sendable {
         var packetCount = 0
         /// Packet bytes without keys and headers.
         var packetBytes = 0
+        /// Waiters to wake because this batch emptied the queue down to the resume depth.
+        var waiters: [Waiter] = []
     }
 
     enum EnqueueResult {
@@ -38,20 +50,30 @@ struct DERPOutbox: Sendable {
         case queued
         /// Queued after dropping the oldest packet; a flush is already pending.
         case queuedAfterDroppingOldest
+        /// Not queued because the queue is full; the waiter was registered.
+        case full
         /// The connection is closed; nothing was queued.
         case closed
     }
 
     private var packets: [Packet] = []
     private var controls: [Control] = []
+    /// At most one entry per sender: a newer registration replaces the older one.
+    private var waiters: [Waiter] = []
     /// True from the enqueue that schedules a flush until a flush finds both queues empty.
     private var isFlushPending = false
     private var isClosed = false
 
-    mutating func enqueue(_ packet: Packet, depth: Int) -> EnqueueResult {
+    /// Queues `packet`. On a full queue, registers `waiter` and returns `.full`, or without a
+    /// waiter drops the oldest packet.
+    mutating func enqueue(_ packet: Packet, depth: Int, waiter: Waiter? = nil) -> EnqueueResult {
         guard !isClosed else { return .closed }
         var dropped = false
         if packets.count >= depth {
+            if let waiter {
+                register(waiter)
+                return .full
+            }
             packets.removeFirst()
             dropped = true
         }
@@ -66,9 +88,10 @@ struct DERPOutbox: Sendable {
     }
 
     /// Takes frames in order, controls first, while the bytes taken stay below `byteBudget`; the
-    /// frame that reaches the budget is taken too. Returns nil and clears the pending flag when
-    /// both queues are empty.
-    mutating func take(byteBudget: Int) -> Batch? {
+    /// frame that reaches the budget is taken too. Hands over the waiters when at most
+    /// `resumeDepth` packets remain. Returns nil and clears the pending flag when both queues are
+    /// empty.
+    mutating func take(byteBudget: Int, resumeDepth: Int) -> Batch? {
         guard !controls.isEmpty || !packets.isEmpty else {
             isFlushPending = false
             return nil
@@ -95,16 +118,30 @@ struct DERPOutbox: Sendable {
             packetsTaken += 1
         }
         removeFirst(packetsTaken, from: &packets)
+        if packets.count <= resumeDepth, !waiters.isEmpty {
+            batch.waiters = waiters
+            waiters = []
+        }
         return batch
     }
 
-    /// Marks the outbox closed and returns the number of packets discarded.
-    mutating func close() -> Int {
+    /// Marks the outbox closed and returns the number of packets discarded and the waiters to wake.
+    mutating func close() -> (discarded: Int, waiters: [Waiter]) {
         isClosed = true
         let discarded = packets.count
+        let woken = waiters
         packets = []
         controls = []
-        return discarded
+        waiters = []
+        return (discarded, woken)
+    }
+
+    private mutating func register(_ waiter: Waiter) {
+        if let index = waiters.firstIndex(where: { $0.sender === waiter.sender }) {
+            waiters[index] = waiter
+        } else {
+            waiters.append(waiter)
+        }
     }
 
     /// Removes taken elements; an emptied queue keeps its capacity while it is small.

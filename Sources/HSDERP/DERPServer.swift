@@ -109,10 +109,17 @@ extension DERPServer {
         public var bytesRelayed = 0
         /// Packets for a key that is not connected.
         public var packetsDroppedUnknownDestination = 0
-        /// Packets dropped because the destination's send queue was full.
+        /// Packets dropped because the destination's send queue was full and the sender could not
+        /// be paused: its last pause on that destination timed out.
         public var packetsDroppedQueueFull = 0
-        /// Packets still queued when their destination disconnected.
+        /// Packets still queued when their destination disconnected, or held back from a paused
+        /// sender when either side disconnected.
         public var packetsDroppedDisconnected = 0
+        /// Times the server stopped reading a sender because the destination's send queue was full.
+        public var readPauses = 0
+        /// Read pauses that ended after `DERPServerLimits.readPauseLimitMilliseconds`, or because
+        /// the stream could not pause, instead of when the destination's queue drained.
+        public var readPausesTimedOut = 0
         /// PeerGone frames with reason "not here" sent.
         public var peerGoneNotHereSent = 0
         /// PeerGone frames with reason "disconnected" queued.
@@ -138,8 +145,20 @@ struct DERPServerLimits: Sendable {
     /// chosen once per connection. Clients reconnect after 120 s without a frame.
     var keepAliveIntervalMilliseconds = 60_000
     var keepAliveJitterMilliseconds = 5_000
-    /// Packets waiting for one destination before the oldest is dropped.
+    /// Packets waiting for one destination. A sender whose packet meets a full queue stops being
+    /// read until the queue is down to `sendQueueResumeDepth` packets.
     var sendQueueDepth = 32
+    var sendQueueResumeDepth = 16
+    /// The maximum time one packet keeps its sender paused, checked every quarter of it, so a pause
+    /// ends 1 to 1.25 times this long after it began. Then the sender's packets to that destination
+    /// drop the oldest queued packet when the queue is full, until the queue drains or closes. So a
+    /// destination that reads slowly or not at all holds up the sender's other traffic only briefly.
+    /// It is below `writeStallTimeoutMilliseconds` so that clients which read and write on one
+    /// thread cannot stay stuck until the stall disconnect.
+    var readPauseLimitMilliseconds = 500
+    /// Bytes a paused sender's stream may still deliver before the pause ends as if timed out. Only
+    /// streams that cannot pause reading deliver more than one read.
+    var maxBytesReadWhilePaused = 256 << 10
     /// Queued packets move to the stream only while it has fewer unsent bytes than this, so a
     /// slow reader's backlog stays in the bounded send queue instead of the stream's buffer.
     var writeHighWaterBytes = 64 << 10

@@ -5,10 +5,11 @@ import Synchronization
 
 extension DERPServerConnection {
     /// Queues a RecvPacket frame from any queue and schedules a flush when none is pending. The
-    /// result reports whether an older packet was dropped or the connection is closed.
-    func enqueuePacket(_ packet: DERPOutbox.Packet) -> DERPOutbox.EnqueueResult {
+    /// result reports whether an older packet was dropped, the queue was full and `waiter` now
+    /// waits for it to drain, or the connection is closed.
+    func enqueuePacket(_ packet: DERPOutbox.Packet, waiter: DERPOutbox.Waiter?) -> DERPOutbox.EnqueueResult {
         let depth = server.limits.sendQueueDepth
-        let result = outbox.withLock { $0.enqueue(packet, depth: depth) }
+        let result = outbox.withLock { $0.enqueue(packet, depth: depth, waiter: waiter) }
         if case .queuedNeedsFlush = result { scheduleFlush() }
         return result
     }
@@ -23,7 +24,7 @@ extension DERPServerConnection {
         case .queuedNeedsFlush:
             scheduleFlush()
             return true
-        case .queued, .queuedAfterDroppingOldest:
+        case .queued, .queuedAfterDroppingOldest, .full:
             return true
         case .closed:
             return false
@@ -41,7 +42,11 @@ extension DERPServerConnection {
         guard !isClosed else { return }
         while true {
             let room = server.limits.writeHighWaterBytes - stream.pendingWriteBytes
-            guard room > 0, let batch = outbox.withLock({ $0.take(byteBudget: room) }) else { return }
+            let resumeDepth = server.limits.sendQueueResumeDepth
+            guard room > 0, let batch = outbox.withLock({ $0.take(byteBudget: room, resumeDepth: resumeDepth) }) else {
+                return
+            }
+            wake(batch.waiters)
             for gone in batch.goneSources {
                 sourcesSeen.remove(gone)
             }
@@ -55,6 +60,19 @@ extension DERPServerConnection {
                     $0.packetsRelayed += batch.packetCount
                     $0.bytesRelayed += batch.packetBytes
                 }
+            }
+        }
+    }
+
+    /// Tells senders paused on this connection's full queue, on their own queues, that it drained
+    /// or closed. Runs with no lock held, so no two connections' locks are ever nested.
+    func wake(_ waiters: [DERPOutbox.Waiter]) {
+        guard !waiters.isEmpty else { return }
+        let destination = ObjectIdentifier(self)
+        for waiter in waiters {
+            let sender = waiter.sender
+            sender.stream.queue.async {
+                sender.destinationDrained(destination, pause: waiter.pause)
             }
         }
     }

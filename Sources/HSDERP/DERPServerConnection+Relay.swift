@@ -14,6 +14,13 @@ struct DERPRelayBatch {
     var droppedUnknownDestination = 0
     var droppedQueueFull = 0
     var droppedDisconnected = 0
+    var readPauses = 0
+    var readPausesTimedOut = 0
+
+    var isEmpty: Bool {
+        received == 0 && droppedUnknownDestination == 0 && droppedQueueFull == 0 && droppedDisconnected == 0
+            && readPauses == 0 && readPausesTimedOut == 0
+    }
 
     /// Compares 32 key bytes with `destination`'s as four 64-bit words.
     func isDestination(_ keyBytes: ArraySlice<UInt8>) -> Bool {
@@ -31,9 +38,9 @@ struct DERPRelayBatch {
 
 extension DERPServerConnection {
     /// Hands one SendPacket payload (destination key, then packet) to the destination's
-    /// connection, copying the packet once into the RecvPacket frame. When the destination is not
-    /// connected, drops the packet and, for a disco packet, replies PeerGone "not here" within the
-    /// rate limit.
+    /// connection, copying the packet once into the RecvPacket frame. When the destination's queue
+    /// is full, pauses reading (see `deliver`). When the destination is not connected, drops the
+    /// packet and, for a disco packet, replies PeerGone "not here" within the rate limit.
     ///
     /// - Throws: ``DERPError`` `malformedFrame` for a payload shorter than a key or a packet over
     ///   ``DERP/maxPacketLength``.
@@ -52,7 +59,7 @@ extension DERPServerConnection {
             batch.target = server.registry.withLock { $0.activeConnection(for: destination) }
         }
         let packet = payload[keyEnd...]
-        guard let target = batch.target else {
+        guard let destination = batch.destination, let target = batch.target else {
             batch.droppedUnknownDestination += 1
             if let destination = batch.destination {
                 replyNotHere(destination: destination, packet: packet)
@@ -60,22 +67,13 @@ extension DERPServerConnection {
             return
         }
         let frame = DERPFrame.encodedRecvPacket(from: source, packet)
-        switch target.enqueuePacket(DERPOutbox.Packet(source: source, frame: frame, packetLength: packet.count)) {
-        case .queued, .queuedNeedsFlush:
-            break
-        case .queuedAfterDroppingOldest:
-            // NOTE: the sender is read on at full speed while its destination drops. Under a flood
-            // far beyond a receiver's pace, reading and dropping can crowd out the writes that drain
-            // the queues; pausing reads from such a sender would push back through TCP instead.
-            batch.droppedQueueFull += 1
-        case .closed:
-            batch.droppedDisconnected += 1
-        }
+        let relayed = DERPOutbox.Packet(source: source, frame: frame, packetLength: packet.count)
+        deliver(relayed, to: target, destination: destination, batch: &batch)
     }
 
-    /// Adds the counts of a finished read to the server's statistics.
+    /// Adds the counts of a finished read or resume to the server's statistics.
     func finishRelay(_ batch: DERPRelayBatch) {
-        guard batch.received > 0 else { return }
+        guard !batch.isEmpty else { return }
         if batch.droppedQueueFull > 0 {
             // A sender that outruns its peer's 32-packet queue is the likely flooder. Honest bursts
             // trigger this too, so the limiter keeps it to one line per 10 s per source.
@@ -91,6 +89,8 @@ extension DERPServerConnection {
             $0.packetsDroppedUnknownDestination += batch.droppedUnknownDestination
             $0.packetsDroppedQueueFull += batch.droppedQueueFull
             $0.packetsDroppedDisconnected += batch.droppedDisconnected
+            $0.readPauses += batch.readPauses
+            $0.readPausesTimedOut += batch.readPausesTimedOut
         }
     }
 

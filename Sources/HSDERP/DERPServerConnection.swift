@@ -6,9 +6,9 @@ import Synchronization
 /// One client's DERP connection on the server: handshake, frame dispatch and teardown.
 ///
 /// Threading: every `var` is confined to `stream.queue`. Other connections reach this one only
-/// through `enqueuePacket` and `enqueueControl`, which lock `outbox` and hop to the queue, and
-/// through `isDuplicate`, an atomic the registry sets. That confinement is what makes the
-/// `@unchecked Sendable` sound.
+/// through `enqueuePacket` and `enqueueControl`, which lock `outbox` and hop to the queue, through
+/// `destinationDrained`, which they call on this connection's queue, and through `isDuplicate`, an
+/// atomic the registry sets. That confinement is what makes the `@unchecked Sendable` sound.
 final class DERPServerConnection: ByteStreamHandler, @unchecked Sendable {
     enum Phase {
         case awaitingClientInfo
@@ -31,6 +31,7 @@ final class DERPServerConnection: ByteStreamHandler, @unchecked Sendable {
     var handshakeTimer: (any DispatchSourceTimer)?
     var keepAliveTimer: (any DispatchSourceTimer)?
     var writeWatch = DERPWriteWatch()
+    var readPause = DERPReadPause()
     /// Source keys of packets written to this client; it watches them for PeerGone.
     var sourcesSeen: Set<NodePublicKey> = []
     var peerGoneTokens: DERPTokenBucket
@@ -71,13 +72,25 @@ final class DERPServerConnection: ByteStreamHandler, @unchecked Sendable {
     }
 
     /// Handles every complete frame of a read. SendPacket payloads are relayed from the read
-    /// buffer in place, and the read's counts reach the statistics in one update.
+    /// buffer in place, and the read's counts reach the statistics in one update. While reading is
+    /// paused, the bytes wait in `reader`.
     func stream(_ stream: any ByteStream, didRead bytes: [UInt8]) {
         guard !isClosed else { return }
         reader.feed(bytes)
+        if readPause.isPaused {
+            noteReadWhilePaused()
+            return
+        }
         var batch = DERPRelayBatch()
+        handleBufferedFrames(batch: &batch)
+        finishRelay(batch)
+    }
+
+    /// Handles the complete frames in `reader` until it needs more bytes, the connection closes or
+    /// a packet pauses reading.
+    func handleBufferedFrames(batch: inout DERPRelayBatch) {
         do {
-            while !isClosed, let (type, payload) = try reader.nextFrameSlice() {
+            while !isClosed, !readPause.isPaused, let (type, payload) = try reader.nextFrameSlice() {
                 try handle(type, payload, batch: &batch)
             }
         } catch {
@@ -90,7 +103,6 @@ final class DERPServerConnection: ByteStreamHandler, @unchecked Sendable {
             )
             close(reason: error.message)
         }
-        finishRelay(batch)
     }
 
     func streamDidClose(_ stream: any ByteStream) {
@@ -228,10 +240,12 @@ final class DERPServerConnection: ByteStreamHandler, @unchecked Sendable {
         handshakeTimer = nil
         keepAliveTimer = nil
         writeWatch.stop()
-        let dropped = outbox.withLock { $0.close() }
-        if dropped > 0 {
-            server.count(\.packetsDroppedDisconnected, by: dropped)
+        let (dropped, waiters) = outbox.withLock { $0.close() }
+        let held = dropHeldPacket()
+        if dropped + held > 0 {
+            server.count(\.packetsDroppedDisconnected, by: dropped + held)
         }
+        wake(waiters)
         server.unregister(self, key: key, sourcesSeen: sourcesSeen)
     }
 }

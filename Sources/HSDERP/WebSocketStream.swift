@@ -60,6 +60,10 @@ final class WebSocketStream: ByteStream, ByteStreamHandler, @unchecked Sendable 
         write(Array(chunks.joined()))
     }
 
+    func setReadingPaused(_ paused: Bool) {
+        raw.setReadingPaused(paused)
+    }
+
     func close() {
         guard !isClosed else { return }
         isClosed = true

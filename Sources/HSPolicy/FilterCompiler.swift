@@ -281,12 +281,11 @@ struct FilterCompiler {
     /// Builds the slots of a grant with `via`, one per `ip` entry.
     ///
     /// Only a node carrying one of the `via` tags receives the rule, and only for the destination
-    /// prefixes that equal one of its approved subnet routes, written as CIDR. Other destinations
-    /// (users, tags, hosts, autogroups) produce no filter rule, and neither does an `app`-only grant.
-    /// This follows `compileViaGrant` in Headscale's policy compiler.
-    // NOTE: `via` also steers which router each source uses for the prefix (the routes in each
-    // viewer's peer list). The map encoder does not apply that yet: every source still uses the
-    // primary router, so traffic through a router without the via tag is dropped by its filter.
+    /// prefixes that overlap one of its approved subnet routes (either one may contain the other).
+    /// The rule names the prefix as the policy wrote it. `autogroup:internet` adds the internet
+    /// ranges on tagged approved exit nodes. Other destinations (users, tags, hosts, other
+    /// autogroups) produce no filter rule, and neither does an `app`-only grant. This follows
+    /// `compileViaForNode` in Headscale 0.29.2. Which router each source uses is ``ViaSteering``'s part.
     private func viaSlots(_ grant: GrantRule) -> [RuleSlot] {
         let (sourceList, senders) = sourceEntries(grant.sources)
         guard !grant.ip.isEmpty, !sourceList.isEmpty else { return [] }
@@ -294,12 +293,14 @@ struct FilterCompiler {
             if case .prefix(let prefix) = alias { return prefix }
             return nil
         }
-        var routers: [(position: Int, served: [IPPrefix])] = []
+        let wantsInternet = grant.destinations.contains(.autogroup(.internet))
+        var routers: [(position: Int, served: [IPPrefix], servesInternet: Bool)] = []
         for (position, node) in resolver.tailnet.nodes.enumerated() where grant.via.contains(where: node.tags.contains)
         {
             let routes = node.approvedSubnetRoutes
-            let served = prefixes.filter { routes.contains($0) }
-            if !served.isEmpty { routers.append((position, served)) }
+            let served = prefixes.filter { prefix in routes.contains { $0.overlaps(prefix) } }
+            let servesInternet = wantsInternet && node.isApprovedExitNode
+            if !served.isEmpty || servesInternet { routers.append((position, served, servesInternet)) }
         }
         guard !routers.isEmpty else { return [] }
         return grant.ip.map { protocols, ports in
@@ -310,6 +311,13 @@ struct FilterCompiler {
                     let entry = AddressEntry(text: prefix.description, first: prefix.address, last: prefix.last)
                     for range in ports {
                         destinations.append(CompiledDestination(entry: entry, ports: range, isInternet: false))
+                    }
+                }
+                if router.servesInternet {
+                    for entry in AliasResolver.internetEntries {
+                        for range in ports {
+                            destinations.append(CompiledDestination(entry: entry, ports: range, isInternet: true))
+                        }
                     }
                 }
                 byNode[router.position] = makeRule(

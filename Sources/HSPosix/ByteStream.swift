@@ -29,6 +29,13 @@ public protocol ByteStream: AnyObject, Sendable {
     /// peer (map streams, DERP relays) check it to apply back-pressure or drop.
     var pendingWriteBytes: Int { get }
 
+    /// Stops (`true`) or restarts (`false`) reading from the peer, so that unread bytes stay in the
+    /// kernel and TCP flow control slows the sender. Closing and lingering read regardless.
+    ///
+    /// A stream that cannot pause ignores the call, and even a pausing stream may deliver bytes it
+    /// had already read, so handlers must accept `stream(_:didRead:)` while paused.
+    func setReadingPaused(_ paused: Bool)
+
     /// Sends what is queued, then closes. The handler's `streamDidClose` runs once, afterwards.
     func close()
 }
@@ -46,6 +53,9 @@ public protocol ByteStreamHandler: AnyObject {
 }
 
 extension ByteStream {
+    /// Ignores the request: streams that can pause reading override this.
+    public func setReadingPaused(_ paused: Bool) {}
+
     /// Writes each chunk with `write(_:)`; streams that can batch them override this.
     public func write(contentsOf chunks: [[UInt8]]) {
         for chunk in chunks {

@@ -50,6 +50,8 @@ public final class SocketStream: ByteStream, @unchecked Sendable {
     var handler: (any ByteStreamHandler)?
     var state = State.open
     var readSuspended = true
+    /// Set by `setReadingPaused`; an open stream reads only while this is false.
+    var isReadingPaused = false
     var writeSuspended = true
     /// Chunks waiting for the kernel; `pendingHead` indexes the first unsent one.
     var pending: [[UInt8]] = []
@@ -120,7 +122,17 @@ public final class SocketStream: ByteStream, @unchecked Sendable {
 
     public func setHandler(_ handler: any ByteStreamHandler) {
         self.handler = handler
-        if state == .open { resumeReading() }
+        if state == .open, !isReadingPaused { resumeReading() }
+    }
+
+    public func setReadingPaused(_ paused: Bool) {
+        isReadingPaused = paused
+        guard state == .open, handler != nil else { return }
+        if paused {
+            suspendReading()
+        } else {
+            resumeReading()
+        }
     }
 
     public func write(_ bytes: [UInt8]) {

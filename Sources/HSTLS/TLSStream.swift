@@ -113,6 +113,12 @@ public final class TLSStream: ByteStream, ByteStreamHandler, @unchecked Sendable
         encrypt(contentsOf: chunks)
     }
 
+    /// Pauses or resumes reading ciphertext from the socket. Plaintext already decrypted from the
+    /// current read is still delivered, so a paused handler may see the rest of that read.
+    public func setReadingPaused(_ paused: Bool) {
+        raw.setReadingPaused(paused)
+    }
+
     public func close() {
         switch state {
         case .handshaking:

@@ -15,8 +15,12 @@ import Glibc
 /// packet on the 2 cores it shares with the server. Every client runs on its own thread.
 enum Throughput {
     struct Result {
+        /// Packets received per second of the sending window.
         var receivedPerSecond: Double
+        var received: Int
         var sent: Int
+        /// Packets sent per second of the sending window.
+        var sentPerSecond: Double
         /// CPU time of this whole process (all clients) per second of wall time.
         var clientCores: Double
     }
@@ -25,14 +29,16 @@ enum Throughput {
     static let burst = 32
 
     /// Runs `pairs` pairs for `seconds`. With `packetsPerSecond`, the senders together offer that
-    /// many packets per second; without it they send as fast as the relay reads.
+    /// many packets per second; without it they send as fast as the relay reads. Receivers keep
+    /// counting for `drainSeconds` after the senders stop, so packets still in the relay count.
     static func run(
         host: String,
         port: UInt16,
         pairs: Int,
         seconds: Double,
         packetBytes: Int,
-        packetsPerSecond: Double? = nil
+        packetsPerSecond: Double? = nil,
+        drainSeconds: Double = 0
     ) throws -> Result {
         var clients: [(BlockingDERPClient, BlockingDERPClient)] = []
         for _ in 0..<pairs {
@@ -54,15 +60,19 @@ enum Throughput {
                 sent.withLock { $0 += count }
             }
             startThread(group) {
-                let count = receive(on: receiver, until: deadline)
+                let count = receive(on: receiver, until: deadline + drainSeconds)
                 received.withLock { $0 += count }
             }
         }
         group.wait()
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        let sendingSeconds = drainSeconds > 0 ? seconds : elapsed
+        let receivedCount = received.withLock { $0 }
         return Result(
-            receivedPerSecond: Double(received.withLock { $0 }) / elapsed,
+            receivedPerSecond: Double(receivedCount) / sendingSeconds,
+            received: receivedCount,
             sent: sent.withLock { $0 },
+            sentPerSecond: Double(sent.withLock { $0 }) / sendingSeconds,
             clientCores: (processCPUSeconds() - cpuBefore) / elapsed
         )
     }

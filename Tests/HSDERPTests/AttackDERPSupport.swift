@@ -22,6 +22,7 @@ final class AddressedStream: ByteStream {
     var pendingWriteBytes: Int { inner.pendingWriteBytes }
     func setHandler(_ handler: any ByteStreamHandler) { inner.setHandler(handler) }
     func write(_ bytes: [UInt8]) { inner.write(bytes) }
+    func setReadingPaused(_ paused: Bool) { inner.setReadingPaused(paused) }
     func close() { inner.close() }
 }
 
@@ -30,13 +31,13 @@ struct AttackDERPFixture {
     let server: DERPServer
     private let sinkLines: LineSink
 
-    init() {
+    init(limits: DERPServerLimits = DERPTestHarness.relaxedLimits) {
         let sink = LineSink()
         server = DERPServer(
             privateKey: NaClBox.makePrivateKey(),
             logger: Logger(label: "derp-attack", minimumLevel: .info, sink: sink),
             admitClient: nil,
-            limits: DERPTestHarness.relaxedLimits
+            limits: limits
         )
         sinkLines = sink
     }

@@ -69,13 +69,16 @@ import Testing
     }
 
     @Test func queueOverflowNamesSender() async throws {
-        let fixture = AttackDERPFixture()
+        var limits = DERPTestHarness.relaxedLimits
+        limits.readPauseLimitMilliseconds = 50
+        let fixture = AttackDERPFixture(limits: limits)
         let victim = try await fixture.connect(name: "victim")
         let attacker = try await fixture.connect(name: "flooder", source: "127.0.0.83")
         victim.serverEnd.pause()
 
         // 60 KiB packets to a reader that stopped: past the stream's buffer and the 32-packet
-        // queue, the oldest are dropped, several times within one read of the attacker's frames.
+        // queue the attacker is paused, and once the pause limit passes the oldest are dropped,
+        // several times within one read of the attacker's frames.
         let packet = [UInt8](repeating: 0xCD, count: 60 << 10)
         for _ in 0..<80 {
             attacker.send(.sendPacket(to: victim.key, packet))

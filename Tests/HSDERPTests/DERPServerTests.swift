@@ -228,31 +228,68 @@ import Testing
         #expect(try await older.nextNonKeepAliveFrame() == .recvPacket(from: sender.key, [2]))
     }
 
-    @Test func slowReaderDropsBeyondQueueDepth() async throws {
-        let harness = DERPTestHarness()
-        let alice = try await harness.connect(name: "alice")
-        let bob = try await harness.connect(name: "bob")
-        bob.serverEnd.pause()
-
-        // 60 KiB packets: a few fill the stream past its 64 KiB high-water mark (how many depends
-        // on when the reader's queue runs), 32 wait in the send queue, and the oldest of the rest
-        // are dropped.
+    /// Sends 40 packets of 60 KiB, numbered in their first byte, from `alice` to `bob`, then a Ping.
+    /// A few fill the stream past its 64 KiB high-water mark and 32 fill the send queue.
+    private static func sendNumberedLargePackets(from alice: TestDERPClient, to bob: TestDERPClient) {
         let packetLength = 60 << 10
         for index in 0..<40 {
             alice.send(.sendPacket(to: bob.key, [UInt8(index)] + [UInt8](repeating: 0, count: packetLength - 1)))
         }
         alice.send(.ping([0, 0, 0, 0, 0, 0, 0, 2]))
-        #expect(try await alice.nextNonKeepAliveFrame().type == .pong)
+    }
 
-        bob.serverEnd.resume()
-        let deadline = ContinuousClock.now + .seconds(10)
-        while harness.server.statistics.packetsRelayed + harness.server.statistics.packetsDroppedQueueFull < 40,
-            ContinuousClock.now < deadline
-        {
+    private static func waitFor(_ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !condition(), ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(10))
         }
+    }
+
+    @Test func slowReaderPausesSender() async throws {
+        let harness = DERPTestHarness()
+        let alice = try await harness.connect(name: "alice")
+        let bob = try await harness.connect(name: "bob")
+        bob.serverEnd.pause()
+
+        Self.sendNumberedLargePackets(from: alice, to: bob)
+        try await Self.waitFor { harness.server.statistics.readPauses > 0 }
+        #expect(harness.server.statistics.readPauses == 1)
+        #expect(harness.server.statistics.packetsDroppedQueueFull == 0)
+
+        bob.serverEnd.resume()
+        var received: [UInt8] = []
+        for _ in 0..<40 {
+            let frame = try await bob.nextNonKeepAliveFrame()
+            #expect(frame.type == .recvPacket)
+            received.append(frame.payload[32])
+        }
+        #expect(received == Array(0..<40))
+        #expect(try await alice.nextNonKeepAliveFrame().type == .pong)
+        try await Self.waitFor { harness.server.statistics.packetsRelayed == 40 }
+        let statistics = harness.server.statistics
+        #expect(statistics.packetsRelayed == 40)
+        #expect(statistics.packetsDroppedQueueFull == 0)
+        #expect(statistics.readPausesTimedOut == 0)
+    }
+
+    @Test func pauseLimitFallsBackToDropping() async throws {
+        var limits = DERPTestHarness.relaxedLimits
+        limits.readPauseLimitMilliseconds = 50
+        let harness = DERPTestHarness(limits: limits)
+        let alice = try await harness.connect(name: "alice")
+        let bob = try await harness.connect(name: "bob")
+        bob.serverEnd.pause()
+
+        // Past the limit the server reads Alice again, so it replies to her Ping while Bob reads
+        // nothing, and the oldest of her packets fall out of Bob's full queue.
+        Self.sendNumberedLargePackets(from: alice, to: bob)
+        #expect(try await alice.nextNonKeepAliveFrame().type == .pong)
+        #expect(harness.server.statistics.readPausesTimedOut == 1)
         let dropped = harness.server.statistics.packetsDroppedQueueFull
-        #expect((6...8).contains(dropped))
+        #expect(dropped > 0)
+
+        bob.serverEnd.resume()
+        try await Self.waitFor { harness.server.statistics.packetsRelayed >= 40 - dropped }
         #expect(harness.server.statistics.packetsRelayed == 40 - dropped)
         var received: [UInt8] = []
         for _ in 0..<(40 - dropped) {
@@ -260,7 +297,7 @@ import Testing
             #expect(frame.type == .recvPacket)
             received.append(frame.payload[32])
         }
-        #expect(received.suffix(32) == Array(8..<40))
+        #expect(received.last == 39)
         #expect(received == received.sorted())
     }
 

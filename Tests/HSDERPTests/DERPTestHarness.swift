@@ -35,14 +35,18 @@ struct DERPTestHarness {
     let server: DERPServer
     let logger = Logger(label: "derp-test", minimumLevel: .critical)
 
-    /// The server's default limits, except handshake and write-stall timeouts long enough that a
-    /// test client held up for seconds never looks slow to the server. Swift Testing runs the test
-    /// clients on the cooperative thread pool, which other suites' synchronous tests can keep busy
-    /// for longer than the default 10 s handshake timeout.
+    /// The server's default limits, except handshake, write-stall and read-pause timeouts long
+    /// enough that a test client held up for seconds never looks slow to the server, and a
+    /// KeepAlive interval long enough that no KeepAlive comes before the event a test waits for.
+    /// Swift Testing runs the test clients on the cooperative thread pool, which other suites'
+    /// synchronous tests can keep busy for longer than the default 10 s handshake timeout and, in
+    /// a loaded full run, longer than the default 60 s KeepAlive interval.
     static var relaxedLimits: DERPServerLimits {
         var limits = DERPServerLimits()
         limits.handshakeTimeoutMilliseconds = 600_000
         limits.writeStallTimeoutMilliseconds = 600_000
+        limits.readPauseLimitMilliseconds = 600_000
+        limits.keepAliveIntervalMilliseconds = 600_000
         return limits
     }
 

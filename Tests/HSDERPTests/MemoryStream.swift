@@ -5,8 +5,9 @@ import HSPosix
 ///
 /// Bytes written on one end reach the other end's handler on that end's queue, in order. Pausing
 /// an end keeps its writes unsent and counted in `pendingWriteBytes`, like a socket whose peer
-/// stopped reading. Resuming sends them and reports a drain. All mutable state is confined to
-/// `queue`, hence `@unchecked Sendable`.
+/// stopped reading. Resuming sends them and reports a drain. `setReadingPaused(true)` holds bytes
+/// that arrive until reading resumes. All mutable state is confined to `queue`, hence
+/// `@unchecked Sendable`.
 final class MemoryStream: ByteStream, @unchecked Sendable {
     let queue: DispatchQueue
     let remoteAddress: String
@@ -15,6 +16,8 @@ final class MemoryStream: ByteStream, @unchecked Sendable {
     private var unsent: [[UInt8]] = []
     private var unsentBytes = 0
     private var isPaused = false
+    private var isReadingPaused = false
+    private var unread: [[UInt8]] = []
     private(set) var isClosed = false
 
     private init(label: String, remoteAddress: String) {
@@ -46,6 +49,13 @@ final class MemoryStream: ByteStream, @unchecked Sendable {
     }
 
     var pendingWriteBytes: Int { unsentBytes }
+
+    func setReadingPaused(_ paused: Bool) {
+        isReadingPaused = paused
+        guard !paused, !unread.isEmpty else { return }
+        // Delivers later, as a socket's read source would, not inside the handler's own call.
+        queue.async { self.deliverUnread() }
+    }
 
     func close() {
         guard !isClosed else { return }
@@ -86,7 +96,19 @@ final class MemoryStream: ByteStream, @unchecked Sendable {
 
     private func receive(_ bytes: [UInt8]) {
         guard !isClosed else { return }
+        if isReadingPaused || !unread.isEmpty {
+            unread.append(bytes)
+            if !isReadingPaused { deliverUnread() }
+            return
+        }
         handler?.stream(self, didRead: bytes)
+    }
+
+    private func deliverUnread() {
+        while !isClosed, !isReadingPaused, !unread.isEmpty {
+            let bytes = unread.removeFirst()
+            handler?.stream(self, didRead: bytes)
+        }
     }
 
     private func remoteDidClose() {

@@ -1,10 +1,11 @@
 import Foundation
 import HSCore
 import HSCrypto
-import HSDERP
 import HSHTTP
 import HSPosix
 import Testing
+
+@testable import HSDERP
 
 #if canImport(Glibc)
     import Glibc
@@ -24,9 +25,9 @@ struct DERPSocketServer {
     let server: DERPServer
     let listener: TCPListener
 
-    init() throws {
+    init(limits: DERPServerLimits = DERPServerLimits()) throws {
         let logger = Logger(label: "derp-socket-test", minimumLevel: .critical)
-        server = DERPServer(privateKey: NaClBox.makePrivateKey(), logger: logger)
+        server = DERPServer(privateKey: NaClBox.makePrivateKey(), logger: logger, admitClient: nil, limits: limits)
         let http = HTTPServer(handler: DERPUpgradeHandler(server: server), logger: logger)
         listener = try TCPListener(host: "127.0.0.1", port: 0, logger: logger)
         listener.start { stream in http.serve(stream, isSecure: false) }
@@ -52,13 +53,17 @@ final class SocketDERPClient: @unchecked Sendable {
 
     /// Connects and completes the upgrade and the DERP handshake. A `receiveBufferBytes` value
     /// shrinks the socket's receive buffer before connecting, to make the server's sends block.
-    init(port: UInt16, receiveBufferBytes: Int32? = nil) throws {
+    /// A `sendBufferBytes` value shrinks the send buffer, so that this client's own sends block sooner.
+    init(port: UInt16, receiveBufferBytes: Int32? = nil, sendBufferBytes: Int32? = nil) throws {
         key = NodePublicKey(bytes: NaClBox.publicKey(forPrivateKey: privateKey))!
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var timeout = timeval(tv_sec: 10, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         if var size = receiveBufferBytes {
             setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
+        if var size = sendBufferBytes {
+            setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
         }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -110,6 +115,21 @@ final class SocketDERPClient: @unchecked Sendable {
             guard sent > 0 else { throw Failure(description: "send failed: errno \(errno)") }
             offset += sent
         }
+    }
+
+    /// Sends from `bytes[offset...]` until the kernel takes no more without blocking; returns the
+    /// new offset.
+    func sendWithoutBlocking(_ bytes: [UInt8], from offset: Int) throws -> Int {
+        var offset = offset
+        while offset < bytes.count {
+            let sent = bytes.withUnsafeBytes {
+                Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+            }
+            if sent < 0, errno == EAGAIN || errno == EWOULDBLOCK { return offset }
+            guard sent > 0 else { throw Failure(description: "send failed: errno \(errno)") }
+            offset += sent
+        }
+        return offset
     }
 
     /// Reads the next frame other than KeepAlive.

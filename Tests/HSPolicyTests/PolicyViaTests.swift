@@ -58,6 +58,13 @@ import Testing
         #expect(us == ["10.1.0.0/16"])
     }
 
+    @Test func broaderPrefixReachesRouter() throws {
+        let compiled = try Self.compile(#"{"src": ["alice@"], "dst": ["10.0.0.0/8"], "ip": ["*"], "via": ["tag:us"]}"#)
+        let rules = try #require(compiled.node(3)).filterRules
+        #expect(rules.flatMap(\.dstPorts).map(\.ip) == ["10.0.0.0/8"])
+        #expect(try #require(compiled.node(2)).filterRules.isEmpty)
+    }
+
     @Test func appOnlyViaGrantHasNoFilter() throws {
         let grant =
             #"{"src": ["alice@"], "dst": ["10.1.0.0/16"], "app": {"example.com/cap/x": [{}]}, "via": ["tag:eu"]}"#

@@ -16,6 +16,7 @@
 #   tailscaled-pair-rename   the admin renames a node and its peer sees the new MagicDNS name
 #   tailscaled-pair-expire   the admin expires a node: it needs a new login and its peer sees it expired
 #   tailscaled-pair-routes   a subnet route and exit node advertised, approved and seen by the peer
+#   via-routes               via grants steer one source to the tagged subnet router and exit node
 #   interactive-login        tailscaled without a key; auth register, logout, re-login, expire
 #   ephemeral-logout         ephemeral nodes leave the peer's map on logout and after the inactivity timeout
 #   derp-pinned              relay only over a pinned self-signed certificate the clients do not trust
@@ -39,7 +40,7 @@ DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$DIR/../.." && pwd)
 
 ALL_TESTS=(two-nodes two-nodes-forwarder two-nodes-magicdns two-nodes-relay two-nodes-restart two-nodes-wrong-key two-nodes-policy
-    tailscaled-pair tailscaled-pair-relay tailscaled-pair-routes tailscaled-pair-rename tailscaled-pair-expire
+    tailscaled-pair tailscaled-pair-relay tailscaled-pair-routes tailscaled-pair-rename tailscaled-pair-expire via-routes
     interactive-login ephemeral-logout derp-pinned
     derp-pinned-forwarder derp-peer-gone derp-map-file snap-default acme attack-flood hsapi-client
     dns-extra-records oidc-login)
@@ -59,6 +60,7 @@ test_command() {
         tailscaled-pair-routes) echo "$DIR/tailscaled-pair.sh --routes" ;;
         tailscaled-pair-rename) echo "$DIR/tailscaled-pair.sh --rename" ;;
         tailscaled-pair-expire) echo "$DIR/tailscaled-pair.sh --expire" ;;
+        via-routes) echo "$DIR/via-routes.sh" ;;
         interactive-login) echo "$DIR/interactive-login.sh" ;;
         ephemeral-logout) echo "$DIR/ephemeral-logout.sh" ;;
         derp-pinned) echo "$DIR/derp-pinned.sh" ;;

@@ -23,6 +23,9 @@ struct MapSettings: Sendable {
 struct NodeExtras: Sendable, Equatable {
     var primaryRoutes: [String] = []
     var capabilities: [String: [JSONValue]] = [:]
+    /// False for a viewer that a `via` grant steers to other exit nodes: the entry then leaves
+    /// out the node's exit routes.
+    var showsExitRoutes = true
 }
 
 /// Encodes `tailcfg` values for map responses.
@@ -52,10 +55,11 @@ struct MapEncoder: Sendable {
     }
 
     /// Returns the prefixes routed to `node`: its own addresses, the subnets it is primary for, and
-    /// its approved exit routes.
-    static func allowedIPs(_ node: ControlNode, primaryRoutes: [String]) -> [String] {
-        let exitRoutes = RouteTable.servedRoutes(of: node).filter(RouteTable.isExitRoute)
-        return node.addressPrefixes + primaryRoutes + exitRoutes.sorted()
+    /// its approved exit routes unless `exitRoutes` is false.
+    static func allowedIPs(_ node: ControlNode, primaryRoutes: [String], exitRoutes: Bool = true) -> [String] {
+        guard exitRoutes else { return node.addressPrefixes + primaryRoutes }
+        let served = RouteTable.servedRoutes(of: node).filter(RouteTable.isExitRoute)
+        return node.addressPrefixes + primaryRoutes + served.sorted()
     }
 
     private func writeNode(
@@ -87,7 +91,7 @@ struct MapEncoder: Sendable {
         writer.key("Addresses")
         writer.strings(node.addressPrefixes)
         writer.key("AllowedIPs")
-        writer.strings(Self.allowedIPs(node, primaryRoutes: primaryRoutes))
+        writer.strings(Self.allowedIPs(node, primaryRoutes: primaryRoutes, exitRoutes: extras.showsExitRoutes))
         if !primaryRoutes.isEmpty {
             writer.key("PrimaryRoutes")
             writer.strings(primaryRoutes)

@@ -1,6 +1,29 @@
 import Foundation
 import HSCore
 
+/// What peers must hear when a node reports new state in a map request.
+enum PeerChange {
+    /// Nothing a peer reads changed, such as DERP latencies in `Hostinfo.NetInfo`. Peers get the
+    /// new state with their next full entry for the node.
+    case none
+    /// Endpoints, disco key or home region changed, and nothing else a peer reads.
+    case patch(PeerPatch)
+    /// Something outside a patch changed, so peers need the whole entry again.
+    case wholeEntry
+
+    init(before: ControlNode, after: ControlNode) {
+        if let patch = PeerPatch(before: before, after: after) {
+            self = .patch(patch)
+        } else if PeerPatch.sameOutsidePatch(before, after), before.endpoints == after.endpoints,
+            before.discoKey == after.discoKey, before.homeDERP == after.homeDERP
+        {
+            self = .none
+        } else {
+            self = .wholeEntry
+        }
+    }
+}
+
 /// A change to a node that peers can apply as a `PeersChangedPatch` entry instead of receiving the
 /// whole node again: new endpoints, a new disco key, or a new home DERP region.
 struct PeerPatch {
@@ -23,7 +46,7 @@ struct PeerPatch {
     /// True when the nodes differ at most in what a patch carries. `Hostinfo.NetInfo` (where the
     /// home region and latencies live) may differ: peers keep the old NetInfo until the next full
     /// entry, which nothing in a client reads for a peer.
-    private static func sameOutsidePatch(_ lhs: ControlNode, _ rhs: ControlNode) -> Bool {
+    static func sameOutsidePatch(_ lhs: ControlNode, _ rhs: ControlNode) -> Bool {
         var left = lhs
         var right = rhs
         left.endpoints = []

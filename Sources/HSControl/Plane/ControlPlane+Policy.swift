@@ -93,6 +93,7 @@ extension ControlPlane {
         let old = state.policy
         let nodes = state.entries.values.map(\.node)
         state.policy = new
+        installViaSteeringLocked(old: old, new: new, in: &state)
         if old.allowsAll, new.allowsAll {
             return PolicyOutcome()
         }

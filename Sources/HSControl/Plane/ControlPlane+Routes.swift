@@ -17,24 +17,26 @@ extension ControlPlane {
     }
 
     /// Sends each node in `ids` to the streams that see it, and its new self entry to its own.
-    /// Used after a node's primary routes or policy capabilities changed.
+    /// Used after a node's primary routes or policy capabilities changed. Also sends the entries
+    /// that `via` steering changed for single viewers (see ``viaDeliveriesLocked(excluding:in:now:)``).
     func deliverRouteChanges(_ ids: Set<UInt64>, now: Date) {
-        guard !ids.isEmpty else { return }
+        guard !ids.isEmpty || viaActive.load(ordering: .relaxed) else { return }
         let messages: [(json: [UInt8], sinks: [any MapStreamSink])] = state.withLock { state in
-            ids.flatMap { id -> [(json: [UInt8], sinks: [any MapStreamSink])] in
+            var messages = ids.flatMap { id -> [(json: [UInt8], sinks: [any MapStreamSink])] in
                 guard let entry = state.entries[id] else { return [] }
                 let selfJSON = encoder.selfJSON(entry.node, extras: extrasLocked(for: id, in: state), now: now)
-                return [
-                    (MapMessages.peersChanged([entry.peerJSON], userProfiles: nil, now: now),
-                     streamsLocked(excluding: id, in: state)),
-                    (MapMessages.selfChanged(selfJSON, now: now), streamsLocked(of: id, in: state)),
-                ]
+                return peerDeliveriesLocked(of: id, in: state, now: now)
+                    + [(MapMessages.selfChanged(selfJSON, now: now), streamsLocked(of: id, in: state))]
             }
+            messages += viaDeliveriesLocked(excluding: ids, in: &state, now: now)
+            return messages
         }
         for message in messages {
             deliver(message.json, to: message.sinks)
         }
-        logger.debug("node entries sent again", [("nodes", ids.sorted().map(String.init).joined(separator: ","))])
+        if !ids.isEmpty {
+            logger.debug("node entries sent again", [("nodes", ids.sorted().map(String.init).joined(separator: ","))])
+        }
     }
 
     /// Approves the routes `node` advertises that the policy's `autoApprovers` allow. Returns true
@@ -44,7 +46,10 @@ extension ControlPlane {
         let missing = approvable.filter { !node.approvedRoutes.contains($0) }
         guard !missing.isEmpty else { return false }
         node.approvedRoutes = (node.approvedRoutes + missing).sorted()
-        logger.info("routes approved by policy", [("node.id", String(node.id)), ("routes", missing.joined(separator: ","))])
+        logger.info(
+            "routes approved by policy",
+            [("node.id", String(node.id)), ("routes", missing.joined(separator: ","))]
+        )
         return true
     }
 }

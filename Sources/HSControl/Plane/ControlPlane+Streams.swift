@@ -144,8 +144,7 @@ extension ControlPlane {
         machineKey: MachinePublicKey,
         now: Date = Date()
     ) throws(MapRequestError) -> [UInt8]? {
-        let result: (ControlNode, [UInt8]?, [UInt8]?, [any MapStreamSink], Set<UInt64>, Bool)? = state.withLock {
-            state in
+        let result: AppliedUpdate? = state.withLock { state in
             guard var node = lookupLocked(request.nodeKey, machineKey: machineKey, in: state) else { return nil }
             let before = node
             let reported = apply(request, to: &node)
@@ -156,23 +155,58 @@ extension ControlPlane {
             if changed {
                 _ = putLocked(node, in: &state, now: now)
                 routeChanges = electRoutesLocked(in: &state, now: now)
-                delta =
-                    PeerPatch(before: before, after: node)?.message(now: now)
-                    ?? MapMessages.peersChanged([state.entries[node.id]?.peerJSON ?? []], userProfiles: nil, now: now)
+                delta = peerDelta(before: before, after: node, in: state, now: now)
             }
             let full = request.omitPeers ? nil : fullMapLocked(for: node, in: state, now: now)
-            return (node, delta, full, streamsLocked(excluding: node.id, in: state), routeChanges, approved)
+            return AppliedUpdate(
+                node: node,
+                changed: changed,
+                delta: delta,
+                full: full,
+                others: streamsLocked(excluding: node.id, in: state),
+                routeChanges: routeChanges,
+                routesApproved: approved
+            )
         }
-        guard let (node, delta, full, others, routeChanges, approved) = result else { throw .unknownNode }
-        if let delta {
-            persistLater(node)
-            deliver(delta, to: others)
+        guard let result else { throw .unknownNode }
+        if result.changed {
+            persistLater(result.node)
         }
-        deliverRouteChanges(routeChanges, now: now)
-        if approved {
+        if let delta = result.delta {
+            deliver(delta, to: result.others)
+        }
+        deliverRouteChanges(result.routeChanges, now: now)
+        if result.routesApproved {
             refreshPolicy(now: now)
         }
-        return full.map { MapFraming.frame(json: $0) }
+        return result.full.map { MapFraming.frame(json: $0) }
+    }
+
+    /// The results of applying a map update, for the work done after the lock is released.
+    private struct AppliedUpdate {
+        var node: ControlNode
+        /// The node's stored state changed and must be persisted.
+        var changed: Bool
+        /// The message peers get, or nil when nothing they read changed.
+        var delta: [UInt8]?
+        var full: [UInt8]?
+        var others: [any MapStreamSink]
+        var routeChanges: Set<UInt64>
+        var routesApproved: Bool
+    }
+
+    /// The delta peers get for a node's reported change, or nil when they need none. Clients
+    /// re-send Hostinfo after each network check; when only latencies in `NetInfo` moved, telling
+    /// every peer would cost a whole entry per peer for nothing a peer reads.
+    private func peerDelta(before: ControlNode, after: ControlNode, in state: State, now: Date) -> [UInt8]? {
+        switch PeerChange(before: before, after: after) {
+        case .none:
+            return nil
+        case .patch(let patch):
+            return patch.message(now: now)
+        case .wholeEntry:
+            return MapMessages.peersChanged([state.entries[after.id]?.peerJSON ?? []], userProfiles: nil, now: now)
+        }
     }
 }
 

@@ -64,6 +64,9 @@ final class ControlPlane: Sendable {
     let metrics: ServerMetrics
     /// Merges the deltas of a short window into one message per stream; nil sends each delta at once.
     let batcher: MapDeltaBatcher?
+    /// True while `via` steering exists or has entries to send, so that route-change delivery
+    /// takes the lock even when no primary changed. Written under the state lock.
+    let viaActive = Atomic<Bool>(false)
 
     init(
         storage: any ControlStorage,
@@ -101,6 +104,7 @@ final class ControlPlane: Sendable {
         let json = encoder.peerJSON(node, extras: extrasLocked(for: node.id, in: state), now: now)
         state.index.replace(state.entries[node.id]?.node, with: node)
         state.entries[node.id] = Entry(node: node, peerJSON: json)
+        state.routes.notePeerChanged(node.id)
         return json
     }
 
@@ -165,16 +169,26 @@ final class ControlPlane: Sendable {
     /// `node` and those peers.
     ///
     /// It walks the index's sorted ids and reads the cached entries, so a full map costs one pass
-    /// over the nodes and no sort or re-encoding.
-    func visiblePeersLocked(of node: ControlNode, in state: State) -> (peers: [[UInt8]], profiles: [UInt8]) {
+    /// over the nodes and no sort. Only peers that `via` steering shows to `node` with other
+    /// routes are encoded again, for this viewer.
+    func visiblePeersLocked(
+        of node: ControlNode,
+        in state: State,
+        now: Date = Date()
+    ) -> (peers: [[UInt8]], profiles: [UInt8]) {
         let visible = state.policy.visiblePeers(of: node.id)
+        let steered = state.routes.via.overrides[node.id]
         var peers: [[UInt8]] = []
         peers.reserveCapacity(visible?.count ?? state.index.sortedIDs.count)
         var owners = ProfileOwners()
         owners.add(node)
         for id in state.index.sortedIDs where id != node.id && (visible?.contains(id) ?? true) {
             guard let entry = state.entries[id] else { continue }
-            peers.append(entry.peerJSON)
+            if steered?[id] != nil, let json = peerJSONLocked(id, for: node.id, in: state, now: now) {
+                peers.append(json)
+            } else {
+                peers.append(entry.peerJSON)
+            }
             owners.add(entry.node)
         }
         return (peers, owners.encode(users: state.users, with: encoder))

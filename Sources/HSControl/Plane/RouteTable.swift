@@ -1,4 +1,5 @@
 import HSCore
+import HSPolicy
 
 /// Subnet routes and exit routes: which node is the primary router for each prefix.
 ///
@@ -10,6 +11,11 @@ import HSCore
 struct RouteTable: Sendable {
     /// The primary node of each subnet prefix that an online node serves.
     private(set) var primaries: [String: UInt64] = [:]
+    /// The online nodes serving each subnet prefix and every node serving exit routes, as of the
+    /// last election, for `via` steering.
+    private(set) var steeringInput = ViaRouting.Routes()
+    /// Per-viewer steering from `via` grants, elected again with the primaries.
+    private(set) var via = ViaRouting()
 
     static func isExitRoute(_ prefix: String) -> Bool {
         prefix == "0.0.0.0/0" || prefix == "::/0"
@@ -30,8 +36,12 @@ struct RouteTable: Sendable {
     /// Elects the primaries again and returns the ids of nodes whose primary routes changed.
     mutating func elect(nodes: some Sequence<ControlNode>) -> Set<UInt64> {
         var candidates: [String: [UInt64]] = [:]
-        for node in nodes where node.isOnline {
-            for route in Self.servedRoutes(of: node) where !Self.isExitRoute(route) {
+        var exitNodes = Set<UInt64>()
+        for node in nodes {
+            let served = Self.servedRoutes(of: node)
+            if served.contains(where: Self.isExitRoute) { exitNodes.insert(node.id) }
+            guard node.isOnline else { continue }
+            for route in served where !Self.isExitRoute(route) {
                 candidates[route, default: []].append(node.id)
             }
         }
@@ -49,6 +59,32 @@ struct RouteTable: Sendable {
             if let after = elected[route] { changed.insert(after) }
         }
         primaries = elected
+        steeringInput = ViaRouting.Routes(
+            primaries: elected,
+            servers: candidates.mapValues(Set.init),
+            exitNodes: exitNodes
+        )
+        via.refresh(steeringInput)
         return changed
+    }
+
+    /// Replaces the `via` steering, as after a policy change, and elects its routers.
+    mutating func setSteering(_ steering: ViaSteering) {
+        via.setSteering(steering, routes: steeringInput)
+    }
+
+    /// Records that `nodeID`'s entry changed; see ``ViaRouting/notePeerChanged(_:)``.
+    mutating func notePeerChanged(_ nodeID: UInt64) {
+        via.notePeerChanged(nodeID)
+    }
+
+    /// Records some `via` overrides as changed; see ``ViaRouting/noteOverridesChanged(where:)``.
+    mutating func noteOverridesChanged(where isStale: (UInt64, UInt64) -> Bool) {
+        via.noteOverridesChanged(where: isStale)
+    }
+
+    /// Returns and clears the steered viewers' entries to send again; see ``ViaRouting/takePending()``.
+    mutating func takeViaPending() -> [UInt64: Set<UInt64>] {
+        via.takePending()
     }
 }
