@@ -59,10 +59,8 @@ struct DestinationIndex: Sendable {
         }
     }
 
-    /// Removes the hits of the `removed` slots, each under its id. Hit lists stay unsorted;
-    /// `hits(for:)` sorts.
-    ///
-    /// Each list is filtered once, however many removed slots or destinations name it.
+    /// Removes the hits of the `removed` slots, each under its id. Hit lists stay unsorted, because
+    /// `hits(for:)` sorts. Each list is filtered once, however many removed slots or destinations name it.
     mutating func remove(_ removed: [(slot: RuleSlot, id: Int)]) {
         guard let maxID = removed.map(\.id).max() else { return }
         var isRemoved = [Bool](repeating: false, count: maxID + 1)
@@ -80,7 +78,7 @@ struct DestinationIndex: Sendable {
             } else if isInternet {
                 touchesInternet = true
             } else if entry.first == entry.last {
-                // One entry repeats once per port range; skip the repeats before hashing.
+                // One entry repeats once per port range, so repeats are skipped before hashing.
                 if entry.first != lastAddress { addresses.insert(entry.first) }
                 lastAddress = entry.first
             } else if let range = rangeIndex[entry.text] {

@@ -1,7 +1,7 @@
 /// A node's packet filter as JSON bytes, with the offset at which each merged rule starts.
 struct EncodedFilter: Sendable {
     var bytes: [UInt8]
-    /// Offset in `bytes` of each merged rule's `{`; empty for a literal filter, whose rules are
+    /// Offset in `bytes` of each merged rule's `{`. Empty for a literal filter, whose rules are
     /// never reused.
     var ruleStarts: [UInt32]
 

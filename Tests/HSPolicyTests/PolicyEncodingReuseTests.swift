@@ -29,7 +29,7 @@ import Testing
         serverURL: "https://hs.example.com"
     )
 
-    /// Returns `tailnet` with node `id` carrying `tags` (and no owner when tagged).
+    /// Returns `tailnet` with node `id` carrying `tags`. A tagged node belongs to its tags, not its owner.
     static func retag(_ tailnet: PolicyTailnet, _ id: UInt64, _ tags: [String]) -> PolicyTailnet {
         var result = tailnet
         let position = result.nodes.firstIndex { $0.id == id }!
@@ -63,12 +63,20 @@ import Testing
         }
     }
 
-    @Test func unchangedFilterSharesBytes() throws {
-        let policy = try Policy.parse(Self.policy)
-        let before = CompiledTailnetPolicy(policy: policy, tailnet: Self.tailnet)
-        let changed = Self.retag(Self.tailnet, 5, ["tag:a"])
+    /// Compiles the initial tailnet, then recompiles it with node `id` retagged, and checks the
+    /// result against a full compilation.
+    static func recompileRetagging(_ id: UInt64, _ tags: [String]) throws
+        -> (before: CompiledTailnetPolicy, after: CompiledTailnetPolicy)
+    {
+        let before = CompiledTailnetPolicy(policy: try Policy.parse(policy), tailnet: tailnet)
+        let changed = retag(tailnet, id, tags)
         let after = before.recompiled(for: changed)
-        try Self.expectMatchesFullCompile(after, changed, step: "retag")
+        try expectMatchesFullCompile(after, changed, step: "node \(id) retagged")
+        return (before, after)
+    }
+
+    @Test func unchangedFilterSharesBytes() throws {
+        let (before, after) = try Self.recompileRetagging(5, ["tag:a"])
         // Node 6 receives parts of the rebuilt merged rules, but none of their changed destinations.
         let old = try #require(before.node(6)).filterJSON
         let new = try #require(after.node(6)).filterJSON
@@ -80,12 +88,8 @@ import Testing
     }
 
     @Test func partlyChangedFilterMatchesFullCompile() throws {
-        let policy = try Policy.parse(Self.policy)
-        let before = CompiledTailnetPolicy(policy: policy, tailnet: Self.tailnet)
         // One of Bob's devices becomes tagged: the rules with bob@ sources change, alice@'s stay.
-        let changed = Self.retag(Self.tailnet, 3, ["tag:a"])
-        let after = before.recompiled(for: changed)
-        try Self.expectMatchesFullCompile(after, changed, step: "retag desktop")
+        let (before, after) = try Self.recompileRetagging(3, ["tag:a"])
         let oldRules = try #require(before.node(6)).filterRules
         let newRules = try #require(after.node(6)).filterRules
         #expect(oldRules.first == newRules.first, "alice@'s merged rule should be unchanged on node 6")
