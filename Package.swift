@@ -81,7 +81,7 @@ let package = Package(
         // The `headscale` command tree.
         .target(
             name: "HSCLI",
-            dependencies: ["HSCore", "HSConfig", "HSControl", "HSPosix", "HSTLS"],
+            dependencies: ["HSCore", "HSConfig", "HSControl", "HSPolicy", "HSPosix", "HSTLS"],
             swiftSettings: strictSettings
         ),
         .executableTarget(

@@ -7,15 +7,13 @@ enum CompatOutcome {
     case failed(String)
 }
 
-/// Runs one vector through the policy engine and compares the output with the recording.
+/// Runs one vector through `PolicyEvaluator`, the code behind `headscale debug policy`, and compares
+/// its JSON output with the recording.
 enum CompatRunner {
     static func run(_ vector: CompatVector) -> CompatOutcome {
-        let policy: Policy
+        let output: JSONValue
         do {
-            policy = try Policy.parse(vector.policyText)
-            if ["policytest", "sshtest"].contains(vector.category) {
-                try policy.runTests(against: vector.tailnet)
-            }
+            output = try PolicyEvaluator.evaluate(policy: vector.policyText, topology: vector.topology)
         } catch {
             guard vector.expectError else { return .failed("policy rejected: \(error.message)") }
             if vector.category != "nodeattrs" && !error.message.contains(vector.errorMessage) {
@@ -28,63 +26,89 @@ enum CompatRunner {
         if vector.expectError {
             return .failed("policy accepted, expected error: \(vector.errorMessage)")
         }
-        let compiled = CompiledTailnetPolicy(policy: policy, tailnet: vector.tailnet)
         var problems: [String] = []
         for (name, expected) in vector.results {
-            guard let id = vector.nodeIDsByName[name], let node = compiled.node(id) else {
-                problems.append("\(name): node missing from the compiled policy")
+            guard let got = output["nodes"]?[name] else {
+                problems.append("\(name): node missing from the evaluator's output")
                 continue
             }
-            problems += compare(vector: vector, name: name, expected: expected, node: node)
+            problems += compare(category: vector.category, name: name, expected: expected, got: got)
         }
-        if vector.category == "routes" {
-            problems += compareAutoApproval(vector: vector, policy: policy)
+        if vector.category == "routes", let policy = try? Policy.parse(vector.policyText) {
+            problems += compareAutoApproval(topology: vector.topology, policy: policy)
         }
         return problems.isEmpty ? .passed : .failed(problems.joined(separator: "\n"))
     }
 
-    private static func compare(
-        vector: CompatVector,
-        name: String,
-        expected: JSONValue,
-        node: CompiledNodePolicy
-    ) -> [String] {
+    private static func compare(category: String, name: String, expected: JSONValue, got: JSONValue) -> [String] {
         var problems: [String] = []
-        if ["acl", "routes", "grant"].contains(vector.category) {
+        if ["acl", "routes", "grant"].contains(category) {
             let want = CompatCanonical.filter(expected["packet_filter_rules"])
-            let got = CompatCanonical.filter(try? HuJSON.parse(node.filterJSON))
-            if want != got {
-                problems.append("\(name): packet filter differs\n  want:\n\(want)\n  got:\n\(got)")
+            let have = CompatCanonical.filter(got["packet_filter_rules"])
+            if want != have {
+                problems.append("\(name): packet filter differs\n  want:\n\(want)\n  got:\n\(have)")
             }
         }
-        if ["ssh", "sshtest"].contains(vector.category) {
+        if ["ssh", "sshtest"].contains(category) {
             let want = CompatCanonical.ssh(expected["ssh_rules"])
-            let gotValue = node.sshPolicyJSON.flatMap { try? HuJSON.parse($0) }?["rules"]
-            let got = CompatCanonical.ssh(gotValue)
-            if want != got {
-                problems.append("\(name): SSH rules differ\n  want:\n\(want)\n  got:\n\(got)")
+            let have = CompatCanonical.ssh(got["ssh_rules"])
+            if want != have {
+                problems.append("\(name): SSH rules differ\n  want:\n\(want)\n  got:\n\(have)")
             }
         }
-        if vector.category == "routes" {
-            let want = Set((expected["peers"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue })
-            let names = Dictionary(uniqueKeysWithValues: vector.nodeIDsByName.map { ($1, $0) })
-            let got = Set(node.visiblePeerIDs.compactMap { names[$0] })
-            if want != got {
-                problems.append(
-                    "\(name): visible peers differ; missing \(want.subtracting(got).sorted()), "
-                        + "extra \(got.subtracting(want).sorted())"
-                )
+        if category == "routes" {
+            problems += compareRoutes(name: name, expected: expected, got: got)
+        }
+        return problems
+    }
+
+    /// Compares the node's own primary routes, its visible peers, and each peer's sorted
+    /// `allowed_ips`: the peer's addresses plus the routes this node may use through it.
+    private static func compareRoutes(name: String, expected: JSONValue, got: JSONValue) -> [String] {
+        var problems: [String] = []
+        let wantPrimary = Set(strings(expected["primary_routes"]))
+        let havePrimary = Set(strings(got["primary_routes"]))
+        if wantPrimary != havePrimary {
+            problems.append("\(name): primary routes differ; want \(wantPrimary.sorted()), got \(havePrimary.sorted())")
+        }
+        let wantPeers = peersByName(expected)
+        let havePeers = peersByName(got)
+        if Set(wantPeers.keys) != Set(havePeers.keys) {
+            let (want, have) = (Set(wantPeers.keys), Set(havePeers.keys))
+            problems.append(
+                "\(name): visible peers differ; missing \(want.subtracting(have).sorted()), "
+                    + "extra \(have.subtracting(want).sorted())"
+            )
+        }
+        for (peer, wantPeer) in wantPeers.sorted(by: { $0.key < $1.key }) {
+            guard let havePeer = havePeers[peer] else { continue }
+            let want = strings(wantPeer["allowed_ips"]).sorted()
+            let have = strings(havePeer["allowed_ips"]).sorted()
+            if want != have {
+                problems.append("\(name): allowed_ips of peer \(peer) differ; want \(want), got \(have)")
             }
         }
         return problems
     }
 
+    private static func peersByName(_ result: JSONValue) -> [String: JSONValue] {
+        var peers: [String: JSONValue] = [:]
+        for peer in result["peers"]?.arrayValue ?? [] {
+            if let name = peer["name"]?.stringValue { peers[name] = peer }
+        }
+        return peers
+    }
+
+    private static func strings(_ value: JSONValue?) -> [String] {
+        (value?.arrayValue ?? []).compactMap(\.stringValue)
+    }
+
     /// Every advertised route must be auto-approved exactly when the recording lists it as approved.
-    private static func compareAutoApproval(vector: CompatVector, policy: Policy) -> [String] {
+    private static func compareAutoApproval(topology: PolicyTopology, policy: Policy) -> [String] {
         var problems: [String] = []
-        for node in vector.nodes {
+        for node in topology.nodes {
             for route in node.advertisedRoutes {
-                let approved = policy.autoApproves(route, for: node, users: vector.users)
+                let approved = policy.autoApproves(route, for: node, users: topology.users)
                 if approved != node.approvedRoutes.contains(route) {
                     problems.append("\(node.hostname): auto-approval of \(route) is \(approved), recorded \(!approved)")
                 }

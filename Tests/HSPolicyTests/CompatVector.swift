@@ -33,10 +33,8 @@ struct CompatVector {
     let expectError: Bool
     let errorMessage: String
     let skipReason: String?
-    let users: [PolicyUser]
-    /// Nodes in registration order; ids are 1...n in that order.
-    let nodes: [PolicyNode]
-    let nodeIDsByName: [String: UInt64]
+    /// The vector's `users` and `nodes`, read by the same parser as `headscale debug policy`.
+    let topology: PolicyTopology
     let results: [(name: String, result: JSONValue)]
 
     init(json: JSONValue) throws {
@@ -46,50 +44,11 @@ struct CompatVector {
         expectError = json["expect_error"] == .bool(true)
         errorMessage = json["api_response"]?["message"]?.stringValue ?? ""
         skipReason = json["upstream_skip"]?["reason"]?.stringValue
-        users = (json["users"]?.arrayValue ?? []).map { user in
-            PolicyUser(
-                id: UInt64(user["id"]?.integerValue ?? 0),
-                name: user["name"]?.stringValue ?? "",
-                email: user["email"]?.stringValue ?? ""
-            )
-        }
-        let rawNodes = (json["nodes"]?.arrayValue ?? []).sorted {
-            ($0["created"]?.stringValue ?? "") < ($1["created"]?.stringValue ?? "")
-        }
-        var nodes: [PolicyNode] = []
-        var ids: [String: UInt64] = [:]
-        for (offset, raw) in rawNodes.enumerated() {
-            let id = UInt64(offset + 1)
-            let name = raw["name"]?.stringValue ?? ""
-            ids[name] = id
-            let owner = raw["user"]?.stringValue
-            nodes.append(
-                PolicyNode(
-                    id: id,
-                    hostname: name,
-                    ipv4: raw["ipv4"]?.stringValue.flatMap { IPAddress($0) },
-                    ipv6: raw["ipv6"]?.stringValue.flatMap { IPAddress($0) },
-                    userID: users.first { $0.name == owner }?.id,
-                    tags: (raw["tags"]?.arrayValue ?? []).compactMap(\.stringValue),
-                    advertisedRoutes: (raw["routable_ips"]?.arrayValue ?? []).compactMap {
-                        $0.stringValue.flatMap { IPPrefix($0) }
-                    },
-                    approvedRoutes: (raw["approved_routes"]?.arrayValue ?? []).compactMap {
-                        $0.stringValue.flatMap { IPPrefix($0) }
-                    }
-                )
-            )
-        }
-        self.nodes = nodes
-        nodeIDsByName = ids
+        topology = try PolicyTopology(json: json)
         if case .object(let members) = json["results"] ?? .null {
             results = members.map { ($0.0, $0.1) }
         } else {
             results = []
         }
-    }
-
-    var tailnet: PolicyTailnet {
-        PolicyTailnet(users: users, nodes: nodes, serverURL: "https://unused")
     }
 }

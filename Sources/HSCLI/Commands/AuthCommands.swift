@@ -132,7 +132,7 @@ struct DebugCommand: CommandGroup {
         .group(
             "debug",
             abstract: "Commands for debugging and testing headscale",
-            subcommands: [DebugCreateNodeCommand.self]
+            subcommands: [DebugCreateNodeCommand.self, DebugPolicyCommand.self]
         )
     }
 }
