@@ -54,7 +54,7 @@ public final class DERPServer: Sendable {
         self.logger = logger
         self.admitClient = admitClient
         self.limits = limits
-        self.offenders = RateLimitedLog(logger: logger)
+        self.offenders = RateLimitedLog(logger: logger, interval: limits.offenderLogInterval)
     }
 
     /// A snapshot of the counters since the server was created.
@@ -139,6 +139,8 @@ extension DERPServer {
 
 /// Timing and size limits of a ``DERPServer``; tests shorten them.
 struct DERPServerLimits: Sendable {
+    /// The minimum time between two offender log lines for one source and kind.
+    var offenderLogInterval: Duration = .seconds(10)
     /// Time from ServerKey until ClientInfo must have arrived.
     var handshakeTimeoutMilliseconds = 10_000
     /// Interval of KeepAlive frames, plus a random jitter of up to `keepAliveJitterMilliseconds`

@@ -1,7 +1,8 @@
 /// Checks that every expected observer received a map message naming a node, and times it.
 ///
-/// An event is "node K changed" (a join, keyed by its node key, or an endpoint change, keyed by
-/// the quoted new endpoint). ``begin(_:nodeKey:observers:at:)``
+/// An event is "node K changed" (a join, keyed by its node key, an endpoint change, keyed by
+/// the quoted new endpoint, or an online change, keyed by the patch text naming the node's id).
+/// ``begin(_:nodeKey:alternatives:observers:at:)``
 /// lists the observers that must see it; ``observe(observer:nodeKeys:wireBytes:at:)`` feeds the
 /// node keys found in one decoded message. The first message after `begin` that names K counts
 /// for that observer. Sans-IO and not thread-safe: ``LoadRecorder`` guards it with a mutex.
@@ -12,6 +13,8 @@ public struct DeltaTracker: Sendable {
         public var time: Double
         /// Noise record bytes attributed to the message that carried the event.
         public var wireBytes: Int
+        /// Whether the message matched one of the event's alternatives and not its key.
+        public var matchedAlternative = false
     }
 
     /// The outcome of one event.
@@ -19,6 +22,9 @@ public struct DeltaTracker: Sendable {
         public let id: Int
         public let kind: String
         public let nodeKey: String
+        /// Other texts that also count as the event, such as the node key of a node whose online change
+        /// may arrive as its whole peer entry instead of a patch.
+        public let alternatives: [String]
         /// When the event started: the change was sent.
         public let start: Double
         public var expected: Set<Int>
@@ -28,6 +34,10 @@ public struct DeltaTracker: Sendable {
         public var missing: Set<Int> { expected.subtracting(arrivals.keys) }
         /// Observers that saw the event although ``restrict(event:to:)`` removed them from `expected`.
         public var unexpected: Set<Int> { Set(arrivals.keys).subtracting(expected) }
+        /// Expected observers whose message matched an alternative.
+        public var alternativeArrivals: Int {
+            arrivals.values.filter { expected.contains($0.observer) && $0.matchedAlternative }.count
+        }
         /// Seconds from `start` to each expected observer's arrival, in observer order.
         public var latencies: [Double] {
             arrivals.values.filter { expected.contains($0.observer) }.sorted { $0.observer < $1.observer }
@@ -44,14 +54,22 @@ public struct DeltaTracker: Sendable {
     /// Starts an event and returns its id. An observer already waiting for the same key keeps
     /// its earlier event, so one message never satisfies two events.
     @discardableResult
-    public mutating func begin(_ kind: String, nodeKey: String, observers: Set<Int>, at start: Double) -> Int {
+    public mutating func begin(
+        _ kind: String,
+        nodeKey: String,
+        alternatives: [String] = [],
+        observers: Set<Int>,
+        at start: Double
+    ) -> Int {
         let id = events.count
         var expected = Set<Int>()
         for observer in observers where pending[observer]?[nodeKey] == nil {
             pending[observer, default: [:]][nodeKey] = id
             expected.insert(observer)
         }
-        events.append(Event(id: id, kind: kind, nodeKey: nodeKey, start: start, expected: expected))
+        events.append(
+            Event(id: id, kind: kind, nodeKey: nodeKey, alternatives: alternatives, start: start, expected: expected)
+        )
         return id
     }
 
@@ -71,7 +89,7 @@ public struct DeltaTracker: Sendable {
 
     /// Records a decoded message received by `observer` that names `nodeKeys`.
     ///
-    /// An event whose key is not a `nodekey:` (such as a quoted endpoint, which a
+    /// An event key or alternative that is not a `nodekey:` (such as a quoted endpoint, which a
     /// `PeersChangedPatch` carries instead of the node key) matches when `message` contains it.
     public mutating func observe(
         observer: Int,
@@ -81,13 +99,20 @@ public struct DeltaTracker: Sendable {
         at time: Double
     ) {
         guard var waiting = pending[observer], !waiting.isEmpty else { return }
-        for (key, id) in waiting {
-            let found =
-                key.hasPrefix(NodeKeyScanner.prefixText)
+        func matches(_ key: String) -> Bool {
+            key.hasPrefix(NodeKeyScanner.prefixText)
                 ? nodeKeys.contains(key) : message.firstRange(of: Array(key.utf8)) != nil
-            guard found else { continue }
+        }
+        for (key, id) in waiting {
+            let viaKey = matches(key)
+            guard viaKey || events[id].alternatives.contains(where: matches) else { continue }
             waiting.removeValue(forKey: key)
-            events[id].arrivals[observer] = Arrival(observer: observer, time: time, wireBytes: wireBytes)
+            events[id].arrivals[observer] = Arrival(
+                observer: observer,
+                time: time,
+                wireBytes: wireBytes,
+                matchedAlternative: !viaKey
+            )
         }
         pending[observer] = waiting
     }

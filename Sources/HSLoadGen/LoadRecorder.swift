@@ -30,6 +30,8 @@ public final class LoadRecorder: Sendable {
         public var firstMessageBytes: [Int: Int] = [:]
         /// Per decoding client: its own IPv4 address, read from the first message of its stream.
         public var selfAddresses: [Int: String] = [:]
+        /// Per decoding client: its node id, read from the first message of its stream.
+        public var selfNodeIDs: [Int: UInt64] = [:]
         /// Sampled clients whose map stream is open; they are the observers of new events.
         public var observers: Set<Int> = []
         public var tracker = DeltaTracker()
@@ -110,6 +112,9 @@ public final class LoadRecorder: Sendable {
                 state.firstMessageBytes[client] = wireBytes
                 if let decoded, let address = SelfAddressScanner.ipv4(in: decoded) {
                     state.selfAddresses[client] = address
+                }
+                if let decoded, let id = SelfAddressScanner.nodeID(in: decoded) {
+                    state.selfNodeIDs[client] = id
                 }
             }
             if let nodeKeys {

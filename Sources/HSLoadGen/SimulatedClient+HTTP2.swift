@@ -139,7 +139,12 @@ extension SimulatedClient {
 
     func socketClosed(reason: String) {
         let wasOpen = connection?.mapStreamOpen ?? false
-        recorder.mapStreamEnded(client: index, wasOpen: wasOpen, expected: isStopped || reconnects, reason: reason)
+        recorder.mapStreamEnded(
+            client: index,
+            wasOpen: wasOpen,
+            expected: isStopped || reconnects || isDisconnected,
+            reason: reason
+        )
         connectionLost(reason: reason)
     }
 }

@@ -59,6 +59,8 @@ public final class SimulatedClient: @unchecked Sendable {
     /// When set, a lost connection is redialled after a short random delay.
     var reconnects = false
     var isStopped = false
+    /// Set by ``disconnect()`` until the next ``start()``: the connection ended because the run closed it.
+    var isDisconnected = false
     var endpointGeneration = 0
 
     /// Creates a client; nothing happens until ``start()``.
@@ -78,7 +80,19 @@ public final class SimulatedClient: @unchecked Sendable {
 
     /// Connects, registers if it has not yet, and opens the map stream.
     public func start() {
-        queue.async { self.dial() }
+        queue.async {
+            self.isDisconnected = false
+            self.dial()
+        }
+    }
+
+    /// Closes the connection, which ends the map stream, without redialling; ``start()`` connects again.
+    /// The end counts as expected, not as an aborted stream.
+    public func disconnect() {
+        queue.async {
+            self.isDisconnected = true
+            self.socket?.close(reason: "disconnected by the run")
+        }
     }
 
     /// Makes the client redial (every 250-500 ms until it succeeds) whenever its connection ends.

@@ -59,31 +59,47 @@ struct DestinationIndex: Sendable {
         }
     }
 
-    /// Removes the hits of slot `old`, whose id is `id`. Hit lists stay unsorted; `hits(for:)` sorts.
-    mutating func remove(_ old: RuleSlot, id: Int) {
-        let slot = UInt64(id)
-        let (oldEntries, _) = DestinationIndex.entries(of: old)
-        var seenAddresses = Set<IPAddress>()
-        var seen = Set<String>()
-        for (entry, isInternet) in oldEntries {
-            let isSingle = !isInternet && !entry.isWildcard && entry.first == entry.last
-            if isSingle {
-                guard seenAddresses.insert(entry.first).inserted else { continue }
-            } else {
-                guard seen.insert(isInternet ? "internet " + entry.text : entry.text).inserted else { continue }
-            }
+    /// Removes the hits of the `removed` slots, each under its id. Hit lists stay unsorted, because
+    /// `hits(for:)` sorts. Each list is filtered once, however many removed slots or destinations name it.
+    mutating func remove(_ removed: [(slot: RuleSlot, id: Int)]) {
+        guard let maxID = removed.map(\.id).max() else { return }
+        var isRemoved = [Bool](repeating: false, count: maxID + 1)
+        for (_, id) in removed { isRemoved[id] = true }
+        let isRemovedID = { (id: Int) -> Bool in id <= maxID && isRemoved[id] }
+        let isRemovedHit = { (hit: UInt64) -> Bool in isRemovedID(Int(hit >> 32)) }
+        var addresses = Set<IPAddress>()
+        var rangePositions = Set<Int>()
+        var touchesWildcard = false
+        var touchesInternet = false
+        var lastAddress: IPAddress? = nil
+        func visit(_ entry: AddressEntry, isInternet: Bool) {
             if entry.isWildcard {
-                wildcard.removeAll { $0 >> 32 == slot }
+                touchesWildcard = true
             } else if isInternet {
-                internet.removeAll { $0 >> 32 == slot }
+                touchesInternet = true
             } else if entry.first == entry.last {
-                byAddress[entry.first]?.removeAll { $0 >> 32 == slot }
+                // One entry repeats once per port range, so repeats are skipped before hashing.
+                if entry.first != lastAddress { addresses.insert(entry.first) }
+                lastAddress = entry.first
             } else if let range = rangeIndex[entry.text] {
-                ranges[range].hits.removeAll { $0 >> 32 == slot }
+                rangePositions.insert(range)
             }
         }
-        perUserSlots.removeAll { $0 == id }
-        perNodeSlots.removeAll { $0 == id }
+        for (slot, _) in removed {
+            guard case .shared(let rule) = slot else { continue }
+            for entry in rule.capabilityDestinations { visit(entry, isInternet: false) }
+            for destination in rule.destinations { visit(destination.entry, isInternet: destination.isInternet) }
+        }
+        if touchesWildcard { wildcard.removeAll(where: isRemovedHit) }
+        if touchesInternet { internet.removeAll(where: isRemovedHit) }
+        for address in addresses {
+            byAddress[address]?.removeAll(where: isRemovedHit)
+        }
+        for range in rangePositions {
+            ranges[range].hits.removeAll(where: isRemovedHit)
+        }
+        perUserSlots.removeAll(where: isRemovedID)
+        perNodeSlots.removeAll(where: isRemovedID)
     }
 
     /// Returns a slot's destination entries with their internet flags, and whether it is a
@@ -110,8 +126,24 @@ struct DestinationIndex: Sendable {
         }
         let base = UInt64(id) << 32
         let (entries, isCapability) = DestinationIndex.entries(of: slot)
+        // One entry repeats once per port range, so consecutive hits on one address are added together.
+        var runAddress: IPAddress? = nil
+        var run: [UInt64] = []
         for (position, (entry, isInternet)) in entries.enumerated() {
-            add(entry, isInternet: isInternet, hit: isCapability ? base : base | UInt64(position + 1))
+            let hit = isCapability ? base : base | UInt64(position + 1)
+            guard !isInternet && !entry.isWildcard && entry.first == entry.last else {
+                add(entry, isInternet: isInternet, hit: hit)
+                continue
+            }
+            if entry.first != runAddress, let address = runAddress {
+                byAddress[address, default: []].append(contentsOf: run)
+                run.removeAll(keepingCapacity: true)
+            }
+            runAddress = entry.first
+            run.append(hit)
+        }
+        if let address = runAddress {
+            byAddress[address, default: []].append(contentsOf: run)
         }
     }
 

@@ -12,6 +12,8 @@ public struct CompiledNodePolicy: Sendable {
     public let capabilities: [String: [JSONValue]]
     /// The node's reduced rules as references into `table`, or the literal rules of an allow-all policy.
     let filter: NodeFilter
+    /// Offset in `filterJSON` of each merged rule, for reuse by the next incremental compilation.
+    let filterRuleStarts: [UInt32]
     /// Positions (in `nodeIDs`) of the peers the node may see.
     let visibility: NodeBitSet
     /// Every node id of the tailnet by position; one array shared by all nodes of a compilation.
@@ -85,7 +87,7 @@ public struct CompiledTailnetPolicy: Sendable {
         let tailnet = resolver.tailnet
         let ssh = SSHCompiler(resolver: resolver)
         let everything = FilterRule(srcIPs: ["*"], dstPorts: [FilterDestination(ip: "*", ports: .all)])
-        let filterJSON = FilterRule.encode([everything])
+        let encodedFilter = EncodedFilter(bytes: FilterRule.encode([everything]), ruleStarts: [])
         let nodeIDs = tailnet.nodes.map(\.id)
         var everyone = NodeBitSet(count: nodeIDs.count)
         for position in nodeIDs.indices { everyone.insert(position) }
@@ -94,7 +96,7 @@ public struct CompiledTailnetPolicy: Sendable {
             var others = everyone
             others.remove(position)
             result[node.id] = CompiledNodePolicy(
-                filterJSON: filterJSON,
+                encodedFilter: encodedFilter,
                 sshRules: ssh.rules(for: node),
                 filter: .literal([everything]),
                 visibility: others,
@@ -161,15 +163,21 @@ public struct CompiledTailnetPolicy: Sendable {
 }
 
 extension CompiledNodePolicy {
+    /// The node's encoded filter with its rule offsets, as `NodeFilter.encode(reusing:)` takes it.
+    var encodedFilter: EncodedFilter {
+        EncodedFilter(bytes: filterJSON, ruleStarts: filterRuleStarts)
+    }
+
     init(
-        filterJSON: [UInt8],
+        encodedFilter: EncodedFilter,
         sshRules: [SSHPolicyRule],
         filter: NodeFilter,
         visibility: NodeBitSet,
         nodeIDs: [UInt64],
         capabilities: [String: [JSONValue]]
     ) {
-        self.filterJSON = filterJSON
+        filterJSON = encodedFilter.bytes
+        filterRuleStarts = encodedFilter.ruleStarts
         self.sshRules = sshRules.isEmpty ? nil : sshRules
         sshPolicyJSON = sshRules.isEmpty ? nil : SSHPolicyRule.encodePolicy(sshRules)
         self.filter = filter

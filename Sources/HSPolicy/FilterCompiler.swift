@@ -52,14 +52,20 @@ struct MergeKeyTable: Sendable {
     }
 
     mutating func key(sources: [AddressEntry], protocols: [Int]) -> Int {
+        key(sourceKey: sourceKey(sources), protocols: protocols)
+    }
+
+    /// Numbers source lists: equal numbers for the same source texts in any order.
+    mutating func sourceKey(_ sources: [AddressEntry]) -> Int {
         let texts = sources.map(\.text).sorted()
-        let sourceKey: Int
-        if let known = sourceKeys[texts] {
-            sourceKey = known
-        } else {
-            sourceKey = sourceKeys.count
-            sourceKeys[texts] = sourceKey
-        }
+        if let known = sourceKeys[texts] { return known }
+        let sourceKey = sourceKeys.count
+        sourceKeys[texts] = sourceKey
+        return sourceKey
+    }
+
+    /// Returns the merge key of rules whose sources have number `sourceKey` (from `sourceKey(_:)`).
+    mutating func key(sourceKey: Int, protocols: [Int]) -> Int {
         let key = MergeKey(sources: sourceKey, protocols: protocols)
         if let known = mergeKeys[key] { return known }
         let value = mergeKeys.count
@@ -86,7 +92,7 @@ struct FilterCompiler {
 
     /// Source lists and merge keys already built in this compilation, so repeated sources cost one lookup.
     private final class Memo {
-        var sourcesByAliases: [[PolicyAlias]: ([AddressEntry], NodeBitSet)] = [:]
+        var sourcesByAliases: [[PolicyAlias]: ResolvedSources] = [:]
         var keys: MergeKeyTable
 
         init(keys: MergeKeyTable) {
@@ -138,15 +144,32 @@ struct FilterCompiler {
         return slots
     }
 
+    /// A source alias list resolved once per compilation: its deduplicated entries, the nodes
+    /// that send from them, and the number of the entries in `MergeKeyTable`.
+    private struct ResolvedSources {
+        let entries: [AddressEntry]
+        let senders: NodeBitSet
+        let sourceKey: Int
+    }
+
     /// Returns the deduplicated source entries of `sources` and the nodes that send from them.
     private func sourceEntries(_ sources: [PolicyAlias]) -> ([AddressEntry], NodeBitSet) {
+        let resolved = resolvedSources(sources)
+        return (resolved.entries, resolved.senders)
+    }
+
+    private func resolvedSources(_ sources: [PolicyAlias]) -> ResolvedSources {
         if let cached = memo.sourcesByAliases[sources] { return cached }
         var seen: Set<String> = []
         var result: [AddressEntry] = []
         for entry in sources.flatMap({ resolver.entries($0, asSource: true) }) where seen.insert(entry.text).inserted {
             result.append(entry)
         }
-        let resolved = (result, resolver.sendingPositions(result))
+        let resolved = ResolvedSources(
+            entries: result,
+            senders: resolver.sendingPositions(result),
+            sourceKey: memo.keys.sourceKey(result)
+        )
         memo.sourcesByAliases[sources] = resolved
         return resolved
     }
@@ -167,6 +190,22 @@ struct FilterCompiler {
         return rule
     }
 
+    /// Builds a rule from resolved sources, whose merge key needs no sorting of source texts.
+    private func makeRule(
+        sources: ResolvedSources,
+        destinations: [CompiledDestination],
+        protocols: [Int]
+    ) -> CompiledRule {
+        var rule = CompiledRule(
+            sources: sources.entries,
+            destinations: destinations,
+            protocols: protocols,
+            sourceNodes: sources.senders
+        )
+        rule.mergeKey = memo.keys.key(sourceKey: sources.sourceKey, protocols: protocols)
+        return rule
+    }
+
     /// Builds the slots of one ACL or grant `ip` entry.
     ///
     /// Destinations that are not autogroups come first, as one rule. Autogroup destinations follow in
@@ -178,18 +217,12 @@ struct FilterCompiler {
         targets: [(PolicyAlias, [PortRange])],
         protocols: [Int]
     ) -> [RuleSlot] {
-        let (sourceList, senders) = sourceEntries(sources)
+        let resolved = resolvedSources(sources)
         var slots: [RuleSlot] = []
         func appendShared(_ group: [(PolicyAlias, [PortRange])]) {
             let destinations = compiledDestinations(group)
-            if !destinations.isEmpty && !sourceList.isEmpty {
-                let rule = makeRule(
-                    sources: sourceList,
-                    senders: senders,
-                    destinations: destinations,
-                    protocols: protocols
-                )
-                slots.append(.shared(rule))
+            if !destinations.isEmpty && !resolved.entries.isEmpty {
+                slots.append(.shared(makeRule(sources: resolved, destinations: destinations, protocols: protocols)))
             }
         }
         appendShared(targets.filter { !$0.0.isAutogroup })

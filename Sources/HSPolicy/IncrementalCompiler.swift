@@ -42,19 +42,58 @@ struct IncrementalCompiler {
 
         var affected = NodeBitSet(count: tailnet.nodes.count)
         for position in changed { affected.insert(position) }
-        for (position, origin) in merged.origins.enumerated() where origin == nil {
+        let patched = patchedKeys(dirtyKeys, dirtyRules: dirtyRules, ruleSlots: ruleSlots, merged: merged)
+        func isPatched(_ slot: RuleSlot) -> Bool {
+            guard case .shared(let rule) = slot, !rule.isCapabilityRule else { return false }
+            return patched.contains(rule.mergeKey)
+        }
+        for (position, origin) in merged.origins.enumerated() where origin == nil && !isPatched(merged.slots[position])
+        {
             affected.formUnion(concerned(merged.slots[position], resolver: resolver))
         }
         for rule in dirtyRules {
-            for slot in previous.ruleSlots[rule] { affected.formUnion(concerned(slot, resolver: resolver)) }
+            // A merged rule compiled again in whole already covers the shared slots it contains.
+            for slot in previous.ruleSlots[rule] where isPatched(slot) || !isMergeable(slot) {
+                affected.formUnion(concerned(slot, resolver: resolver))
+            }
+            for slot in ruleSlots[rule] where isPatched(slot) {
+                affected.formUnion(concerned(slot, resolver: resolver))
+            }
         }
-        for key in dirtyKeys {
+        for key in dirtyKeys where !patched.contains(key) {
             if let old = previous.positionByKey[key] {
                 affected.formUnion(concerned(previous.slots[old], resolver: resolver))
             }
         }
         let build: Build = (ruleSlots, compiler, merged, ids, index)
         return finish(resolver: resolver, changed: changed, affected: affected, build: build)
+    }
+
+    /// Returns the dirty merge keys whose merged rule changed only in the slots of dirty rules.
+    ///
+    /// Such a merged rule starts with the same slot as before, with the same sources in the same
+    /// order, so it keeps its encoded sources, its senders and its position among the merged rules.
+    /// A node that receives none of the old or new destinations of its dirty slots receives the
+    /// same part of it as before.
+    private func patchedKeys(
+        _ dirtyKeys: Set<Int>,
+        dirtyRules: Set<Int>,
+        ruleSlots: [[RuleSlot]],
+        merged: SlotMerger.Result
+    ) -> Set<Int> {
+        dirtyKeys.filter { key in
+            guard let first = merged.firstPartByKey[key], previous.firstPartByKey[key] == first else { return false }
+            guard dirtyRules.contains(first.rule) else { return true }
+            guard case .shared(let old) = previous.ruleSlots[first.rule][first.slot],
+                case .shared(let new) = ruleSlots[first.rule][first.slot]
+            else { return false }
+            return old.sourceNodes == new.sourceNodes && old.sources.map(\.text) == new.sources.map(\.text)
+        }
+    }
+
+    private func isMergeable(_ slot: RuleSlot) -> Bool {
+        guard case .shared(let rule) = slot else { return false }
+        return !rule.isCapabilityRule
     }
 
     /// Positions of the nodes that differ from the previous tailnet, or nil when the tailnets differ
@@ -117,9 +156,11 @@ struct IncrementalCompiler {
         for origin in merged.origins {
             if let origin { kept[origin] = true }
         }
+        var removed: [(slot: RuleSlot, id: Int)] = []
         for (position, slot) in previous.slots.enumerated() where !kept[position] {
-            index.remove(slot, id: previous.slotIDs[position])
+            removed.append((slot, previous.slotIDs[position]))
         }
+        index.remove(removed)
         for (position, origin) in merged.origins.enumerated() where origin == nil {
             index.add(merged.slots[position], id: merged.slotIDs[position])
         }
@@ -147,8 +188,12 @@ struct IncrementalCompiler {
                 ? rule.capabilityDestinations.map { ($0, false) } : rule.destinations.map { ($0.entry, $0.isInternet) }
         }
         var seen = Set<String>()
+        var lastAddress: IPAddress? = nil
         for (entry, isInternet) in entries {
             if !isInternet && !entry.isWildcard && entry.first == entry.last {
+                // One entry repeats once per port range, so a repeat of the previous address adds nothing.
+                guard entry.first != lastAddress else { continue }
+                lastAddress = entry.first
                 for position in resolver.index.positionsByAddress[entry.first] ?? [] { result.insert(position) }
             } else {
                 guard seen.insert(isInternet ? "internet " + entry.text : entry.text).inserted else { continue }
@@ -206,7 +251,7 @@ struct IncrementalCompiler {
             guard let old = nodes[node.id] else { continue }
             let filter = filters[position] ?? old.filter
             result[node.id] = CompiledNodePolicy(
-                filterJSON: filters[position]?.encode(expectedSize: old.filterJSON.count + 256) ?? old.filterJSON,
+                encodedFilter: filters[position]?.encode(reusing: (old.filter, old.encodedFilter)) ?? old.encodedFilter,
                 sshRules: ssh.map { $0.rules(for: node) } ?? old.sshRules ?? [],
                 filter: filter,
                 visibility: visibility[position],
@@ -232,19 +277,37 @@ struct IncrementalCompiler {
     /// Node `i` may see `j` when `j` is in row `i` or `i` is in row `j`.
     private func patchedVisibility(rows: [NodeBitSet], affected: NodeBitSet, affectedList: [Int]) -> [NodeBitSet] {
         var visibility = previous.visibility
-        for position in affectedList {
-            var seen = rows[position]
-            for other in rows.indices where rows[other].contains(position) {
-                seen.insert(other)
+        var listIndex = [Int](repeating: -1, count: rows.count)
+        for (index, position) in affectedList.enumerated() { listIndex[position] = index }
+        var seen = affectedList.map { rows[$0] }
+        let affectedWords = affected.words
+        for other in rows.indices {
+            rows[other].words.withUnsafeBufferPointer { words in
+                for wordIndex in words.indices {
+                    var bits = words[wordIndex] & affectedWords[wordIndex]
+                    while bits != 0 {
+                        seen[listIndex[wordIndex << 6 | bits.trailingZeroBitCount]].insert(other)
+                        bits &= bits - 1
+                    }
+                }
             }
-            visibility[position] = seen
         }
-        for other in rows.indices where !affected.contains(other) {
-            for position in affectedList {
-                if rows[other].contains(position) || rows[position].contains(other) {
-                    visibility[other].insert(position)
-                } else {
-                    visibility[other].remove(position)
+        // Visibility is symmetric, so an unaffected node's bit for an affected one changes exactly
+        // where the affected node's new row differs from its old one.
+        for (index, position) in affectedList.enumerated() {
+            let new = seen[index]
+            let old = previous.visibility[position]
+            visibility[position] = new
+            for wordIndex in affectedWords.indices {
+                var bits = (new.words[wordIndex] ^ old.words[wordIndex]) & ~affectedWords[wordIndex]
+                while bits != 0 {
+                    let other = wordIndex << 6 | bits.trailingZeroBitCount
+                    if new.contains(other) {
+                        visibility[other].insert(position)
+                    } else {
+                        visibility[other].remove(position)
+                    }
+                    bits &= bits - 1
                 }
             }
         }

@@ -11,16 +11,26 @@ final class RuleTable: Sendable {
     let heads: [[UInt8]]
     /// Per rule: `,"IPProto":[...]}` or `}` for IP rules; empty for capability rules.
     let tails: [[UInt8]]
+    /// Per rule: a number the rule keeps while later incremental compilations take it over
+    /// unchanged, and that no other rule of those compilations gets. Equal numbers in two tables of
+    /// one lineage mean equal rules, so a node's encoded rule can be reused across them.
+    let stableIDs: [UInt64]
 
     convenience init(rules: [CompiledRule]) {
         let fragments = rules.map(RuleTable.fragments)
-        self.init(rules: rules, heads: fragments.map(\.head), tails: fragments.map(\.tail))
+        self.init(
+            rules: rules,
+            heads: fragments.map(\.head),
+            tails: fragments.map(\.tail),
+            stableIDs: rules.indices.map { UInt64($0) }
+        )
     }
 
-    init(rules: [CompiledRule], heads: [[UInt8]], tails: [[UInt8]]) {
+    init(rules: [CompiledRule], heads: [[UInt8]], tails: [[UInt8]], stableIDs: [UInt64]) {
         self.rules = rules
         self.heads = heads
         self.tails = tails
+        self.stableIDs = stableIDs
     }
 
     /// Encodes the parts of a rule that every node receiving it shares.
@@ -94,70 +104,6 @@ enum NodeFilter: Sendable {
                         .dstPorts
                 }
                 return rule
-            }
-        }
-    }
-
-    /// Encodes the rules exactly as `FilterRule.encode(wireRules())` does, from the shared fragments.
-    /// `expectedSize` (such as the size of the node's previous filter) only presizes the buffer.
-    func encode(expectedSize: Int = 0) -> [UInt8] {
-        guard case .reduced(let merged, let table) = self else { return FilterRule.encode(wireRules()) }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(max(expectedSize, 64))
-        bytes.append(UInt8(ascii: "["))
-        for (index, parts) in merged.enumerated() {
-            if index > 0 { bytes.append(UInt8(ascii: ",")) }
-            let first = Int(parts[0].rule)
-            bytes += table.heads[first]
-            if table.rules[first].isCapabilityRule { continue }
-            bytes += NodeFilter.dstPortsKey
-            var needsComma = false
-            for part in parts {
-                let rule = table.rules[Int(part.rule)]
-                for destination in part.destinations {
-                    if needsComma { bytes.append(UInt8(ascii: ",")) }
-                    needsComma = true
-                    NodeFilter.appendDestination(rule.destinations[Int(destination)], to: &bytes)
-                }
-            }
-            bytes.append(UInt8(ascii: "]"))
-            bytes += table.tails[first]
-        }
-        bytes.append(UInt8(ascii: "]"))
-        return bytes
-    }
-
-    private static let dstPortsKey = Array(#","DstPorts":["#.utf8)
-    private static let ipKey = Array(#"{"IP":""#.utf8)
-    private static let portsKey = Array(#"","Ports":{"First":"#.utf8)
-    private static let lastKey = Array(#","Last":"#.utf8)
-
-    /// Appends `{"IP":"...","Ports":{"First":n,"Last":n}}`. Address texts are ASCII digits, hex
-    /// letters and `.:/-*`, so they need no JSON escaping.
-    private static func appendDestination(_ destination: CompiledDestination, to bytes: inout [UInt8]) {
-        bytes += ipKey
-        var text = destination.entry.text
-        text.withUTF8 { bytes.append(contentsOf: $0) }
-        bytes += portsKey
-        appendDecimal(destination.ports.first, to: &bytes)
-        bytes += lastKey
-        appendDecimal(destination.ports.last, to: &bytes)
-        bytes.append(UInt8(ascii: "}"))
-        bytes.append(UInt8(ascii: "}"))
-    }
-
-    private static func appendDecimal(_ value: UInt16, to bytes: inout [UInt8]) {
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0)
-        var count = 0
-        var remaining = value
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            repeat {
-                buffer[count] = UInt8(ascii: "0") + UInt8(remaining % 10)
-                remaining /= 10
-                count += 1
-            } while remaining > 0
-            for index in stride(from: count - 1, through: 0, by: -1) {
-                bytes.append(buffer[index])
             }
         }
     }

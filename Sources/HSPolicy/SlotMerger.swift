@@ -4,6 +4,12 @@
 /// destinations. This runs before per-node reduction, so a merged rule keeps the position of its
 /// first part even on nodes that only receive a later part.
 enum SlotMerger {
+    /// One unmerged slot: policy rule `rule` (ACLs, then grants), its slot `slot`.
+    struct SlotReference: Hashable, Sendable {
+        let rule: Int
+        let slot: Int
+    }
+
     /// The parts of the previous compilation an incremental merge may take over: every slot of a
     /// rule not in `dirtyRules`, and every merged rule whose key is not in `dirtyKeys`.
     struct Reuse {
@@ -22,6 +28,8 @@ enum SlotMerger {
         var slotIDs: [Int] = []
         /// Final position of each merged rule, by merge key.
         var positionByKey: [Int: Int] = [:]
+        /// The slot that starts each merged rule, by merge key.
+        var firstPartByKey: [Int: SlotReference] = [:]
     }
 
     static func merge(_ ruleSlots: [[RuleSlot]], reusing reuse: Reuse?) -> Result {
@@ -47,6 +55,7 @@ enum SlotMerger {
                 let position = result.slots.count
                 positions.append(position)
                 result.positionByKey[key] = position
+                result.firstPartByKey[key] = SlotReference(rule: ruleIndex, slot: slotIndex)
                 let keyIsDirty = reuse.map { $0.dirtyKeys.contains(key) } ?? true
                 if !keyIsDirty, let reuse, let old = reuse.previous.positionByKey[key] {
                     result.slots.append(reuse.previous.slots[old])

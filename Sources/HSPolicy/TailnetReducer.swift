@@ -14,6 +14,7 @@ final class CompileState: Sendable {
     let slotIDs: [Int]
     let positions: [[Int]]
     let positionByKey: [Int: Int]
+    let firstPartByKey: [Int: SlotMerger.SlotReference]
     let ids: TailnetReducer.RuleIDs
     let index: DestinationIndex
     /// Directed visibility: row `i` contains the nodes that node `i`'s reduced filter admits as sources.
@@ -39,6 +40,7 @@ final class CompileState: Sendable {
         slotIDs = merged.slotIDs
         positions = merged.positions
         positionByKey = merged.positionByKey
+        firstPartByKey = merged.firstPartByKey
         self.ids = ids
         self.index = index
         self.rows = rows
@@ -80,7 +82,7 @@ struct TailnetReducer {
         result.reserveCapacity(nodes.count)
         for (position, node) in nodes.enumerated() {
             result[node.id] = CompiledNodePolicy(
-                filterJSON: filters[position].encode(),
+                encodedFilter: filters[position].encode(),
                 sshRules: ssh.rules(for: node),
                 filter: filters[position],
                 visibility: visibility[position],
@@ -107,6 +109,8 @@ struct TailnetReducer {
         var shared: [Int32] = []
         var perUser: [[UInt64: Int32]] = []
         var perNode: [[Int: Int32]] = []
+        /// The first `RuleTable.stableIDs` number not yet given to a rule.
+        var nextStableID: UInt64 = 0
     }
 
     /// Numbers every rule of `slots` and builds their table. A slot with an origin in `reuse` takes
@@ -115,15 +119,20 @@ struct TailnetReducer {
         var rules: [CompiledRule] = []
         var heads: [[UInt8]] = []
         var tails: [[UInt8]] = []
+        var stableIDs: [UInt64] = []
         var ids = RuleIDs()
+        ids.nextStableID = reuse?.previous.nextStableID ?? 0
         func add(_ rule: CompiledRule, previousID: Int32?) -> Int32 {
             if let previousID, let table = reuse?.previous.table {
                 heads.append(table.heads[Int(previousID)])
                 tails.append(table.tails[Int(previousID)])
+                stableIDs.append(table.stableIDs[Int(previousID)])
             } else {
                 let fragments = RuleTable.fragments(rule)
                 heads.append(fragments.head)
                 tails.append(fragments.tail)
+                stableIDs.append(ids.nextStableID)
+                ids.nextStableID += 1
             }
             rules.append(rule)
             return Int32(rules.count - 1)
@@ -152,7 +161,7 @@ struct TailnetReducer {
                 }
             }
         }
-        ids.table = RuleTable(rules: rules, heads: heads, tails: tails)
+        ids.table = RuleTable(rules: rules, heads: heads, tails: tails, stableIDs: stableIDs)
         return ids
     }
 

@@ -8,6 +8,7 @@ extension Store {
     /// - Throws: `.addressesExhausted` when a prefix has no free address.
     public func allocateAddresses(from pool: AddressPool) throws(StoreError) -> (ipv4: String?, ipv6: String?) {
         try withState { (state) throws(StoreError) -> (ipv4: String?, ipv6: String?) in
+            // The probe's cursors and used set are copies, so nothing is reserved.
             var probe = state
             let v4 = try pool.v4.map { prefix throws(StoreError) in
                 try Store.nextAddress(in: prefix, strategy: pool.strategy, state: &probe).description
@@ -29,32 +30,57 @@ extension Store {
         }
     }
 
-    /// Picks the next free address of `prefix`, reading the used ones from the database, and records it as the
-    /// family's previous address for sequential allocation.
+    /// Picks the next free address of `prefix`, marks it used and records it as the family's previous address
+    /// for sequential allocation.
+    ///
+    /// The used addresses come from `state.usedAddresses`, read from the database on first use. Sequential
+    /// allocation checks candidates from the cursor on, so it usually checks one. The first allocation after
+    /// opening starts at the prefix's first address and steps over every address in use from there.
     static func nextAddress(
         in prefix: IPPrefix,
         strategy: AllocationStrategy,
         state: inout State
     ) throws(StoreError) -> IPAddress {
         let isV4 = prefix.network.family == .v4
-        let column = isV4 ? "ipv4" : "ipv6"
-        let texts = try state.database.query(
-            "SELECT \(column) FROM nodes WHERE \(column) IS NOT NULL AND \(column) != ''"
-        ) { $0.string(0) ?? "" }
-        let used = Set(texts.compactMap { IPAddress.parse($0)?.value })
+        if state.usedAddresses == nil {
+            state.usedAddresses = try UsedAddresses.load(state.database)
+        }
         let previous = isV4 ? state.previousV4 : state.previousV6
-        guard let address = AddressAllocator.next(in: prefix, used: used, strategy: strategy, previous: previous)
+        // The set is changed in place below, because a copy taken out of `state` would copy every element.
+        guard
+            let address = AddressAllocator.next(
+                in: prefix,
+                used: state.usedAddresses?.values(of: prefix.network.family) ?? [],
+                strategy: strategy,
+                previous: previous
+            )
         else {
             throw StoreError(
                 .addressesExhausted,
                 "no free address left in \(prefix); delete unused nodes or configure a larger prefix"
             )
         }
+        state.usedAddresses?.insert(address)
         if isV4 {
             state.previousV4 = address.value
         } else {
             state.previousV6 = address.value
         }
         return address
+    }
+}
+
+extension Store {
+    /// Returns the address texts of the node row with `id`, deleted or not, or nil when there is no such row.
+    static func storedAddresses(_ database: Database, id: UInt64) throws(StoreError) -> (ipv4: String?, ipv6: String?)?
+    {
+        try database.queryOne("SELECT ipv4, ipv6 FROM nodes WHERE id = ?", [.integer(id)]) { row in
+            (row.string(0), row.string(1))
+        }
+    }
+
+    /// Returns whether `error` is a unique index on `nodes.ipv4` or `nodes.ipv6` rejecting an address.
+    static func isAddressConflict(_ error: StoreError) -> Bool {
+        error.code == .conflict && (error.message.contains("nodes.ipv4") || error.message.contains("nodes.ipv6"))
     }
 }

@@ -8,7 +8,9 @@ extension Store {
     /// address is removed. Nodes that already fit are left alone.
     public func backfillAddresses(pool: AddressPool?, now: Date = Date()) throws(StoreError) -> [Node] {
         try withState { (state) throws(StoreError) -> [Node] in
-            try state.database.transaction { () throws(StoreError) -> [Node] in
+            // The used set may still list addresses this backfill clears, so it is read again on next use.
+            defer { state.usedAddresses = nil }
+            return try state.database.transaction { () throws(StoreError) -> [Node] in
                 let nodes = try state.database.query(
                     "SELECT \(Store.nodeColumns) FROM nodes WHERE deleted_at IS NULL ORDER BY id",
                     row: Store.decodeNode

@@ -20,7 +20,26 @@ extension Store {
     {
         try Store.validateGivenName(node.givenName)
         return try withState { (state) throws(StoreError) -> Node in
-            try state.database.transaction { () throws(StoreError) -> Node in
+            do throws(StoreError) {
+                return try Store.insertNode(node, allocatingFrom: pool, now: now, state: &state)
+            } catch  where pool != nil && Store.isAddressConflict(error) {
+                // Another process may have stored an address this store had not seen, so the retry reads every
+                // address again. A conflict on an address the caller gave fails the same way twice.
+                return try Store.insertNode(node, allocatingFrom: pool, now: now, state: &state)
+            }
+        }
+    }
+
+    /// Allocates, inserts and records the node's addresses as used, in one transaction. When it fails, the
+    /// in-memory used addresses are dropped, because they may list an address that was never stored.
+    private static func insertNode(
+        _ node: Node,
+        allocatingFrom pool: AddressPool?,
+        now: Date,
+        state: inout State
+    ) throws(StoreError) -> Node {
+        do throws(StoreError) {
+            return try state.database.transaction { () throws(StoreError) -> Node in
                 var node = node
                 if let pool {
                     try Store.assignAddresses(&node, pool: pool, state: &state)
@@ -37,8 +56,12 @@ extension Store {
                     """,
                     Store.nodeValues(node) + [.text(SQLiteTime.format(now))]
                 )
+                state.usedAddresses?.insert(ipv4: node.ipv4, ipv6: node.ipv6)
                 return try Store.requireNode(state.database, id: UInt64(state.database.lastInsertRowID))
             }
+        } catch {
+            state.usedAddresses = nil
+            throw error
         }
     }
 
@@ -51,18 +74,30 @@ extension Store {
         var node = node
         node.updatedAt = now
         let values = Store.nodeValues(node)
-        return try transaction { (database) throws(StoreError) -> Node in
-            try database.run(
-                """
-                UPDATE nodes SET machine_key = ?, node_key = ?, disco_key = ?, endpoints = ?, host_info = ?, ipv4 = ?,
-                    ipv6 = ?, hostname = ?, given_name = ?, user_id = ?, register_method = ?, tags = ?,
-                    auth_key_id = ?, expiry = ?, last_seen = ?, approved_routes = ?, updated_at = ?
-                WHERE id = ?
-                """,
-                values + [.integer(node.id)]
-            )
-            guard database.changes == 1 else { throw Store.nodeNotFound(node.id) }
-            return try Store.requireNode(database, id: node.id)
+        return try withState { (state) throws(StoreError) -> Node in
+            do throws(StoreError) {
+                return try state.database.transaction { () throws(StoreError) -> Node in
+                    let before = try Store.storedAddresses(state.database, id: node.id)
+                    try state.database.run(
+                        """
+                        UPDATE nodes SET machine_key = ?, node_key = ?, disco_key = ?, endpoints = ?, host_info = ?,
+                            ipv4 = ?, ipv6 = ?, hostname = ?, given_name = ?, user_id = ?, register_method = ?,
+                            tags = ?, auth_key_id = ?, expiry = ?, last_seen = ?, approved_routes = ?, updated_at = ?
+                        WHERE id = ?
+                        """,
+                        values + [.integer(node.id)]
+                    )
+                    guard state.database.changes == 1, let before else { throw Store.nodeNotFound(node.id) }
+                    if before.ipv4 != node.ipv4 || before.ipv6 != node.ipv6 {
+                        state.usedAddresses?.remove(ipv4: before.ipv4, ipv6: before.ipv6)
+                        state.usedAddresses?.insert(ipv4: node.ipv4, ipv6: node.ipv6)
+                    }
+                    return try Store.requireNode(state.database, id: node.id)
+                }
+            } catch {
+                state.usedAddresses = nil
+                throw error
+            }
         }
     }
 
@@ -116,9 +151,18 @@ extension Store {
 
     /// Deletes a node; its addresses become free again.
     public func deleteNode(id: UInt64) throws(StoreError) {
-        try withDatabase { (database) throws(StoreError) in
-            try database.run("DELETE FROM nodes WHERE id = ?", [.integer(id)])
-            guard database.changes == 1 else { throw Store.nodeNotFound(id) }
+        try withState { (state) throws(StoreError) in
+            do throws(StoreError) {
+                try state.database.transaction { () throws(StoreError) in
+                    let addresses = try Store.storedAddresses(state.database, id: id)
+                    try state.database.run("DELETE FROM nodes WHERE id = ?", [.integer(id)])
+                    guard state.database.changes == 1, let addresses else { throw Store.nodeNotFound(id) }
+                    state.usedAddresses?.remove(ipv4: addresses.ipv4, ipv6: addresses.ipv6)
+                }
+            } catch {
+                state.usedAddresses = nil
+                throw error
+            }
         }
     }
 

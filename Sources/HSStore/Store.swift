@@ -27,6 +27,8 @@ public final class Store: Sendable {
         /// The addresses handed out last, where sequential allocation continues; nil after opening.
         var previousV4: UInt128?
         var previousV6: UInt128?
+        /// Every node's addresses, or nil until an allocation loads them and after a failed write.
+        var usedAddresses: UsedAddresses?
     }
 
     /// Opens the database at `path`, creating its folder (mode 0700) and the file (mode 0600) when missing,

@@ -12,6 +12,8 @@ struct Options {
     var idleSeconds = 15.0
     var joins = 20
     var endpointChanges = 20
+    /// Sampled clients that go offline and online again, one at a time.
+    var onlineChanges = 10
     var burst = 0
     var restartCommand: String?
     var outputPath: String?
@@ -33,6 +35,8 @@ struct Options {
           --idle-seconds S       length of the idle CPU window (default 15)
           --joins J              joins timed one at a time after the ramp (default 20)
           --endpoint-changes E   lite endpoint updates timed one at a time (default 20)
+          --online-changes C     sampled clients that close and reopen their map stream one at a time;
+                                 the others record the bytes of each offline and online delta (default 10)
           --burst B              clients registered concurrently after that (default 0)
           --restart-command CMD  shell command that restarts the server for the reconnect storm;
                                  its last output line must be the new server PID
@@ -69,6 +73,7 @@ struct Options {
             case "--idle-seconds": options.idleSeconds = Double(try number(name, try value(), in: 0...3600))
             case "--joins": options.joins = try number(name, try value(), in: 0...10_000)
             case "--endpoint-changes": options.endpointChanges = try number(name, try value(), in: 0...10_000)
+            case "--online-changes": options.onlineChanges = try number(name, try value(), in: 0...10_000)
             case "--burst": options.burst = try number(name, try value(), in: 0...100_000)
             case "--restart-command": options.restartCommand = try value()
             case "--output": options.outputPath = try value()

@@ -55,8 +55,12 @@ struct Scenarios {
     }
 
     /// Reads server and generator CPU over an idle window with every client connected.
+    ///
+    /// The window starts once the deltas of the ramp have drained. At large N the server may still be
+    /// sending join deltas after every stream is open, and that would be measured as idle load.
     func idle() -> [String: Any] {
         Thread.sleep(forTimeInterval: 2)
+        let settleSeconds = waitForQuiet()
         let serverBefore = serverPID.flatMap { try? ProcessStats.cpuSeconds(pid: $0) }
         let ownBefore = try? ProcessStats.cpuSeconds(pid: getpid())
         let messagesBefore = recorder.update { $0.messages }
@@ -66,7 +70,7 @@ struct Scenarios {
         let messages = recorder.update { $0.messages } - messagesBefore
         var section: [String: Any] = [
             "seconds": options.idleSeconds, "open_streams": recorder.update { $0.openMapStreams },
-            "messages": messages,
+            "messages": messages, "settle_seconds": settleSeconds,
         ]
         if let serverBefore, let serverAfter {
             section["server_cpu_percent_of_one_core"] = 100 * (serverAfter - serverBefore) / options.idleSeconds
@@ -75,6 +79,23 @@ struct Scenarios {
             section["generator_cpu_percent_of_one_core"] = 100 * (ownAfter - ownBefore) / options.idleSeconds
         }
         return section
+    }
+
+    /// Waits until three seconds in a row each bring fewer map messages than twice the keep-alive rate
+    /// (one per stream every 50-59 s), for at most `options.phaseTimeout` seconds. Returns the seconds
+    /// waited. One quiet second is not enough, because a server short of CPU can pause between deltas.
+    func waitForQuiet() -> Double {
+        let started = recorder.now()
+        let quietLimit = max(10, fleet.clients.count / 25)
+        var previous = recorder.update { $0.messages }
+        var quietSeconds = 0
+        while quietSeconds < 3, recorder.now() - started < options.phaseTimeout {
+            Thread.sleep(forTimeInterval: 1)
+            let current = recorder.update { $0.messages }
+            quietSeconds = current - previous < quietLimit ? quietSeconds + 1 : 0
+            previous = current
+        }
+        return recorder.now() - started
     }
 
     /// Adds `options.joins` clients one at a time and times each join delta at the sampled clients.
@@ -136,6 +157,10 @@ struct Scenarios {
         }
         let elapsed = recorder.now() - started
         let settled = fleet.waitForStreams(timeout: options.phaseTimeout)
+        // The run checks every delta when it ends, so the burst's join deltas get time to arrive first.
+        _ = fleet.wait(timeout: options.phaseTimeout) {
+            recorder.update { state in state.tracker.events.allSatisfy { $0.kind != "burst" || $0.missing.isEmpty } }
+        }
         let (registered, latencies, errors) = recorder.update {
             ($0.registrations - before.0, Array($0.registerLatencies[before.1...]), $0.registerErrors)
         }

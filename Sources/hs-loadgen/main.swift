@@ -25,6 +25,7 @@ func run(_ options: Options) throws(LoadGenError) -> ([String: Any], Bool) {
     if options.idleSeconds > 0 { results["idle"] = scenarios.idle() }
     if options.joins > 0 { results["joins"] = scenarios.joins() }
     if options.endpointChanges > 0 { results["endpoint_changes"] = scenarios.endpointChanges() }
+    if options.onlineChanges > 0 { results["online_changes"] = scenarios.onlineChanges() }
     if options.burst > 0 { results["burst"] = scenarios.burst() }
     if let serverCPUStart, let pid = options.serverPID, let end = try? ProcessStats.cpuSeconds(pid: pid) {
         results["server_cpu_seconds_before_storm"] = end - serverCPUStart

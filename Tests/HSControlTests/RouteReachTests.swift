@@ -109,6 +109,23 @@ import Testing
         #expect(!Self.routesPrefix("r1", in: no))
     }
 
+    @Test func returningRouterRegainsRoute() throws {
+        let tailnet = try Tailnet()
+        tailnet.via.fixture.plane.closeMapStream(try #require(tailnet.via.members["r1"]).token)
+        tailnet.via.fixture.plane.closeMapStream(try #require(tailnet.via.members["r2"]).token)
+        let seen = (ok: try tailnet.via.messageCount(of: "ok"), no: try tailnet.via.messageCount(of: "no"))
+        let r1 = try #require(tailnet.via.members["r1"])
+        _ = try tailnet.via.fixture.plane.openMapStream(
+            try RouteDeliveryTests.mapRequest(r1.client, routes: [Self.prefix]),
+            machineKey: r1.client.machineKey,
+            sink: RecordingSink()
+        )
+        let ok = try tailnet.via.changedPeers(of: "ok", skipping: seen.ok)
+        #expect(ViaRoutingTests.routes(RouteDeliveryTests.peer("r1", in: ok)).primary == [Self.prefix])
+        let no = try tailnet.via.changedPeers(of: "no", skipping: seen.no)
+        #expect(!Self.routesPrefix("r1", in: no))
+    }
+
     @Test func policyGrantSendsRoute() throws {
         let tailnet = try Tailnet()
         let seen = try tailnet.via.messageCount(of: "no")

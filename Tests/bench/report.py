@@ -119,6 +119,7 @@ def rows_for(run):
          verdict(endpoint.get("wire_bytes_p50"), 300)),
         ("Endpoint change delta, p50 / p99", f"{fmt(endpoint.get('latency_p50_ms'), ' ms')} / "
          f"{fmt(endpoint.get('latency_p99_ms'), ' ms')}", "—", ""),
+    ] + online_rows(run.get("online_changes")) + [
         ("P4 initial full map on the wire (p50)", fmt(storm.get("initial_full_map_wire_bytes_p50"), " B", 0),
          "≤ 250 KB (N=1000)", verdict(storm.get("initial_full_map_wire_bytes_p50"), 250_000)),
         ("P5 storm: full map after restart, p99", fmt(full_map_p99, " ms"), f"≤ {storm_bar // 1000} s",
@@ -135,6 +136,21 @@ def rows_for(run):
          f"{sum((burst.get('errors') or {}).values())} / {len(duplicates) if duplicates is not None else 'n/a'}",
          "0 / 0", "meets" if not (burst.get("errors") or duplicates) else "MISSED"),
     ] + policy_rows(run.get("policy"), join_bar)
+
+
+def online_rows(online):
+    """Rows for the online-change scenario: bytes of the offline and the online delta, p50 and max."""
+    if not online:
+        return []
+    rows = []
+    for kind, label in (("offline", "stream closed"), ("online", "stream reopened")):
+        summary = online.get(kind, {})
+        p50, largest = summary.get("wire_bytes_p50"), summary.get("wire_bytes_max")
+        whole = summary.get("whole_entry_arrivals")
+        form = f" ({whole} of {summary.get('arrivals', 0)} as whole peer entries)" if whole else ""
+        rows.append((f"P3 bytes per online-change delta, {label} (p50 / max)",
+                     f"{fmt(p50, ' B', 0)} / {fmt(largest, ' B', 0)}{form}", "≤ 150 B", verdict(p50, 150)))
+    return rows
 
 
 def policy_rows(policy, join_bar):
@@ -170,7 +186,9 @@ def render_run(run):
     lines += ["| Measure | Result | Target | |", "|---|---|---|---|"]
     lines += [f"| {name} | {value} | {bar} | {mark} |" for name, value, bar, mark in rows_for(run)]
     idle = run.get("idle", {})
-    lines += ["", f"- Generator CPU during the idle window: {fmt(idle.get('generator_cpu_percent_of_one_core'), ' %', 2)} "
+    lines += ["", f"- Idle window: started after {fmt(idle.get('settle_seconds'), ' s')} of waiting for the ramp's "
+              f"deltas to drain; {fmt(idle.get('messages'))} map messages arrived during it."]
+    lines += [f"- Generator CPU during the idle window: {fmt(idle.get('generator_cpu_percent_of_one_core'), ' %', 2)} "
               f"of one core; generator CPU for the whole run: {fmt(run.get('generator_cpu_seconds'), ' s')}; "
               f"server CPU before the storm: {fmt(run.get('server_cpu_seconds_before_storm'), ' s')}."]
     for wave in run.get("ramp", {}).get("waves", []):
@@ -180,6 +198,14 @@ def render_run(run):
     ramp_events = run.get("ramp", {}).get("events", {})
     lines.append(f"- Correctness: {ramp_events.get('arrivals', 0)} ramp join deltas checked at sampled clients, "
                  f"{ramp_events.get('missing_arrivals', 'n/a')} missing; totals: {json.dumps(totals, sort_keys=True)}.")
+    online = run.get("online_changes")
+    if online:
+        offline_events, online_events = online.get("offline", {}), online.get("online", {})
+        lines.append(f"- Online changes: {online.get('clients', 0)} sampled clients closed their connection and "
+                     f"reconnected one at a time, 0.3 s apart; {offline_events.get('arrivals', 0)} offline and "
+                     f"{online_events.get('arrivals', 0)} online deltas checked at the other sampled clients, "
+                     f"{offline_events.get('missing_arrivals', 'n/a')} and "
+                     f"{online_events.get('missing_arrivals', 'n/a')} missing.")
     if run.get("missing_deltas"):
         lines.append(f"- First missing deltas: {'; '.join(run['missing_deltas'][:5])}")
     storm = run.get("storm")

@@ -8,8 +8,10 @@
 # Writes the results as JSON next to the logs and renders docs/benchmarks.md from them.
 #
 # Everything runs on loopback only. Knobs (environment):
-#   BENCH_IDLE_SECONDS (15)  BENCH_JOINS (20)  BENCH_ENDPOINT_CHANGES (20)  BENCH_SAMPLE (0.05)
+#   BENCH_IDLE_SECONDS (15)  BENCH_JOINS (20)  BENCH_ENDPOINT_CHANGES (20)  BENCH_ONLINE_CHANGES (10)
+#   BENCH_SAMPLE (0.05)
 #   BENCH_BURST (min(N/2, 1000))  BENCH_WAVES (4)  BENCH_STORM (1; 0 skips the reconnect storm)
+#   BENCH_PHASE_TIMEOUT (120; seconds a ramp wave, the burst or the idle wait may take)
 #   BENCH_PORT (18080)  BENCH_WORK (a new dir under /tmp; kept)  BENCH_SKIP_BUILD=1
 #   BENCH_POLICY_JOINS (20; 0 skips the per-block policy scenario, which runs last and sets its
 #   policy with `headscale policy set`, so the server runs with `policy.mode: database`)
@@ -31,6 +33,8 @@ die() {
 }
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
+
+mkdir -p "$WORK" || die "cannot create the work dir $WORK"
 
 # The generator and the server each hold one descriptor per node, plus the burst.
 ulimit -n "$(ulimit -Hn)" || die "cannot raise the open-file limit"
@@ -74,8 +78,10 @@ run_size() {
     loadgen_command() {
         echo taskset -c 1 "$LOADGEN" --server "127.0.0.1:$PORT" --authkey "$1" --nodes "$n" \
             --waves "${BENCH_WAVES:-4}" --sample "${BENCH_SAMPLE:-0.05}" --idle-seconds "${BENCH_IDLE_SECONDS:-15}" \
-            --joins "${BENCH_JOINS:-20}" --endpoint-changes "${BENCH_ENDPOINT_CHANGES:-20}" --burst "$burst" \
-            --server-pid "$2" "${storm_args[@]}" "${policy_args[@]}" --output "$dir/results.json"
+            --joins "${BENCH_JOINS:-20}" --endpoint-changes "${BENCH_ENDPOINT_CHANGES:-20}" \
+            --online-changes "${BENCH_ONLINE_CHANGES:-10}" --burst "$burst" \
+            --phase-timeout "${BENCH_PHASE_TIMEOUT:-120}" --server-pid "$2" "${storm_args[@]}" "${policy_args[@]}" \
+            --output "$dir/results.json"
     }
     loadgen_command '<key>' '<server-pid>' >"$dir/command.txt"
     local command
@@ -109,7 +115,10 @@ for n in "${SIZES[@]}"; do
     run_size "$n"
 done
 if [ "$DOC" != - ]; then
-    python3 "$BENCH_DIR/report.py" render "$WORK" "$DOC" "$0 ${SIZES[*]}" || die "rendering $DOC failed"
+    # The page shows the knobs that change what is measured, so a rerun can repeat them.
+    knobs=$(env | grep -E '^BENCH_(IDLE_SECONDS|JOINS|ENDPOINT_CHANGES|ONLINE_CHANGES|SAMPLE|BURST|WAVES|STORM|POLICY_JOINS|PHASE_TIMEOUT)=' |
+        sort | tr '\n' ' ')
+    python3 "$BENCH_DIR/report.py" render "$WORK" "$DOC" "$knobs$0 ${SIZES[*]}" || die "rendering $DOC failed"
     log "wrote $DOC"
 fi
 log "results and logs in $WORK"

@@ -6,7 +6,7 @@ enum PeerChange {
     /// Nothing a peer reads changed, such as DERP latencies in `Hostinfo.NetInfo`. Peers get the
     /// new state with their next full entry for the node.
     case none
-    /// Endpoints, disco key or home region changed, and nothing else a peer reads.
+    /// Endpoints, disco key, home region or online state changed, and nothing else a peer reads.
     case patch(PeerPatch)
     /// Something outside a patch changed, so peers need the whole entry again.
     case wholeEntry
@@ -15,7 +15,7 @@ enum PeerChange {
         if let patch = PeerPatch(before: before, after: after) {
             self = .patch(patch)
         } else if PeerPatch.sameOutsidePatch(before, after), before.endpoints == after.endpoints,
-            before.discoKey == after.discoKey, before.homeDERP == after.homeDERP
+            before.discoKey == after.discoKey, before.homeDERP == after.homeDERP, before.isOnline == after.isOnline
         {
             self = .none
         } else {
@@ -25,12 +25,13 @@ enum PeerChange {
 }
 
 /// A change to a node that peers can apply as a `PeersChangedPatch` entry instead of receiving the
-/// whole node again: new endpoints, a new disco key, or a new home DERP region.
+/// whole node again: new endpoints, a new disco key, a new home DERP region, or coming online.
 struct PeerPatch {
     var nodeID: UInt64
     var endpoints: [String]?
     var discoKey: DiscoPublicKey?
     var homeDERP: Int?
+    var online: Bool?
 
     /// The patch from `before` to `after`, or nil when anything else changed (so peers need the
     /// whole entry) or nothing did.
@@ -40,7 +41,8 @@ struct PeerPatch {
         endpoints = before.endpoints == after.endpoints ? nil : after.endpoints
         discoKey = before.discoKey == after.discoKey ? nil : after.discoKey
         homeDERP = before.homeDERP == after.homeDERP ? nil : after.homeDERP
-        if endpoints == nil, discoKey == nil, homeDERP == nil { return nil }
+        online = before.isOnline == after.isOnline ? nil : after.isOnline
+        if endpoints == nil, discoKey == nil, homeDERP == nil, online == nil { return nil }
     }
 
     /// True when the nodes differ at most in what a patch carries. `Hostinfo.NetInfo` (where the
@@ -57,7 +59,7 @@ struct PeerPatch {
         right.hostinfo = withoutNetInfo(right.hostinfo)
         return left.hostinfo == right.hostinfo && left.capabilityVersion == right.capabilityVersion
             && left.approvedRoutes == right.approvedRoutes && left.tags == right.tags && left.expiry == right.expiry
-            && left.givenName == right.givenName && left.nodeKey == right.nodeKey && left.isOnline == right.isOnline
+            && left.givenName == right.givenName && left.nodeKey == right.nodeKey
     }
 
     private static func withoutNetInfo(_ hostinfo: JSONValue?) -> JSONValue? {
@@ -85,6 +87,10 @@ struct PeerPatch {
         if let discoKey {
             writer.key("DiscoKey")
             writer.string(discoKey.text)
+        }
+        if let online {
+            writer.key("Online")
+            writer.bool(online)
         }
         writer.endObject()
         writer.endArray()

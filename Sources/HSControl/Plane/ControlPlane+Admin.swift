@@ -8,6 +8,7 @@ extension ControlPlane {
         try storage.deleteNode(id: id)
         let (own, others, routeChanges) = state.withLock { state in
             state.index.replace(state.entries.removeValue(forKey: id)?.node, with: nil)
+            state.streamedNodes.remove(id)
             let own = streamsLocked(of: id, in: state)
             for key in state.streams.keys where key.nodeID == id {
                 state.streams.removeValue(forKey: key)
@@ -42,7 +43,9 @@ extension ControlPlane {
         let taken = state.withLock { state in
             state.entries.values.contains { $0.node.id != id && $0.node.givenName == newName }
         }
-        guard !taken else { throw AdminError(kind: .alreadyExists, message: "node name \"\(newName)\" is already in use") }
+        guard !taken else {
+            throw AdminError(kind: .alreadyExists, message: "node name \"\(newName)\" is already in use")
+        }
         return try updateNode(id: id, now: now) { $0.givenName = newName }
     }
 

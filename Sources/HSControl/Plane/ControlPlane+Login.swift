@@ -15,6 +15,11 @@ extension ControlPlane {
     /// Completes a login. The machine's node with the same owner takes the new node key, keeps its
     /// addresses and gets a fresh expiry. Without such a node a new one is created, so a machine
     /// that logs in as another user gets a second node.
+    ///
+    /// A new node's policy refresh and deltas run after `loginLock` is released, so concurrent
+    /// registrations overlap there and only the lookup, the insert and the in-memory update wait for
+    /// each other. A returning node is announced under the lock, so two logins of one machine reach
+    /// its streams in the order they were stored.
     func login(
         _ owner: LoginOwner,
         request: RegisterRequest,
@@ -22,9 +27,30 @@ extension ControlPlane {
         now: Date
     ) throws -> ControlNode {
         let owner = try applyRequestedTags(owner, request: request)
-        return try loginLock.withLock { _ in
+        let outcome = try loginLock.withLock { _ in
             try loginLocked(owner, request: request, machineKey: machineKey, now: now)
         }
+        switch outcome {
+        case .renewed(let node):
+            return node
+        case .created(let node):
+            refreshPolicy(now: now)
+            announce(node, now: now)
+            scheduleEphemeralDeletion(node, now: now)
+            logger.info(
+                "node registered",
+                [("node.id", String(node.id)), ("node.name", node.givenName), ("ipv4", node.ipv4 ?? "-")]
+            )
+            return node
+        }
+    }
+
+    /// The change a login stored, for the work that follows once `loginLock` is released.
+    private enum LoginOutcome {
+        /// An existing node of the machine took the new key and was announced.
+        case renewed(ControlNode)
+        /// A new node was inserted.
+        case created(ControlNode)
     }
 
     /// Turns a user's login into a tagged one when the client asks for tags
@@ -44,7 +70,12 @@ extension ControlPlane {
                     + "must list this user (or a group of theirs) for every tag"
             )
         }
-        return LoginOwner(userID: nil, tags: requested.sorted(), authKeyID: owner.authKeyID, isEphemeral: owner.isEphemeral)
+        return LoginOwner(
+            userID: nil,
+            tags: requested.sorted(),
+            authKeyID: owner.authKeyID,
+            isEphemeral: owner.isEphemeral
+        )
     }
 
     private func loginLocked(
@@ -52,7 +83,7 @@ extension ControlPlane {
         request: RegisterRequest,
         machineKey: MachinePublicKey,
         now: Date
-    ) throws -> ControlNode {
+    ) throws -> LoginOutcome {
         if let userID = owner.userID, state.withLock({ $0.users[userID] == nil }) {
             try reloadUsers()
         }
@@ -62,7 +93,7 @@ extension ControlPlane {
             return nodes.filter { $0.userID == ownerUserID && $0.tags == owner.tags }.max { $0.id < $1.id }
         }
         guard var node = existing else {
-            return try createNode(owner, request: request, machineKey: machineKey, now: now)
+            return .created(try createNode(owner, request: request, machineKey: machineKey, now: now))
         }
         node.nodeKey = request.nodeKey
         node.expiry = loginExpiry(tags: node.tags, requested: request.expiry, now: now)
@@ -74,9 +105,10 @@ extension ControlPlane {
         state.withLock { state in _ = putLocked(saved, in: &state, now: now) }
         announce(node, now: now)
         logger.info("node logged in again", [("node.id", String(node.id)), ("node.name", node.givenName)])
-        return node
+        return .renewed(node)
     }
 
+    /// Inserts a new node, with a given name no other node has, and adds it to the in-memory state.
     private func createNode(
         _ owner: LoginOwner,
         request: RegisterRequest,
@@ -106,13 +138,6 @@ extension ControlPlane {
         )
         let node = try storage.insertNode(draft)
         state.withLock { state in _ = putLocked(node, in: &state, now: now) }
-        refreshPolicy(now: now)
-        announce(node, now: now)
-        scheduleEphemeralDeletion(node, now: now)
-        logger.info(
-            "node registered",
-            [("node.id", String(node.id)), ("node.name", node.givenName), ("ipv4", node.ipv4 ?? "-")]
-        )
         return node
     }
 }

@@ -47,6 +47,7 @@ extension ControlPlane {
     ) throws(MapRequestError) -> (MapStreamToken, [UInt8]) {
         let result: OpenedStream? = state.withLock { state in
             guard var node = lookupLocked(request.nodeKey, machineKey: machineKey, in: state) else { return nil }
+            let before = node
             _ = apply(request, to: &node)
             let approved = autoApproveLocked(&node, in: state)
             node.isOnline = true
@@ -57,16 +58,15 @@ extension ControlPlane {
             state.nextSerial += 1
             state.streams[token] = sink
             let full = fullMapLocked(for: node, in: state, now: now)
-            // Viewers with a view of this node's routes of their own get their own entry at once.
-            let profiles = userProfilesLocked(for: [node], in: state)
-            let deliveries = peerDeliveriesLocked(of: node.id, in: state, now: now, userProfiles: profiles)
-            state.routes.clearPending(of: node.id)
+            // A returning node's peers get a patch, which does not carry primary routes, so a node
+            // that became primary again is sent in full with the route changes.
+            let sendsWholeEntry = !state.streamedNodes.contains(node.id)
             return OpenedStream(
                 token: token,
                 full: full,
                 node: node,
-                deliveries: deliveries,
-                routeChanges: routeChanges.subtracting([node.id]),
+                deltas: streamOpenDeltas(before: before, after: node, in: &state, now: now),
+                routeChanges: sendsWholeEntry ? routeChanges.subtracting([node.id]) : routeChanges,
                 routesApproved: approved
             )
         }
@@ -74,8 +74,8 @@ extension ControlPlane {
         let (token, full, node) = (result.token, result.full, result.node)
         ephemeralTimers.cancel(node.id)
         persistLater(node)
-        for delivery in result.deliveries {
-            deliver(delivery.json, to: delivery.sinks)
+        for delta in result.deltas {
+            deliver(delta.json, to: delta.sinks)
         }
         deliverRouteChanges(result.routeChanges, now: now)
         if result.routesApproved {
@@ -90,11 +90,31 @@ extension ControlPlane {
         var token: MapStreamToken
         var full: [UInt8]
         var node: ControlNode
-        /// The node's new entry for the other streams that may see it.
-        var deliveries: [MapDelivery]
+        /// What the other streams get; empty when nothing they read changed.
+        var deltas: [MapDelivery]
         /// Other nodes whose primary routes changed because this node came online.
         var routeChanges: Set<UInt64>
         var routesApproved: Bool
+    }
+
+    /// The deltas peers get when `after` opens a stream. A node's first stream since the server
+    /// started sends its whole entry with its user's profile, to each viewer with the node's
+    /// routes as that viewer sees them. After that every peer holds the node's entry, so coming
+    /// back online (with new endpoints or disco key, if any) is a patch.
+    private func streamOpenDeltas(
+        before: ControlNode,
+        after: ControlNode,
+        in state: inout State,
+        now: Date
+    ) -> [MapDelivery] {
+        guard state.streamedNodes.contains(after.id) else {
+            state.streamedNodes.insert(after.id)
+            let profiles = userProfilesLocked(for: [after], in: state)
+            let deliveries = peerDeliveriesLocked(of: after.id, in: state, now: now, userProfiles: profiles)
+            state.routes.clearPending(of: after.id)
+            return deliveries
+        }
+        return peerDeltas(before: before, after: after, in: &state, now: now)
     }
 
     /// Encodes the full map for `node`: itself, every visible node as a peer, and their users.

@@ -23,6 +23,9 @@ final class ControlPlane: Sendable {
         var index = NodeIndex()
         var users: [UInt64: ControlUser] = [:]
         var streams: [MapStreamToken: any MapStreamSink] = [:]
+        /// Nodes that opened a map stream since this server started: peers got their whole entry
+        /// online, so later returns travel as patches.
+        var streamedNodes: Set<UInt64> = []
         var nextSerial: UInt64 = 1
         /// The encoded `DERPMap` that full maps carry; replaced by ``replaceDERPMap(_:)``.
         var derpMap: [UInt8] = []
