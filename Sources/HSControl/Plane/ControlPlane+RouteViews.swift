@@ -10,38 +10,33 @@ extension ControlPlane {
     /// Installs the `via` steering and the route checks of `new`, which replaces `old`. A viewer
     /// gets its own entry of a peer again at the next ``deliverRouteChanges(_:now:)`` when its
     /// routes there changed, or when the peer was not visible under `old`, because the policy
-    /// delta sends newly visible peers' shared entries. Without `via` grants and without subnet
-    /// routes this costs one pass over the grants and one over the nodes' addresses.
+    /// delta sends newly visible peers' shared entries. Without `via` grants and without routers
+    /// this costs one pass over the grants.
     // NOTE: the steering and the route checks are computed here, under the state lock. Their time
     // grows with viewers times routers (and steered viewers times policy rules), while the policy
     // itself compiles outside the lock.
     func installRouteViewsLocked(old: any CompiledPolicy, new: any CompiledPolicy, in state: inout State) {
         let engine = new as? CompiledTailnetPolicy
         let steering = engine?.viaSteering() ?? .none
-        var reach: RouteViews.Reach? = nil
-        if let engine, !engine.allowsAll {
-            let nodes = state.entries.values.map { Self.routeViewer($0.node) }
-            reach = RouteViews.Reach(reach: RouteReach(nodes: nodes, compiled: engine), viewers: nodes.map(\.id))
+        let restrictive = engine.flatMap { $0.allowsAll ? nil : $0 }
+        // Without routers the checks wait for the first one (see electRoutesLocked), so that a
+        // tailnet without subnet routes never reads its nodes here.
+        if let restrictive, !state.index.routers.isEmpty {
+            let reach = routeReachLocked(restrictive, in: state)
+            state.routes.setPolicy(steering: steering, reach: reach, deferred: nil)
+        } else {
+            state.routes.setPolicy(steering: steering, reach: nil, deferred: restrictive)
         }
-        state.routes.setPolicy(steering: steering, reach: reach)
         if !old.allowsAll {
             state.routes.noteOverridesChanged { viewer, peer in !old.isVisible(peer, to: viewer) }
         }
         routeViewsActive.store(!state.routes.views.isIdle, ordering: .relaxed)
     }
 
-    /// Returns the parts of `node` that route checks read: its id, addresses and approved routes.
-    private static func routeViewer(_ node: ControlNode) -> PolicyNode {
-        PolicyNode(
-            id: node.id,
-            hostname: node.givenName,
-            ipv4: node.ipv4.flatMap { IPAddress($0) },
-            ipv6: node.ipv6.flatMap { IPAddress($0) },
-            userID: node.userID,
-            tags: node.tags,
-            advertisedRoutes: [],
-            approvedRoutes: node.approvedRoutes.compactMap { IPPrefix($0) }
-        )
+    /// Builds the route checks of `policy` for every node as a viewer.
+    func routeReachLocked(_ policy: CompiledTailnetPolicy, in state: State) -> RouteViews.Reach {
+        let nodes = state.entries.values.map { PolicyEngineCompiler.policyNode($0.node) }
+        return RouteViews.Reach(reach: RouteReach(nodes: nodes, compiled: policy), viewers: nodes.map(\.id))
     }
 
     /// Returns `peerID`'s entry as `viewer` sees it: the shared entry, or one encoded with the

@@ -7,6 +7,9 @@ extension ControlPlane {
     /// Returns those nodes' ids for ``deliverRouteChanges(_:now:)``.
     func electRoutesLocked(in state: inout State, now: Date) -> Set<UInt64> {
         let routers: [ControlNode] = state.index.routers.compactMap { state.entries[$0]?.node }
+        if let deferred = state.routes.views.deferredPolicy, !routers.isEmpty {
+            state.routes.installReach(routeReachLocked(deferred, in: state))
+        }
         let changed = state.routes.elect(nodes: routers)
         routeViewsActive.store(!state.routes.views.isIdle, ordering: .relaxed)
         for id in changed {

@@ -71,8 +71,13 @@ struct RouteTable: Sendable {
 
     /// Replaces the `via` steering and the route checks, as after a policy change, and computes
     /// the views again.
-    mutating func setPolicy(steering: ViaSteering, reach: RouteViews.Reach?) {
-        views.setPolicy(steering: steering, reach: reach, routes: viewInput)
+    mutating func setPolicy(steering: ViaSteering, reach: RouteViews.Reach?, deferred: CompiledTailnetPolicy?) {
+        views.setPolicy(steering: steering, reach: reach, deferred: deferred, routes: viewInput)
+    }
+
+    /// Installs route checks for the deferred policy; see ``RouteViews/installReach(_:)``.
+    mutating func installReach(_ reach: RouteViews.Reach) {
+        views.installReach(reach)
     }
 
     /// Records that `nodeID`'s entry changed; see ``RouteViews/notePeerChanged(_:)``.

@@ -59,6 +59,9 @@ struct RouteViews: Sendable {
     private(set) var overrides: [UInt64: [UInt64: PeerView]] = [:]
     /// The route checks of the policy in force; nil when every viewer may use every route.
     private var reach: Reach?
+    /// The policy in force when its route checks wait for the first router; see
+    /// ``installReach(_:)``.
+    private(set) var deferredPolicy: CompiledTailnetPolicy?
     /// The viewers that have an override for each peer.
     private var viewersByPeer: [UInt64: Set<UInt64>] = [:]
     /// For each viewer, the peers whose entries it must get again.
@@ -79,12 +82,20 @@ struct RouteViews: Sendable {
 
     /// Replaces the steering and the route checks, as after a policy change, and computes the
     /// overrides again.
-    mutating func setPolicy(steering: ViaSteering, reach: Reach?, routes: Routes) {
+    /// `deferred` is the policy whose checks the caller builds only once a router exists.
+    mutating func setPolicy(steering: ViaSteering, reach: Reach?, deferred: CompiledTailnetPolicy?, routes: Routes) {
         let unchanged = steering == self.steering && steering.isEmpty && reach == nil && self.reach == nil
         self.steering = steering
         self.reach = reach
+        deferredPolicy = deferred
         guard !unchanged else { return }
         refresh(routes)
+    }
+
+    /// Installs the route checks of ``deferredPolicy`` before the next ``refresh(_:)``.
+    mutating func installReach(_ reach: Reach) {
+        self.reach = reach
+        deferredPolicy = nil
     }
 
     /// Elects the routers again and computes the overrides from `routes`. Records the viewers and
