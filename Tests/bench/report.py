@@ -247,7 +247,8 @@ def splice(doc, section):
 
 def render(work, doc, command):
     runs = load_runs(work)
-    notes_path = pathlib.Path(__file__).resolve().parent / "notes.md"
+    here = pathlib.Path(__file__).resolve().parent
+    notes_paths = [here / "notes.md", here / "realclients-notes.md"]
     lines = [
         "## Control server under load",
         "",
@@ -266,8 +267,9 @@ def render(work, doc, command):
     ]
     for run in runs:
         lines += render_run(run)
-    if notes_path.exists():
-        lines += [notes_path.read_text().rstrip(), ""]
+    for notes_path in notes_paths:
+        if notes_path.exists():
+            lines += [notes_path.read_text().rstrip(), ""]
     splice(doc, "\n".join(lines))
 
 

@@ -103,8 +103,9 @@ enum MapMessages {
         writer.key("Online")
         writer.bool(online)
         if let lastSeen, !online {
+            // Whole seconds: clients show last-seen times coarsely, and the patch stays small.
             writer.key("LastSeen")
-            writer.string(RFC3339.format(lastSeen))
+            writer.string(RFC3339.format(Date(timeIntervalSince1970: lastSeen.timeIntervalSince1970.rounded(.down))))
         }
         writer.endObject()
         writer.endArray()
