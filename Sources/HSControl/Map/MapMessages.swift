@@ -92,7 +92,9 @@ enum MapMessages {
     }
 
     /// Encodes a delta that patches a peer's online state and last-seen time (`PeersChangedPatch`).
-    static func onlinePatch(id: UInt64, online: Bool, lastSeen: Date?, now: Date) -> [UInt8] {
+    /// Like every patch it leaves out `ControlTime`, which clients only log, to stay within the
+    /// 150-byte budget for an online change.
+    static func onlinePatch(id: UInt64, online: Bool, lastSeen: Date?) -> [UInt8] {
         var writer = JSONWriter()
         writer.beginObject()
         writer.key("PeersChangedPatch")
@@ -109,8 +111,6 @@ enum MapMessages {
         }
         writer.endObject()
         writer.endArray()
-        writer.key("ControlTime")
-        writer.string(RFC3339.format(now))
         writer.endObject()
         return writer.bytes
     }

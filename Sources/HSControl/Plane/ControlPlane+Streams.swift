@@ -147,7 +147,7 @@ extension ControlPlane {
         guard let (node, others, routeChanges) = update else { return }
         scheduleEphemeralDeletion(node, now: now)
         persistLater(node)
-        deliver(MapMessages.onlinePatch(id: node.id, online: false, lastSeen: now, now: now), to: others)
+        deliver(MapMessages.onlinePatch(id: node.id, online: false, lastSeen: now), to: others)
         // Failover: the nodes that took over this node's routes, and this node without them.
         deliverRouteChanges(routeChanges, now: now)
         logger.info("map stream closed", [("node.id", String(node.id)), ("node.name", node.givenName)])
