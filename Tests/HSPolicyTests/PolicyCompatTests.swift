@@ -43,8 +43,9 @@ import Testing
                         Issue.record(Comment(rawValue: "\(vector.testID) passes now; remove it from `unsupported`"))
                     }
                 case .failed(let detail):
-                    if vector.skipReason != nil {
+                    if let reason = vector.skipReason {
                         counts.gaps += 1
+                        print("policy-compat known gap \(vector.testID): \(reason)")
                     } else if Self.unsupported[vector.testID] != nil {
                         counts.unsupported += 1
                     } else {
