@@ -32,16 +32,6 @@ import Testing
         }
     }
 
-    static func builtHeadscale(filePath: String = #filePath) throws -> String {
-        let repository = URL(fileURLWithPath: filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        let path = repository.appendingPathComponent(".build/debug/headscale").path
-        guard FileManager.default.isExecutableFile(atPath: path) else {
-            throw RemoteTestError("\(path) is missing; run swift build first")
-        }
-        return path
-    }
-
     /// Returns the file of a recorded policy compatibility vector: from `HS_POLICY_COMPAT_DIR`, else the
     /// shared test data next to the repository, else the fixed shared location.
     static func vectorFile(_ relativePath: String, filePath: String = #filePath) -> String? {

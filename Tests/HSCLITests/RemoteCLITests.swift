@@ -283,15 +283,4 @@ func runTool(
         #expect(rejected.status == 1)
         #expect(rejected.stderr.contains("rejected the API key"))
     }
-
-    /// Returns the `headscale` binary that `swift build` wrote.
-    private func builtHeadscale(filePath: String = #filePath) throws -> String {
-        let repository = URL(fileURLWithPath: filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        let path = repository.appendingPathComponent(".build/debug/headscale").path
-        guard FileManager.default.isExecutableFile(atPath: path) else {
-            throw RemoteTestError("\(path) is missing; run swift build first")
-        }
-        return path
-    }
 }

@@ -22,8 +22,8 @@ import Testing
         ]
     }
 
-    /// Two nodes with open streams; returns the fixture, both clients and A's sink.
-    static func twoStreams() throws -> (PlaneFixture, FakeClient, FakeClient, RecordingSink) {
+    /// Two nodes with streams, A's opened first: the fixture, both clients, A's sink, B's stream.
+    static func twoStreams() throws -> (PlaneFixture, FakeClient, FakeClient, RecordingSink, MapStreamToken) {
         let fixture = try PlaneFixture()
         let key = try fixture.makeKey()
         let a = FakeClient(hostname: "a")
@@ -32,16 +32,16 @@ import Testing
         _ = fixture.plane.register(try b.registerRequest(authKey: key), machineKey: b.machineKey)
         let sinkA = RecordingSink()
         _ = try fixture.plane.openMapStream(try a.mapRequest(stream: true), machineKey: a.machineKey, sink: sinkA)
-        _ = try fixture.plane.openMapStream(
+        let (tokenB, _) = try fixture.plane.openMapStream(
             try b.mapRequest(stream: true),
             machineKey: b.machineKey,
             sink: RecordingSink()
         )
-        return (fixture, a, b, sinkA)
+        return (fixture, a, b, sinkA, tokenB)
     }
 
     @Test func latencyOnlyUpdateSendsNoDelta() throws {
-        let (fixture, a, b, sinkA) = try Self.twoStreams()
+        let (fixture, a, b, sinkA, _) = try Self.twoStreams()
         _ = try fixture.plane.applyMapUpdate(
             try Self.update(b, hostinfo: Self.hostinfo(b, latency: 0.010)),
             machineKey: b.machineKey
@@ -66,7 +66,7 @@ import Testing
     }
 
     @Test func otherHostinfoChangeSendsWholeEntry() throws {
-        let (fixture, _, b, sinkA) = try Self.twoStreams()
+        let (fixture, _, b, sinkA, _) = try Self.twoStreams()
         _ = try fixture.plane.applyMapUpdate(
             try Self.update(b, hostinfo: Self.hostinfo(b, latency: 0.010, os: "freebsd")),
             machineKey: b.machineKey
