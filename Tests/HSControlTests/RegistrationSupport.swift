@@ -105,7 +105,7 @@ struct LifecycleFixture {
     }
 
     /// Polls `condition` until it holds or `timeout` seconds pass.
-    static func eventually(timeout: TimeInterval = 10, _ condition: () throws -> Bool) rethrows -> Bool {
+    static func eventually(timeout: TimeInterval = 60, _ condition: () throws -> Bool) rethrows -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if try condition() { return true }
