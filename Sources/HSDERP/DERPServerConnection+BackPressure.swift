@@ -21,7 +21,7 @@ struct DERPReadPause {
     var number = 0
     /// Monotonic nanoseconds when the current pause began.
     var startedAt: UInt64 = 0
-    /// Checks the pause limit; it runs while pauses keep happening and stops once one finds none.
+    /// Checks the pause limit. It runs while pauses keep happening and stops once a check finds none.
     var timer: (any DispatchSourceTimer)?
     /// The destination whose latest pause timed out. Packets to it drop the oldest queued packet on
     /// a full queue instead of pausing, until it reports a drain or closes.
@@ -73,7 +73,7 @@ extension DERPServerConnection {
         endPause(timedOut: true)
     }
 
-    /// Discards a held packet when the connection closes; returns how many were discarded (0 or 1).
+    /// Discards a held packet when the connection closes. Returns how many were discarded (0 or 1).
     func dropHeldPacket() -> Int {
         readPause.timer?.cancel()
         readPause.timer = nil

@@ -25,7 +25,7 @@ struct UsedAddresses {
         return used
     }
 
-    /// The used values of `family`.
+    /// Returns the used values of `family`.
     func values(of family: IPAddress.Family) -> Set<UInt128> {
         family == .v4 ? v4 : v6
     }

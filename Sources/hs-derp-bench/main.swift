@@ -15,7 +15,8 @@ func fail(_ message: String) -> Never {
     exit(2)
 }
 
-/// The optional argument at `index` parsed with `parse`, nil when absent; stops on a malformed one.
+/// Parses the optional argument at `index` with `parse`. Returns nil when it is absent and exits
+/// with a message when it is malformed.
 func optionalArgument<T>(_ index: Int, _ name: String, _ parse: (String) -> T?) -> T? {
     guard arguments.count > index else { return nil }
     guard let value = parse(arguments[index]) else { fail("invalid \(name) \(arguments[index])") }

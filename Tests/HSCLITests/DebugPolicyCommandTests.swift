@@ -65,7 +65,8 @@ import Testing
         ((value as? [Any]) ?? []).compactMap { $0 as? String }.sorted()
     }
 
-    /// A filter rule as text with its address lists sorted, since their order carries no meaning.
+    /// Renders a filter rule as text with its address lists sorted, since their order carries no
+    /// meaning.
     static func ruleText(_ rule: Any) -> String {
         let rule = rule as? [String: Any] ?? [:]
         let destinations = ((rule["DstPorts"] as? [[String: Any]]) ?? []).map { port -> String in

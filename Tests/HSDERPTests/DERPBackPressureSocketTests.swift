@@ -35,7 +35,8 @@ import Testing
         }
     }
 
-    /// The server's statistics once its packet and pause counts stayed the same for one second.
+    /// Waits until the server's packet and pause counts stay the same for one second, then returns
+    /// its statistics.
     static func settledStatistics(_ server: DERPServer) async throws -> DERPServer.Statistics {
         var last = server.statistics
         var stableSince = ContinuousClock.now
@@ -51,7 +52,7 @@ import Testing
         return last
     }
 
-    /// A relay with the default limits except the two timeouts these tests depend on.
+    /// Starts a relay with the default limits except the two timeouts these tests depend on.
     static func relay(readPauseLimitMilliseconds: Int, writeStallTimeoutMilliseconds: Int) throws -> DERPSocketServer {
         var limits = DERPServerLimits()
         limits.readPauseLimitMilliseconds = readPauseLimitMilliseconds
@@ -105,7 +106,7 @@ import Testing
 
         let flood = try #require(try await Self.floodUntilBlocked(flooder, to: reader.key, server: relay.server))
         // The kernel may still take some of the reader's backlog, which wakes the flooder for a few
-        // more packets; count from the point where nothing moves for a second.
+        // more packets. So the count starts once nothing moves for a second.
         let settled = try await Self.settledStatistics(relay.server)
         let receivedWhilePaused = settled.packetsReceived
 

@@ -6,7 +6,7 @@ import Testing
 
 /// `TLSStream.setReadingPaused`: a paused stream delivers nothing more until it resumes.
 @Suite struct TLSReadPauseTests {
-    /// Pauses after the first read, notes what arrived during the pause, resumes, and answers
+    /// Pauses after the first read, records what arrived during the pause, resumes, and writes
     /// `done` once `expected` bytes arrived.
     final class PausingReader: ByteStreamHandler, @unchecked Sendable {
         let expected: Int

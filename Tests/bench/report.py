@@ -247,8 +247,8 @@ def splice(doc, section):
 
 def render(work, doc, command):
     runs = load_runs(work)
-    here = pathlib.Path(__file__).resolve().parent
-    notes_paths = [here / "notes.md", here / "realclients-notes.md"]
+    bench_dir = pathlib.Path(__file__).resolve().parent
+    notes_paths = [bench_dir / "notes.md", bench_dir / "realclients-notes.md"]
     lines = [
         "## Control server under load",
         "",

@@ -1,7 +1,7 @@
 import Foundation
 import HSCore
 
-/// What peers must hear when a node reports new state in a map request.
+/// The kind of delta peers need when a node reports new state in a map request.
 enum PeerChange {
     /// Nothing a peer reads changed, such as DERP latencies in `Hostinfo.NetInfo`. Peers get the
     /// new state with their next full entry for the node.

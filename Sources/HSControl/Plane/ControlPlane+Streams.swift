@@ -90,7 +90,7 @@ extension ControlPlane {
         var token: MapStreamToken
         var full: [UInt8]
         var node: ControlNode
-        /// What the other streams get; empty when nothing they read changed.
+        /// The messages for the other streams, empty when nothing they read changed.
         var deltas: [MapDelivery]
         /// Other nodes whose primary routes changed because this node came online.
         var routeChanges: Set<UInt64>
@@ -99,7 +99,7 @@ extension ControlPlane {
 
     /// The deltas peers get when `after` opens a stream. A node's first stream since the server
     /// started sends its whole entry with its user's profile, to each viewer with the node's
-    /// routes as that viewer sees them. After that every peer holds the node's entry, so coming
+    /// routes as that viewer sees them. After that every peer has the node's entry, so coming
     /// back online (with new endpoints or disco key, if any) is a patch.
     private func streamOpenDeltas(
         before: ControlNode,
@@ -209,10 +209,10 @@ extension ControlPlane {
         var routesApproved: Bool
     }
 
-    /// The deltas peers get for a node's reported change, or none when they need none. Clients
-    /// re-send Hostinfo after each network check; when only latencies in `NetInfo` moved, telling
-    /// every peer would cost a whole entry per peer for nothing a peer reads. A whole entry goes
-    /// to each viewer with the node's routes as that viewer sees them.
+    /// Builds the deltas peers get for a node's reported change, or none when they need none.
+    /// Clients re-send Hostinfo after each network check. When only latencies in `NetInfo` moved,
+    /// peers get nothing, because they read nothing there and a whole entry per peer is costly.
+    /// A whole entry goes to each viewer with the node's routes as that viewer sees them.
     private func peerDeltas(
         before: ControlNode,
         after: ControlNode,
