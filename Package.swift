@@ -35,7 +35,7 @@ let package = Package(
         // OpenSSL and libsodium primitives behind Swift types.
         .target(name: "HSCrypto", dependencies: ["HSCore", "COpenSSL", "CSodium", "CShims"], swiftSettings: strictSettings),
         // Sockets, listeners and the Dispatch event loop.
-        .target(name: "HSPosix", dependencies: ["HSCore"], swiftSettings: strictSettings),
+        .target(name: "HSPosix", dependencies: ["HSCore", "CShims"], swiftSettings: strictSettings),
         // TLS on memory BIOs, layered over a byte stream.
         .target(name: "HSTLS", dependencies: ["HSCore", "HSPosix", "COpenSSL", "CShims"], swiftSettings: strictSettings),
         // HTTP/1.1 server.

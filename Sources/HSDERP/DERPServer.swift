@@ -21,6 +21,8 @@ public final class DERPServer: Sendable {
     let limits: DERPServerLimits
     /// One warning per client address per 10 s for connections closed over malformed frames.
     let offenders: RateLimitedLog
+    /// The threads that read active clients' sockets, or nil when reads stay on dispatch sources.
+    let pollLoops: PollLoopGroup?
 
     // Guarded by their mutexes.
     let registry = Mutex(DERPRegistry())
@@ -55,6 +57,17 @@ public final class DERPServer: Sendable {
         self.admitClient = admitClient
         self.limits = limits
         self.offenders = RateLimitedLog(logger: logger, interval: limits.offenderLogInterval)
+        self.pollLoops = Self.makePollLoops(limits: limits, logger: logger)
+    }
+
+    private static func makePollLoops(limits: DERPServerLimits, logger: Logger) -> PollLoopGroup? {
+        guard limits.pollThreads > 0 else { return nil }
+        do {
+            return try PollLoopGroup(threadCount: limits.pollThreads, spinMicroseconds: limits.pollSpinMicroseconds)
+        } catch {
+            logger.warning("DERP clients will be read through dispatch sources", [("error", String(describing: error))])
+            return nil
+        }
     }
 
     /// A snapshot of the counters since the server was created.
@@ -171,4 +184,11 @@ struct DERPServerLimits: Sendable {
     var peerGonePerSecond = 1.0
     /// Control frames (PeerGone "disconnected") queued for one client before more are dropped.
     var controlQueueDepth = 1024
+    /// Poll loop threads that read clients once their handshake is done, so a relayed packet costs
+    /// one thread wake-up; 0 keeps every read on dispatch sources.
+    var pollThreads = min(PollLoopGroup.availableProcessors, 4)
+    /// How long a poll loop keeps polling for the next packet before it sleeps, when packets have
+    /// been arriving closer together than this.
+    /// Polling costs CPU only while packets keep arriving; on an idle relay the threads sleep.
+    var pollSpinMicroseconds = 50
 }

@@ -31,8 +31,14 @@ extension DERPServerConnection {
         }
     }
 
+    /// On a poll loop's thread, flushes once the sender's read is handled, still on that thread;
+    /// elsewhere hops to this connection's queue.
     private func scheduleFlush() {
-        stream.queue.async { self.flushOutbox() }
+        guard let loop = server.pollLoops?.currentLoop() else {
+            stream.queue.async { self.flushOutbox() }
+            return
+        }
+        loop.runAfterCurrentEvent { self.stream.queue.sync { self.flushOutbox() } }
     }
 
     /// Moves queued frames to the stream, all that fit below the high-water mark in one

@@ -191,6 +191,9 @@ final class DERPServerConnection: ByteStreamHandler, @unchecked Sendable {
             return
         }
         startKeepAlives()
+        if let loops = server.pollLoops {
+            stream.moveReading(to: loops.nextLoop())
+        }
         if info.meshKey != nil {
             logger.debug("ignoring the client's mesh key: this server has no mesh peers")
         }

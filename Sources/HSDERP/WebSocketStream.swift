@@ -64,6 +64,10 @@ final class WebSocketStream: ByteStream, ByteStreamHandler, @unchecked Sendable 
         raw.setReadingPaused(paused)
     }
 
+    func moveReading(to loop: PollLoop) {
+        raw.moveReading(to: loop)
+    }
+
     func close() {
         guard !isClosed else { return }
         isClosed = true

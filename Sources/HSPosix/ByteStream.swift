@@ -38,6 +38,11 @@ public protocol ByteStream: AnyObject, Sendable {
 
     /// Sends what is queued, then closes. The handler's `streamDidClose` runs once, afterwards.
     func close()
+
+    /// Lets `loop`'s thread read the underlying socket from now on, inside ``queue`` as before, so
+    /// each readable event costs one thread wake-up. A relay calls it for long-lived busy streams.
+    /// Streams without a socket of their own, or already moved, ignore the call.
+    func moveReading(to loop: PollLoop)
 }
 
 /// Receives what happens on a ``ByteStream``; every call arrives on the stream's queue.
@@ -55,6 +60,9 @@ public protocol ByteStreamHandler: AnyObject {
 extension ByteStream {
     /// Ignores the request: streams that can pause reading override this.
     public func setReadingPaused(_ paused: Bool) {}
+
+    /// Ignores the request: streams over a socket override this.
+    public func moveReading(to loop: PollLoop) {}
 
     /// Writes each chunk with `write(_:)`; streams that can batch them override this.
     public func write(contentsOf chunks: [[UInt8]]) {

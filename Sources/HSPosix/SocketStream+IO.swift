@@ -69,10 +69,11 @@ extension SocketStream {
         pendingHead = 0
         pendingOffset = 0
         pendingWriteBytes = 0
+        stopPolling()
         readSource.cancel()
         writeSource.cancel()
         // A suspended or never-activated source runs its cancel handler only once resumed.
-        resumeReading()
+        resumeReadSource()
         resumeWriting()
         queue.async {
             let handler = self.handler
@@ -97,12 +98,32 @@ extension SocketStream {
     func resumeReading() {
         guard readSuspended else { return }
         readSuspended = false
-        readSource.resume()
+        if poll != nil {
+            setPollWatching(true)
+        } else {
+            resumeReadSource()
+        }
     }
 
     func suspendReading() {
         guard !readSuspended else { return }
         readSuspended = true
+        if poll != nil {
+            setPollWatching(false)
+        } else {
+            suspendReadSource()
+        }
+    }
+
+    func resumeReadSource() {
+        guard readSourceSuspended else { return }
+        readSourceSuspended = false
+        readSource.resume()
+    }
+
+    func suspendReadSource() {
+        guard !readSourceSuspended else { return }
+        readSourceSuspended = true
         readSource.suspend()
     }
 

@@ -26,7 +26,7 @@ import Dispatch
 /// `@unchecked Sendable` invariant: every stored `var` is read and written only on `queue`. Callers
 /// follow the ``ByteStream`` rule and call every member on `queue`; the dispatch sources' handlers
 /// run there too.
-public final class SocketStream: ByteStream, @unchecked Sendable {
+public final class SocketStream: ByteStream, PollReadable, @unchecked Sendable {
     /// The largest single read, in bytes.
     public static let maxReadSize = 64 * 1024
 
@@ -49,7 +49,12 @@ public final class SocketStream: ByteStream, @unchecked Sendable {
 
     var handler: (any ByteStreamHandler)?
     var state = State.open
+    /// Whether reading is off; the read source or the poll loop follows it.
     var readSuspended = true
+    /// Whether the dispatch read source is suspended. It stays so once a poll loop reads instead.
+    var readSourceSuspended = true
+    /// The poll loop that reads this stream after ``moveReading(to:)``, with its registration.
+    var poll: PollWatch?
     /// Set by `setReadingPaused`; an open stream reads only while this is false.
     var isReadingPaused = false
     var writeSuspended = true

@@ -119,6 +119,10 @@ public final class TLSStream: ByteStream, ByteStreamHandler, @unchecked Sendable
         raw.setReadingPaused(paused)
     }
 
+    public func moveReading(to loop: PollLoop) {
+        raw.moveReading(to: loop)
+    }
+
     public func close() {
         switch state {
         case .handshaking:
