@@ -38,7 +38,7 @@ extension DERPServerConnection {
             stream.queue.async { self.flushOutbox() }
             return
         }
-        loop.runAfterCurrentEvent { self.stream.queue.sync { self.flushOutbox() } }
+        loop.runAfterReads { self.stream.queue.sync { self.flushOutbox() } }
     }
 
     /// Moves queued frames to the stream, all that fit below the high-water mark in one

@@ -21,8 +21,10 @@ protocol PollReadable: AnyObject, Sendable {
 /// ``ByteStream/moveReading(to:)`` is read by the loop's own thread instead, which enters the
 /// stream's serial queue with `queue.sync`. That runs the read inline on this thread when the queue
 /// is idle, and the stream stays confined to its queue as before. Work that must not run inside one
-/// stream's queue, such as writing to another stream, goes to ``runAfterCurrentEvent(_:)``, so the
-/// loop never holds one queue while it waits for another.
+/// stream's queue, such as writing to another stream, goes to ``runAfterReads(_:)``, so the
+/// loop never holds one queue while it waits for another. That work runs once the streams of one
+/// `epoll_wait` (up to ``eventBatch``) have been read, so several senders' packets for one
+/// destination leave in one write.
 ///
 /// With a spin time, a thread whose last wait was shorter than that keeps polling, yielding the
 /// processor between polls, for that long after handling events before it sleeps. A reply that
@@ -80,10 +82,10 @@ public final class PollLoop: @unchecked Sendable {
     /// True on this loop's thread.
     public var isCurrent: Bool { UInt(pthread_self()) == threadID.load(ordering: .acquiring) }
 
-    /// Runs `work` on this loop's thread once the event being handled is done, outside every
-    /// stream's queue. Call it only on this loop's thread (see ``isCurrent``).
-    public func runAfterCurrentEvent(_ work: @escaping () -> Void) {
-        precondition(isCurrent, "runAfterCurrentEvent called off the poll loop's thread")
+    /// Runs `work` on this loop's thread once the events of the current wait are handled, outside
+    /// every stream's queue. Call it only on this loop's thread (see ``isCurrent``).
+    public func runAfterReads(_ work: @escaping () -> Void) {
+        precondition(isCurrent, "runAfterReads called off the poll loop's thread")
         deferred.append(work)
     }
 
@@ -157,8 +159,8 @@ public final class PollLoop: @unchecked Sendable {
             for index in 0..<Int(count) where tags[index] != 0 {
                 let watcher = watchers.withLock { $0[tags[index]] }
                 watcher?.pollReadable(tag: tags[index])
-                runDeferred()
             }
+            runDeferred()
             handledAt = DispatchTime.now().uptimeNanoseconds
         }
     }

@@ -31,7 +31,7 @@ import Testing
                 return
             }
             readsOnLoop.add(1, ordering: .sequentiallyConsistent)
-            loop.runAfterCurrentEvent { [self] in
+            loop.runAfterReads { [self] in
                 let outside = DispatchQueue.getSpecific(key: queueKey) == nil && loop.isCurrent
                 deferredRanOutsideQueue.store(outside, ordering: .sequentiallyConsistent)
             }
