@@ -1,3 +1,4 @@
+import Dispatch
 import HSCore
 import HSPosix
 import Synchronization
@@ -33,5 +34,19 @@ extension DERPServer {
         if sent > 0 {
             logger.debug("sent PeerGone (disconnected)", [("node", key.shortDescription), ("peers", String(sent))])
         }
+    }
+
+    /// Runs `work` on `connection`'s queue. On a poll loop's thread it runs on that thread once the
+    /// loop has read its ready streams, so a relay step costs no extra thread wake-up; elsewhere it
+    /// hops to the queue.
+    func runOnQueue(
+        of connection: DERPServerConnection,
+        _ work: @escaping @Sendable (DERPServerConnection) -> Void
+    ) {
+        guard let loop = pollLoops?.currentLoop() else {
+            connection.stream.queue.async { work(connection) }
+            return
+        }
+        loop.runAfterReads { connection.stream.queue.sync { work(connection) } }
     }
 }

@@ -31,14 +31,8 @@ extension DERPServerConnection {
         }
     }
 
-    /// On a poll loop's thread, flushes once the sender's read is handled, still on that thread;
-    /// elsewhere hops to this connection's queue.
     private func scheduleFlush() {
-        guard let loop = server.pollLoops?.currentLoop() else {
-            stream.queue.async { self.flushOutbox() }
-            return
-        }
-        loop.runAfterReads { self.stream.queue.sync { self.flushOutbox() } }
+        server.runOnQueue(of: self) { $0.flushOutbox() }
     }
 
     /// Moves queued frames to the stream, all that fit below the high-water mark in one
@@ -59,14 +53,15 @@ extension DERPServerConnection {
             for source in batch.packetSources {
                 watchSource(source)
             }
-            stream.write(contentsOf: batch.frames)
-            noteWrite(byteCount: batch.frameBytes)
+            // Counted before the write, so a client that reads a packet finds it counted.
             if batch.packetCount > 0 {
                 server.updateCounters {
                     $0.packetsRelayed += batch.packetCount
                     $0.bytesRelayed += batch.packetBytes
                 }
             }
+            stream.write(contentsOf: batch.frames)
+            noteWrite(byteCount: batch.frameBytes)
         }
     }
 
@@ -76,8 +71,7 @@ extension DERPServerConnection {
         guard !waiters.isEmpty else { return }
         let destination = ObjectIdentifier(self)
         for waiter in waiters {
-            let sender = waiter.sender
-            sender.stream.queue.async {
+            server.runOnQueue(of: waiter.sender) { sender in
                 sender.destinationDrained(destination, pause: waiter.pause)
             }
         }

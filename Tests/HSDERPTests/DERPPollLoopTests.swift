@@ -34,8 +34,6 @@ import Testing
         let rounds = 300
         let last = try await Self.pingPong(port: relay.listener.localPort, rounds: rounds)
         #expect(last == [UInt8((rounds - 1) & 0xFF), UInt8((rounds - 1) >> 8)])
-        // The relayed count is added after the write, so the last reply may arrive first.
-        try await DERPBackPressureSocketTests.waitFor { relay.server.statistics.packetsRelayed == 2 * rounds }
         #expect(relay.server.statistics.packetsRelayed == 2 * rounds)
         let loopEvents = relay.server.pollLoops?.loops.reduce(0) { $0 + $1.eventsHandled } ?? 0
         if pollThreads == 0 {
