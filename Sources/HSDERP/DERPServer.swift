@@ -161,6 +161,12 @@ extension DERPServer {
         public var protocolViolations = 0
         /// Connections closed because their writes stopped draining.
         public var writeStallDisconnects = 0
+        /// Mesh peers connected now or before, counted at their handshake.
+        public var meshPeersAccepted = 0
+        /// ForwardPacket frames from mesh peers.
+        public var packetsForwardedIn = 0
+        /// ClosePeer requests from mesh peers.
+        public var closePeerRequests = 0
 
         public init() {}
     }
