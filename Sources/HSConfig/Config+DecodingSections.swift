@@ -1,6 +1,6 @@
 extension ConfigDecoder {
     mutating func decodeDERP() -> Config.DERP {
-        let server = Config.DERP.Server(
+        var server = Config.DERP.Server(
             enabled: bool("derp.server.enabled", default: false),
             regionID: int("derp.server.region_id", default: 999, range: 0...Int(Int32.max)),
             regionCode: string("derp.server.region_code", default: "headscale"),
@@ -14,6 +14,7 @@ extension ConfigDecoder {
             ipv4: ipAddress("derp.server.ipv4", byteCount: 4),
             ipv6: ipAddress("derp.server.ipv6", byteCount: 16)
         )
+        server.meshWith = decodeMeshWith()
         var urls: [String] = []
         for value in list("derp.urls") {
             if ValueSyntax.httpURL(value.text) != nil {
@@ -34,6 +35,24 @@ extension ConfigDecoder {
             autoUpdateEnabled: bool("derp.auto_update_enabled", default: false),
             updateFrequency: duration("derp.update_frequency", default: .seconds(3 * 3600))
         )
+    }
+
+    /// `derp.server.mesh_with`: each entry an http:// or https:// URL of another relay.
+    private mutating func decodeMeshWith() -> [String] {
+        var urls: [String] = []
+        for value in list("derp.server.mesh_with") {
+            if ValueSyntax.httpURL(value.text) != nil {
+                urls.append(value.text)
+            } else {
+                invalid(
+                    "derp.server.mesh_with",
+                    value,
+                    "is not a valid http:// or https:// URL; use the other relay's base URL, such as "
+                        + "https://derp2.example.com"
+                )
+            }
+        }
+        return urls
     }
 
     mutating func decodeDNS() -> Config.DNS {

@@ -65,6 +65,18 @@ extension ConfigDecoder {
                     + "https://controlplane.tailscale.com/derpmap/default), derp.paths, or derp.server.enabled: true"
             )
         }
+        if derp.server.enabled, !derp.server.meshWith.isEmpty, derp.server.meshPSKPath == nil {
+            problem(
+                "derp.server.mesh_with: set, but derp.server.mesh_psk_file is missing; relays mesh only with a "
+                    + "shared key, so set mesh_psk_file to the file that holds it"
+            )
+        }
+        if !derp.server.enabled, !derp.server.meshWith.isEmpty {
+            warning(
+                "derp.server.mesh_with is set but derp.server.enabled is false, so no mesh link starts; "
+                    + "set derp.server.enabled: true or delete derp.server.mesh_with"
+            )
+        }
         if !derp.server.enabled, derp.server.meshPSKPath != nil {
             warning(
                 "derp.server.mesh_psk_file is set but derp.server.enabled is false, so the mesh key is not read; "

@@ -109,6 +109,9 @@ public struct Config: Sendable, Equatable {
             /// `derp.server.mesh_psk_file`, made absolute: the file with the mesh key shared with other relays.
             /// Nil when unset, and then the relay accepts no mesh peers.
             public var meshPSKPath: String? = nil
+            /// `derp.server.mesh_with`: base URLs (`https://host[:port]`) of the relays this one
+            /// connects to as a mesh peer, to forward packets for their clients.
+            public var meshWith: [String] = []
             public var automaticallyAddEmbeddedRegion: Bool
             /// Public IPv4 address to put in the DERP map, or nil.
             public var ipv4: String?

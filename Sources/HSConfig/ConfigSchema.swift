@@ -8,7 +8,7 @@ enum ConfigSchema {
         "unix_socket", "unix_socket_permission",
         "derp.server.enabled", "derp.server.region_id", "derp.server.region_code", "derp.server.region_name",
         "derp.server.verify_clients", "derp.server.stun_listen_addr", "derp.server.private_key_path",
-        "derp.server.mesh_psk_file", "derp.server.automatically_add_embedded_derp_region", "derp.server.ipv4",
+        "derp.server.mesh_psk_file", "derp.server.mesh_with", "derp.server.automatically_add_embedded_derp_region", "derp.server.ipv4",
         "derp.server.ipv6",
         "derp.urls", "derp.paths", "derp.auto_update_enabled", "derp.update_frequency",
         "dns.magic_dns", "dns.base_domain", "dns.override_local_dns", "dns.nameservers.global",

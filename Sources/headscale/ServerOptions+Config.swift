@@ -38,6 +38,7 @@ extension ServerOptions {
         derp.regionName = config.derp.server.regionName
         derp.privateKeyPath = config.derp.server.privateKeyPath
         derp.meshPSKPath = config.derp.server.meshPSKPath
+        derp.meshWith = config.derp.server.meshWith
         derp.verifyClients = config.derp.server.verifyClients
         derp.stunListenAddress = config.derp.server.stunListenAddress.flatMap { $0.isEmpty ? nil : $0 }
         derp.ipv4 = config.derp.server.ipv4.flatMap { $0.isEmpty ? nil : $0 }

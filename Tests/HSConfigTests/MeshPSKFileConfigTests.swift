@@ -45,6 +45,31 @@ import Testing
         #expect(loaded.config.derp.server.meshPSKPath == "/run/secrets/mesh")
     }
 
+    @Test func meshWithURLsDecoded() throws {
+        let loaded = try decode(
+            withServer(
+                "    mesh_psk_file: /srv/hs/mesh.key\n    mesh_with: [\"https://derp2.example.com\", \"http://10.0.0.2:8080\"]\n"
+            )
+        )
+        #expect(loaded.config.derp.server.meshWith == ["https://derp2.example.com", "http://10.0.0.2:8080"])
+        #expect(loaded.warnings == [])
+    }
+
+    @Test func meshWithBadURLRejected() {
+        let error = #expect(throws: ConfigError.self) {
+            try decode(withServer("    mesh_psk_file: /srv/hs/mesh.key\n    mesh_with: [\"derp2.example.com\"]\n"))
+        }
+        #expect(error?.description.contains("derp.server.mesh_with") == true)
+        #expect(error?.description.contains("derp2.example.com") == true)
+    }
+
+    @Test func meshWithNeedsKeyFile() {
+        let error = #expect(throws: ConfigError.self) {
+            try decode(withServer("    mesh_with: [\"https://derp2.example.com\"]\n"))
+        }
+        #expect(error?.description.contains("derp.server.mesh_psk_file is missing") == true)
+    }
+
     @Test func pathWithRelayOffWarns() throws {
         let loaded = try decode(withServer("    mesh_psk_file: /srv/hs/mesh.key\n", enabled: false))
         #expect(loaded.warnings.count == 1)

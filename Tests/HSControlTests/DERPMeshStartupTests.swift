@@ -37,6 +37,17 @@ import Testing
         #expect(derp.meshKey == DERPMeshKeyFileTests.keyBytes)
     }
 
+    @Test func meshWithMakesOneLinkEach() throws {
+        let folder = try MeshKeyFolder()
+        let path = try folder.write(DERPMeshKeyFileTests.lowerKey + "\n")
+        var options = try options(in: folder, meshPSKPath: path)
+        options.derp.meshWith = ["http://127.0.0.1:9", "https://derp2.example.com"]
+        let server = try makeServer(options)
+        defer { server.stop() }
+        #expect(server.meshLinks.map(\.url) == options.derp.meshWith)
+        #expect(server.meshLinks.allSatisfy { $0.meshKey == DERPMeshKeyFileTests.keyBytes })
+    }
+
     @Test func unsetPathMeansNoMeshKey() throws {
         let folder = try MeshKeyFolder()
         let server = try makeServer(try options(in: folder, meshPSKPath: nil))

@@ -4,14 +4,15 @@ import HSDERP
 
 extension HeadscaleServer {
     /// Creates the embedded DERP relay when it is enabled, loading or creating its private key and reading
-    /// the mesh key when `derp.server.mesh_psk_file` is set.
+    /// the mesh key when `derp.server.mesh_psk_file` is set, with a mesh link (not started yet) to
+    /// each relay of `derp.server.mesh_with`.
     ///
     /// - Throws: ``ServerError`` or ``CryptoError`` naming the key file that is missing, unreadable or invalid.
     static func makeDERP(
         options: ServerOptions.DERP,
         admission: DERPAdmission,
         logger: Logger
-    ) throws -> DERPServer? {
+    ) throws -> (DERPServer, [DERPMeshLink])? {
         guard options.isEnabled else { return nil }
         let derpKey = try PrivateKeyFile.loadOrCreate(path: options.privateKeyPath)
         var admitClient: (@Sendable (NodePublicKey) -> Bool)?
@@ -24,11 +25,23 @@ extension HeadscaleServer {
             meshKey = try DERPMeshKeyFile.load(path: path)
             derpLogger.info("the embedded DERP relay accepts mesh peers", [("mesh_psk_file", path)])
         }
-        return DERPServer(
+        let relay = DERPServer(
             privateKey: derpKey.rawBytes,
             logger: derpLogger,
             admitClient: admitClient,
             meshKey: meshKey
         )
+        guard let meshKey else { return (relay, []) }
+        let links = options.meshWith.map { url in
+            DERPMeshLink(
+                url: url,
+                relay: relay,
+                privateKey: derpKey.rawBytes,
+                meshKey: meshKey,
+                logger: derpLogger.with("mesh_with", url),
+                fetcher: HTTPFetcher()
+            )
+        }
+        return (relay, links)
     }
 }

@@ -20,6 +20,8 @@ public final class HeadscaleServer: Sendable {
     let tls: TLSServerContext?
     let acme: ACMECertificateManager?
     let derp: DERPServer?
+    /// Links to the relays of `derp.server.mesh_with`, started with the server.
+    let meshLinks: [DERPMeshLink]
     let stun: STUNServer?
     let derpMaps: DERPMapUpdater
     let policyManager: PolicyManager
@@ -116,7 +118,9 @@ public final class HeadscaleServer: Sendable {
             deltaBatchWindow: .nanoseconds(Int(options.batchChangeDelay / .nanoseconds(1)))
         )
         let admission = DERPAdmission(plane: plane)
-        derp = try Self.makeDERP(options: options.derp, admission: admission, logger: logger)
+        let relay = try Self.makeDERP(options: options.derp, admission: admission, logger: logger)
+        derp = relay?.0
+        meshLinks = relay?.1 ?? []
         let policyManager = PolicyManager(
             mode: options.policyMode == "database" ? .database : .file(path: options.policyPath ?? ""),
             plane: plane,
@@ -192,6 +196,9 @@ public final class HeadscaleServer: Sendable {
         }
         stun?.start()
         metricsListener?.start()
+        for link in meshLinks {
+            link.start()
+        }
         derpMaps.start { [plane] map in plane.replaceDERPMap(map) }
         extraRecords?.start { [options, plane] records in
             plane.replaceDNSConfig(DNSConfigEncoder.encode(options: options, fileRecords: records))
@@ -241,6 +248,9 @@ public final class HeadscaleServer: Sendable {
         acme?.stop()
         derpMaps.stop()
         extraRecords?.stop()
+        for link in meshLinks {
+            link.stop()
+        }
         derp?.shutdown()
         plane.terminateAllStreams()
         do {

@@ -15,6 +15,8 @@ public struct ServerOptions: Sendable {
         /// `derp.server.mesh_psk_file`: the file with the mesh key shared with other relays, read at start-up.
         /// Nil when the relay accepts no mesh peers.
         public var meshPSKPath: String?
+        /// `derp.server.mesh_with`: relays to connect to as a mesh peer.
+        public var meshWith: [String] = []
         public var verifyClients = true
         /// `host:port` of the STUN listener, or nil for none.
         public var stunListenAddress: String?
