@@ -14,20 +14,14 @@ extension ConfigDecoder {
             ipv4: ipAddress("derp.server.ipv4", byteCount: 4),
             ipv6: ipAddress("derp.server.ipv6", byteCount: 16)
         )
-        server.meshWith = decodeMeshWith()
-        var urls: [String] = []
-        for value in list("derp.urls") {
-            if ValueSyntax.httpURL(value.text) != nil {
-                urls.append(value.text)
-            } else {
-                invalid(
-                    "derp.urls",
-                    value,
-                    "is not a valid http:// or https:// URL; use a DERP map URL such as "
-                        + "https://controlplane.tailscale.com/derpmap/default"
-                )
-            }
-        }
+        server.meshWith = httpURLs(
+            "derp.server.mesh_with",
+            example: "the other relay's base URL, such as https://derp2.example.com"
+        )
+        let urls = httpURLs(
+            "derp.urls",
+            example: "a DERP map URL such as https://controlplane.tailscale.com/derpmap/default"
+        )
         return Config.DERP(
             server: server,
             urls: urls,
@@ -37,19 +31,15 @@ extension ConfigDecoder {
         )
     }
 
-    /// `derp.server.mesh_with`: each entry an http:// or https:// URL of another relay.
-    private mutating func decodeMeshWith() -> [String] {
+    /// Returns the entries of the list at `key` that are http:// or https:// URLs, reporting each
+    /// other entry as invalid with `example` as the fix.
+    private mutating func httpURLs(_ key: String, example: String) -> [String] {
         var urls: [String] = []
-        for value in list("derp.server.mesh_with") {
+        for value in list(key) {
             if ValueSyntax.httpURL(value.text) != nil {
                 urls.append(value.text)
             } else {
-                invalid(
-                    "derp.server.mesh_with",
-                    value,
-                    "is not a valid http:// or https:// URL; use the other relay's base URL, such as "
-                        + "https://derp2.example.com"
-                )
+                invalid(key, value, "is not a valid http:// or https:// URL; use \(example)")
             }
         }
         return urls
