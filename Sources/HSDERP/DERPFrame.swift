@@ -159,6 +159,21 @@ public struct DERPFrame: Sendable, Equatable {
         DERPFrame(type: .peerGone, payload: key.bytes + [reason.rawValue])
     }
 
+    /// Restarting: the server is going away; reconnect after the first value and keep trying for
+    /// the second, both in milliseconds as big-endian 32-bit integers.
+    public static func restarting(reconnectInMilliseconds: UInt32, tryForMilliseconds: UInt32) -> DERPFrame {
+        DERPFrame(type: .restarting, payload: bigEndianBytes(reconnectInMilliseconds) + bigEndianBytes(tryForMilliseconds))
+    }
+
+    /// Health: a problem the client shows as a health warning for this relay; empty clears it.
+    public static func health(_ problem: String) -> DERPFrame {
+        DERPFrame(type: .health, payload: Array(problem.utf8))
+    }
+
+    private static func bigEndianBytes(_ value: UInt32) -> [UInt8] {
+        [UInt8(value >> 24), UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF)]
+    }
+
     /// Ping with 8 opaque bytes.
     public static func ping(_ data: [UInt8]) -> DERPFrame {
         DERPFrame(type: .ping, payload: data)

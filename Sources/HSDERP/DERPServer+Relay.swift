@@ -21,7 +21,14 @@ extension DERPServer {
     /// Removes a closing connection. When no other connection with its key remains, queues
     /// PeerGone "disconnected" for the clients that received packets from that key.
     func unregister(_ connection: DERPServerConnection, key: NodePublicKey?, sourcesSeen: Set<NodePublicKey>) {
-        let watchers = registry.withLock { $0.remove(connection, key: key, sourcesSeen: sourcesSeen) }
+        let (watchers, remaining) = registry.withLock { registry in
+            let watchers = registry.remove(connection, key: key, sourcesSeen: sourcesSeen)
+            return (watchers, key.map { registry.connections(of: $0) } ?? [])
+        }
+        if remaining.count == 1 {
+            // The last duplicate left, so the warning it got no longer applies.
+            remaining[0].enqueueControl(DERPOutbox.Control(frame: DERPFrame.health("").encoded(), goneSource: nil))
+        }
         guard let key else { return }
         let frame = DERPFrame.peerGone(key, reason: .disconnected).encoded()
         var sent = 0
@@ -52,5 +59,20 @@ extension DERPServer {
             return
         }
         loop.runAfterReads { connection.stream.queue.sync { work(connection) } }
+    }
+
+    /// The Health problem duplicate connections of one node key show.
+    static let duplicateHealthProblem =
+        "another connection with this node key is open to this relay; "
+        + "only the one that sent a frame last receives packets"
+
+    /// Warns the connections of a key that has several: all of them when the second one arrives,
+    /// then each newcomer.
+    func warnDuplicates(_ connections: [DERPServerConnection], newcomer: DERPServerConnection) {
+        guard connections.count > 1 else { return }
+        let control = DERPOutbox.Control(frame: DERPFrame.health(Self.duplicateHealthProblem).encoded(), goneSource: nil)
+        for connection in connections where connections.count == 2 || connection === newcomer {
+            connection.enqueueControl(control)
+        }
     }
 }

@@ -95,15 +95,31 @@ public final class DERPServer: Sendable {
 
     /// Closes every connection and rejects new ones. Connections close on their own queues, so some
     /// may still be closing when this returns.
+    ///
+    /// Each client that completed its handshake gets a Restarting frame first, telling it to
+    /// reconnect after ``restartReconnectMilliseconds`` and to keep trying for
+    /// ``restartTryForMilliseconds``, so clients come back quickly when the server restarts.
     public func shutdown() {
         let connections = registry.withLock { $0.shutDown() }
         logger.info("DERP server shutting down", [("connections", String(connections.count))])
+        let restarting = DERPFrame.restarting(
+            reconnectInMilliseconds: Self.restartReconnectMilliseconds,
+            tryForMilliseconds: Self.restartTryForMilliseconds
+        ).encoded()
         for connection in connections {
             connection.stream.queue.async {
+                if connection.clientKey != nil {
+                    connection.write(restarting)
+                }
                 connection.close(reason: "server shutting down")
             }
         }
     }
+
+    /// The reconnect delay a Restarting frame announces on shutdown.
+    public static let restartReconnectMilliseconds: UInt32 = 1_000
+    /// How long a Restarting frame tells clients to keep trying to reconnect.
+    public static let restartTryForMilliseconds: UInt32 = 60_000
 
     func count(_ counter: WritableKeyPath<Statistics, Int>, by amount: Int = 1) {
         counters.withLock { $0[keyPath: counter] += amount }

@@ -190,15 +190,16 @@ final class DERPServerConnection: ByteStreamHandler, @unchecked Sendable {
         handshakeTimer = nil
         phase = .active(key)
         let presence = DERPPresence(remoteAddress: stream.remoteAddress, flags: isMeshPeer ? .meshPeer : .regular)
-        let watchers = server.registry.withLock { registry -> [DERPServerConnection]? in
+        let registered = server.registry.withLock { registry -> ([DERPServerConnection], [DERPServerConnection])? in
             guard registry.register(self, key: key, presence: presence) else { return nil }
-            return Array(registry.connectionWatchers.values)
+            return (Array(registry.connectionWatchers.values), registry.connections(of: key))
         }
-        guard let watchers else {
+        guard let (watchers, sameKey) = registered else {
             close(reason: "server shutting down")
             return
         }
         server.announcePresent(key, presence, to: watchers, except: self)
+        server.warnDuplicates(sameKey, newcomer: self)
         do {
             write(try DERPHandshake.serverInfoFrame(serverPrivateKey: server.privateKey, clientKey: key).encoded())
         } catch {

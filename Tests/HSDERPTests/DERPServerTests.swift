@@ -217,6 +217,10 @@ import Testing
         let older = try await harness.connect(name: "older", privateKey: sharedKey)
         let newer = try await harness.connect(name: "newer", privateKey: sharedKey)
         let sender = try await harness.connect(name: "sender")
+        // Both connections of the key are told, as a Health problem, that they are duplicates.
+        let warning = DERPFrame.health(DERPServer.duplicateHealthProblem)
+        #expect(try await older.nextNonKeepAliveFrame() == warning)
+        #expect(try await newer.nextNonKeepAliveFrame() == warning)
 
         sender.send(.sendPacket(to: newer.key, [1]))
         #expect(try await newer.nextNonKeepAliveFrame() == .recvPacket(from: sender.key, [1]))
@@ -226,6 +230,10 @@ import Testing
         #expect(try await older.nextNonKeepAliveFrame().type == .pong)
         sender.send(.sendPacket(to: older.key, [2]))
         #expect(try await older.nextNonKeepAliveFrame() == .recvPacket(from: sender.key, [2]))
+
+        // When the newer one leaves, the older one's warning is cleared.
+        newer.disconnect()
+        #expect(try await older.nextNonKeepAliveFrame() == .health(""))
     }
 
     /// Sends 40 packets of 60 KiB, numbered in their first byte, from `alice` to `bob`, then a Ping.
@@ -327,6 +335,8 @@ import Testing
         let harness = DERPTestHarness()
         let alice = try await harness.connect(name: "alice")
         harness.server.shutdown()
+        // Restarting first: reconnect in 1 s (0x3E8), keep trying for 60 s (0xEA60).
+        #expect(try await alice.nextNonKeepAliveFrame() == DERPFrame(type: .restarting, payload: [0, 0, 3, 0xE8, 0, 0, 0xEA, 0x60]))
         #expect(await alice.nextEvent() == .closed)
 
         let responder = RecordingResponder()
