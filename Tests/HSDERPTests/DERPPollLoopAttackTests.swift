@@ -1,0 +1,215 @@
+import Foundation
+import HSCore
+import HSPosix
+import Synchronization
+import Testing
+
+@testable import HSDERP
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A blocking DERP client over plain TCP or WebSocket.
+protocol BlockingDERPClient: AnyObject, Sendable {
+    var key: NodePublicKey { get }
+    func send(_ bytes: [UInt8]) throws
+    func readFrame() throws -> DERPFrame
+}
+
+extension SocketDERPClient: BlockingDERPClient {}
+extension WebSocketDERPClient: BlockingDERPClient {}
+
+/// Rounds completed by client threads, shared with the test.
+final class RoundCounter: Sendable {
+    let value = Atomic<Int>(0)
+}
+
+/// Attacks on the relay path where poll loop threads read clients after the handshake: churn,
+/// pauses, self-sends, WebSocket clients and shutdown, over real sockets on 127.0.0.1.
+@Suite struct DERPPollLoopAttackTests {
+    /// Bounces numbered packets of growing size between `first` and `second` and returns the
+    /// number of rounds whose packet came back unchanged before the first mismatch.
+    static func bounce(_ first: any BlockingDERPClient, _ second: any BlockingDERPClient, rounds: Int) throws -> Int {
+        for round in 0..<rounds {
+            let packet = PollLoopAttack.packet(round, tag: UInt8(round & 0x7F), length: 5 + (round * 997) % 60_000)
+            try first.send(DERPFrame.sendPacket(to: second.key, packet).encoded())
+            let atSecond = try second.readFrame()
+            guard atSecond == .recvPacket(from: first.key, packet) else { return round }
+            try second.send(DERPFrame.sendPacket(to: first.key, packet).encoded())
+            guard try first.readFrame() == .recvPacket(from: second.key, packet) else { return round }
+        }
+        return rounds
+    }
+
+    /// Connects two clients, sends `count` packets each way, reads them and returns how many
+    /// arrived in order at both ends.
+    static func shortSession(port: UInt16, count: Int, tag: UInt8) throws -> Int {
+        let alice = try SocketDERPClient(port: port)
+        let bob = try SocketDERPClient(port: port)
+        var batch: [UInt8] = []
+        for index in 0..<count {
+            batch += DERPFrame.sendPacket(to: bob.key, PollLoopAttack.packet(index, tag: tag)).encoded()
+        }
+        try alice.send(batch)
+        batch = []
+        for index in 0..<count {
+            batch += DERPFrame.sendPacket(to: alice.key, PollLoopAttack.packet(index, tag: tag)).encoded()
+        }
+        try bob.send(batch)
+        var inOrder = 0
+        for index in 0..<count {
+            let atBob = PollLoopAttack.numbered(try bob.readFrame())
+            let atAlice = PollLoopAttack.numbered(try alice.readFrame())
+            if atBob?.index == index, atAlice?.index == index { inOrder += 1 }
+        }
+        return inOrder
+    }
+
+    @Test func churnKeepsSteadyPairsInOrder() async throws {
+        let relay = try PollLoopAttack.relay(pollThreads: 3)
+        defer { relay.stop() }
+        let port = relay.listener.localPort
+        let rounds = 300
+        let sessions = 12
+        let (steady, churn) = try await withThrowingTaskGroup(of: (Int, Int).self) { group in
+            for _ in 0..<2 {
+                group.addTask {
+                    let rounds = try await onThread {
+                        let alice = try SocketDERPClient(port: port)
+                        let bob = try SocketDERPClient(port: port)
+                        return try Self.bounce(alice, bob, rounds: rounds)
+                    }
+                    return (rounds, 0)
+                }
+            }
+            for worker in 0..<4 {
+                group.addTask {
+                    let inOrder = try await onThread {
+                        (0..<sessions).reduce(0) { sum, _ in
+                            sum + ((try? Self.shortSession(port: port, count: 20, tag: UInt8(worker))) ?? 0)
+                        }
+                    }
+                    return (0, inOrder)
+                }
+            }
+            return try await group.reduce((0, 0)) { ($0.0 + $1.0, $0.1 + $1.1) }
+        }
+        #expect(steady == 2 * rounds)
+        #expect(churn == 4 * sessions * 20)
+        let loopEvents = relay.server.pollLoops?.loops.reduce(0) { $0 + $1.eventsHandled } ?? 0
+        #expect(loopEvents >= 2 * 2 * rounds)
+        #expect(try await PollLoopAttack.waitFor { relay.server.statistics.currentClients == 0 })
+        #expect(try await PollLoopAttack.waitFor { PollLoopAttack.acceptedSocketCount(port: port) == 0 })
+    }
+
+    @Test func selfSendBurstArrivesInOrder() async throws {
+        let relay = try PollLoopAttack.relay(pollThreads: 2) {
+            $0.readPauseLimitMilliseconds = 600_000
+            $0.writeStallTimeoutMilliseconds = 600_000
+        }
+        defer { relay.stop() }
+        let port = relay.listener.localPort
+        let client = try await onThread { try SocketDERPClient(port: port) }
+        let count = 3_000
+        async let sent: Void = onThread {
+            for first in stride(from: 0, to: count, by: 100) {
+                var batch: [UInt8] = []
+                for index in first..<first + 100 {
+                    batch += DERPFrame.sendPacket(to: client.key, PollLoopAttack.packet(index, tag: 7, length: 1_000))
+                        .encoded()
+                }
+                try client.send(batch)
+            }
+        }
+        let indices = try await onThread {
+            try (0..<count).map { _ in PollLoopAttack.numbered(try client.readFrame())?.index ?? -1 }
+        }
+        try await sent
+        #expect(indices == Array(0..<count))
+        #expect(relay.server.statistics.packetsDroppedQueueFull == 0)
+        #expect(relay.server.statistics.packetsRelayed == count)
+    }
+
+    @Test func destinationResetResumesPausedSender() async throws {
+        let relay = try PollLoopAttack.relay(pollThreads: 2) {
+            $0.readPauseLimitMilliseconds = 600_000
+            $0.writeStallTimeoutMilliseconds = 600_000
+        }
+        defer { relay.stop() }
+        let port = relay.listener.localPort
+        let flooder = try await onThread { try SocketDERPClient(port: port) }
+        let witness = try await onThread { try SocketDERPClient(port: port) }
+        var stalled: SocketDERPClient? = try await onThread {
+            try SocketDERPClient(port: port, receiveBufferBytes: 4_096)
+        }
+        let stalledKey = try #require(stalled?.key)
+        let flood = try #require(
+            try await DERPBackPressureSocketTests.floodUntilBlocked(flooder, to: stalledKey, server: relay.server)
+        )
+        // A zero linger makes the close send a reset, so the server sees the destination leave at
+        // once instead of after its flush timeout.
+        var linger = linger(l_onoff: 1, l_linger: 0)
+        setsockopt(stalled!.fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<linger>.size))
+        stalled = nil
+        let marker = PollLoopAttack.packet(1, tag: 0xEE)
+        let atWitness = try await onThread {
+            try flooder.send(Array(flood.batch[flood.offset...]))
+            try flooder.send(DERPFrame.sendPacket(to: witness.key, marker).encoded())
+            return try witness.readFrame()
+        }
+        #expect(atWitness == .recvPacket(from: flooder.key, marker))
+        #expect(try await PollLoopAttack.waitFor { relay.server.statistics.currentClients == 2 })
+        #expect(relay.server.statistics.readPausesTimedOut == 0)
+    }
+
+    @Test func webSocketClientsRelayBothWays() async throws {
+        let relay = try PollLoopAttack.relay(pollThreads: 2)
+        defer { relay.stop() }
+        let port = relay.listener.localPort
+        let rounds = 150
+        let (overWebSocket, mixed) = try await onThread {
+            let alice = try WebSocketDERPClient(port: port)
+            let bob = try WebSocketDERPClient(port: port)
+            let carol = try SocketDERPClient(port: port)
+            return (try Self.bounce(alice, bob, rounds: rounds), try Self.bounce(carol, alice, rounds: rounds))
+        }
+        #expect(overWebSocket == rounds)
+        #expect(mixed == rounds)
+        let loopEvents = relay.server.pollLoops?.loops.reduce(0) { $0 + $1.eventsHandled } ?? 0
+        #expect(loopEvents >= 4 * rounds)
+        #expect(try await PollLoopAttack.waitFor { relay.server.statistics.currentClients == 0 })
+        #expect(try await PollLoopAttack.waitFor { PollLoopAttack.acceptedSocketCount(port: port) == 0 })
+    }
+
+    @Test func shutdownDuringRelayClosesClients() async throws {
+        let relay = try PollLoopAttack.relay(pollThreads: 3)
+        let port = relay.listener.localPort
+        let roundsDone = RoundCounter()
+        let outcomes = try await withThrowingTaskGroup(of: String.self) { group in
+            for _ in 0..<3 {
+                group.addTask {
+                    try await onThread {
+                        let alice = try SocketDERPClient(port: port)
+                        let bob = try SocketDERPClient(port: port)
+                        do {
+                            for round in 0..<1_000_000 {
+                                _ = try Self.bounce(alice, bob, rounds: 1)
+                                roundsDone.value.add(1, ordering: .relaxed)
+                                _ = round
+                            }
+                            return "never closed"
+                        } catch {
+                            return PollLoopAttack.isClosedByPeer(error) ? "closed" : String(describing: error)
+                        }
+                    }
+                }
+            }
+            #expect(try await PollLoopAttack.waitFor { roundsDone.value.load(ordering: .relaxed) >= 300 })
+            relay.stop()
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(outcomes == ["closed", "closed", "closed"])
+        #expect(try await PollLoopAttack.waitFor { PollLoopAttack.acceptedSocketCount(port: port) == 0 })
+    }
+}
