@@ -13,6 +13,8 @@ import Testing
 /// Helpers for the poll loop attack tests: numbered packets, waits and a count of the server's
 /// open sockets.
 enum PollLoopAttack {
+    static let logger = Logger(label: "derp-poll-attack", minimumLevel: .critical)
+
     /// Starts a relay whose clients are read by `pollThreads` loop threads after the handshake.
     static func relay(
         pollThreads: Int = 3,
@@ -87,14 +89,17 @@ enum PollLoopAttack {
 /// independently of the server. Each call blocks, so tests run it through ``onThread(_:)``.
 final class WebSocketDERPClient: @unchecked Sendable {
     let fd: Int32
-    let privateKey = NaClBox.makePrivateKey()
+    let privateKey: [UInt8]
     let key: NodePublicKey
     /// Raw bytes from the socket, not yet decoded as WebSocket frames.
     private var wire: [UInt8] = []
     /// DERP bytes from the messages' payloads, not yet returned as frames.
     private var stream: [UInt8] = []
 
-    init(port: UInt16) throws {
+    /// Connects and completes the upgrade and the DERP handshake, as a new node unless
+    /// `privateKey` names an existing one.
+    init(port: UInt16, privateKey: [UInt8] = NaClBox.makePrivateKey()) throws {
+        self.privateKey = privateKey
         key = NodePublicKey(bytes: NaClBox.publicKey(forPrivateKey: privateKey))!
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var timeout = timeval(tv_sec: 10, tv_usec: 0)

@@ -1,5 +1,7 @@
 import Foundation
 import HSCore
+import HSCrypto
+import HSHTTP
 import HSPosix
 import Synchronization
 import Testing
@@ -161,6 +163,139 @@ final class RoundCounter: Sendable {
         #expect(atWitness == .recvPacket(from: flooder.key, marker))
         #expect(try await PollLoopAttack.waitFor { relay.server.statistics.currentClients == 2 })
         #expect(relay.server.statistics.readPausesTimedOut == 0)
+    }
+
+    /// Floods a destination that never reads until the sender would block, resets the
+    /// destination, then sends a marker to a witness. Returns whether the witness got the marker.
+    static func resetSession(port: UInt16, tag: UInt8) throws -> Bool {
+        let flooder = try SocketDERPClient(port: port)
+        let witness = try SocketDERPClient(port: port)
+        var stalled: SocketDERPClient? = try SocketDERPClient(port: port, receiveBufferBytes: 4_096)
+        let stalledKey = stalled!.key
+        var flood: [UInt8] = []
+        for index in 0..<256 {
+            flood += DERPFrame.sendPacket(to: stalledKey, PollLoopAttack.packet(index, tag: tag, length: 2_000))
+                .encoded()
+        }
+        var offset = 0
+        for _ in 0..<64 {
+            offset = try flooder.sendWithoutBlocking(flood, from: offset)
+            if offset == flood.count { break }
+            usleep(1_000)
+        }
+        var linger = linger(l_onoff: 1, l_linger: 0)
+        setsockopt(stalled!.fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<linger>.size))
+        stalled = nil
+        try flooder.send(Array(flood[offset...]))
+        let marker = PollLoopAttack.packet(0, tag: tag &+ 0x80)
+        try flooder.send(DERPFrame.sendPacket(to: witness.key, marker).encoded())
+        return try witness.readFrame() == .recvPacket(from: flooder.key, marker)
+    }
+
+    @Test func resetStormWithPausesSettles() async throws {
+        let relay = try PollLoopAttack.relay(pollThreads: 4) {
+            $0.sendQueueDepth = 4
+            $0.sendQueueResumeDepth = 2
+            $0.readPauseLimitMilliseconds = 600_000
+            $0.writeStallTimeoutMilliseconds = 600_000
+        }
+        defer { relay.stop() }
+        let port = relay.listener.localPort
+        let sessions = 6
+        let delivered = try await withThrowingTaskGroup(of: Int.self) { group in
+            for worker in 0..<6 {
+                group.addTask {
+                    try await onThread {
+                        try (0..<sessions).reduce(0) { sum, _ in
+                            sum + (try Self.resetSession(port: port, tag: UInt8(worker)) ? 1 : 0)
+                        }
+                    }
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        #expect(delivered == 6 * sessions)
+        #expect(relay.server.statistics.readPauses > 0)
+        #expect(relay.server.statistics.readPausesTimedOut == 0)
+        #expect(try await PollLoopAttack.waitFor { relay.server.statistics.currentClients == 0 })
+        #expect(try await PollLoopAttack.waitFor { PollLoopAttack.acceptedSocketCount(port: port) == 0 })
+    }
+
+    /// Weak references to a released relay's server and loops.
+    final class ReleasedRelay: @unchecked Sendable {
+        weak var server: DERPServer?
+        weak var http: HTTPServer?
+        var loops: [Weak] = []
+
+        final class Weak {
+            weak var loop: PollLoop?
+            init(_ loop: PollLoop) { self.loop = loop }
+        }
+
+        var isReleased: Bool { server == nil && http == nil && loops.allSatisfy { $0.loop == nil } }
+    }
+
+    @Test func releasedServerStopsLoopThreads() async throws {
+        let released = ReleasedRelay()
+        let listener = try TCPListener(host: "127.0.0.1", port: 0, logger: PollLoopAttack.logger)
+        defer { listener.stop() }
+        let port = listener.localPort
+        do {
+            var limits = DERPServerLimits()
+            limits.pollThreads = 2
+            let server = DERPServer(
+                privateKey: NaClBox.makePrivateKey(),
+                logger: PollLoopAttack.logger,
+                admitClient: nil,
+                limits: limits
+            )
+            let http = HTTPServer(handler: DERPUpgradeHandler(server: server), logger: PollLoopAttack.logger)
+            released.server = server
+            released.http = http
+            released.loops = (server.pollLoops?.loops ?? []).map { ReleasedRelay.Weak($0) }
+            // The listener outlives the test body's references, so it holds the HTTP server weakly.
+            listener.start { [weak http] stream in http?.serve(stream, isSecure: false) }
+            let rounds = try await onThread {
+                let alice = try SocketDERPClient(port: port)
+                let bob = try SocketDERPClient(port: port)
+                return try Self.bounce(alice, bob, rounds: 50)
+            }
+            #expect(rounds == 50)
+            #expect(released.loops.count == 2)
+            #expect(try await PollLoopAttack.waitFor { server.statistics.currentClients == 0 })
+            #expect(try await PollLoopAttack.waitFor { PollLoopAttack.acceptedSocketCount(port: port) == 0 })
+        }
+        #expect(try await PollLoopAttack.waitFor { released.isReleased })
+    }
+
+    @Test func duplicateKeyFallsBackOnReset() async throws {
+        let relay = try PollLoopAttack.relay(pollThreads: 2)
+        defer { relay.stop() }
+        let port = relay.listener.localPort
+        let (atNewer, atOlder) = try await onThread {
+            let sender = try SocketDERPClient(port: port)
+            let older = try WebSocketDERPClient(port: port)
+            var newer: WebSocketDERPClient? = try WebSocketDERPClient(port: port, privateKey: older.privateKey)
+            let first = PollLoopAttack.packet(1, tag: 1)
+            try sender.send(DERPFrame.sendPacket(to: older.key, first).encoded())
+            let atNewer = try newer!.readFrame() == .recvPacket(from: sender.key, first)
+            let newerConnection = relay.server.registry.withLock { $0.activeConnection(for: older.key) }
+            var linger = linger(l_onoff: 1, l_linger: 0)
+            setsockopt(newer!.fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<linger>.size))
+            newer = nil
+            for _ in 0..<60_000 {
+                let active = relay.server.registry.withLock { $0.activeConnection(for: older.key) }
+                if active !== newerConnection { break }
+                usleep(1_000)
+            }
+            let second = PollLoopAttack.packet(2, tag: 2)
+            try sender.send(DERPFrame.sendPacket(to: older.key, second).encoded())
+            return (atNewer, try older.readFrame() == .recvPacket(from: sender.key, second))
+        }
+        #expect(atNewer)
+        #expect(atOlder)
+        #expect(try await PollLoopAttack.waitFor { relay.server.statistics.currentClients == 0 })
+        #expect(try await PollLoopAttack.waitFor { PollLoopAttack.acceptedSocketCount(port: port) == 0 })
     }
 
     @Test func webSocketClientsRelayBothWays() async throws {
