@@ -26,21 +26,21 @@ enum PollLoopAttack {
         return try DERPSocketServer(limits: limits)
     }
 
-    /// A packet of `length` bytes (at least 5) carrying `index` big-endian, then `tag`.
+    /// Builds a packet of `length` bytes (at least 5) that carries `index` big-endian, then `tag`.
     static func packet(_ index: Int, tag: UInt8, length: Int = 64) -> [UInt8] {
         var bytes = [UInt8](repeating: tag, count: max(length, 5))
         withUnsafeBytes(of: UInt32(index).bigEndian) { bytes.replaceSubrange(0..<4, with: $0) }
         return bytes
     }
 
-    /// The index and tag of a RecvPacket frame built by ``packet(_:tag:length:)``.
+    /// Returns the index and tag of a RecvPacket frame built by ``packet(_:tag:length:)``.
     static func numbered(_ frame: DERPFrame) -> (index: Int, tag: UInt8)? {
         guard frame.type == .recvPacket, frame.payload.count >= 32 + 5 else { return nil }
         let index = frame.payload[32..<36].reduce(0) { $0 << 8 | Int($1) }
         return (index, frame.payload[36])
     }
 
-    /// Polls `condition` every 10 ms for up to 60 s; returns whether it held.
+    /// Polls `condition` every 10 ms for up to 60 s and returns whether it held.
     static func waitFor(_ condition: () -> Bool) async throws -> Bool {
         let deadline = ContinuousClock.now + .seconds(60)
         while !condition() {
@@ -50,17 +50,17 @@ enum PollLoopAttack {
         return true
     }
 
-    /// Whether a client error is the server closing or resetting the connection, as opposed to a
-    /// receive timeout (the client sockets time out after 10 s).
+    /// Returns whether a client error means the server closed or reset the connection, as
+    /// opposed to a receive timeout (the client sockets time out after 10 s).
     static func isClosedByPeer(_ error: any Error) -> Bool {
         let text = String(describing: error)
         return text.hasPrefix("recv returned 0") || text.contains("errno \(ECONNRESET)")
             || text.contains("errno \(EPIPE)")
     }
 
-    /// Sockets of this process whose local port is `port` and that are not listening: the
-    /// server's side of its accepted connections. Read from /proc, so descriptors opened by tests
-    /// running in parallel on other ports do not count.
+    /// Counts the sockets of this process whose local port is `port` and that are not listening,
+    /// which are the server's side of its accepted connections. It reads /proc, so descriptors
+    /// that tests running in parallel open on other ports do not count.
     static func acceptedSocketCount(port: UInt16) -> Int {
         var inodes: Set<String> = []
         for table in ["/proc/net/tcp", "/proc/net/tcp6"] {

@@ -149,7 +149,7 @@ final class RoundCounter: Sendable {
         let flood = try #require(
             try await DERPBackPressureSocketTests.floodUntilBlocked(flooder, to: stalledKey, server: relay.server)
         )
-        // A zero linger makes the close send a reset, so the server sees the destination leave at
+        // A zero linger makes the close send a reset, so the server notices the destination leave at
         // once instead of after its flush timeout.
         var linger = linger(l_onoff: 1, l_linger: 0)
         setsockopt(stalled!.fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<linger>.size))
@@ -298,6 +298,59 @@ final class RoundCounter: Sendable {
         #expect(try await PollLoopAttack.waitFor { PollLoopAttack.acceptedSocketCount(port: port) == 0 })
     }
 
+    /// Waits until the loops' event count stays the same for one second. Returns false when it
+    /// keeps changing for 60 s, because then a loop keeps finding a descriptor ready.
+    static func loopsSettle(_ server: DERPServer) async throws -> Bool {
+        func events() -> Int { server.pollLoops?.loops.reduce(0) { $0 + $1.eventsHandled } ?? 0 }
+        var last = events()
+        var stableSince = ContinuousClock.now
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now - stableSince < .seconds(1) {
+            guard ContinuousClock.now < deadline else { return false }
+            try await Task.sleep(for: .milliseconds(50))
+            let current = events()
+            if current != last {
+                last = current
+                stableSince = ContinuousClock.now
+            }
+        }
+        return true
+    }
+
+    @Test func stuckPeersLeaveLoopsIdle() async throws {
+        let relay = try PollLoopAttack.relay(pollThreads: 2) {
+            $0.readPauseLimitMilliseconds = 600_000
+            $0.writeStallTimeoutMilliseconds = 600_000
+        }
+        defer { relay.stop() }
+        let port = relay.listener.localPort
+        let clients = try await onThread {
+            let halfClosed = try SocketDERPClient(port: port)
+            let violator = try SocketDERPClient(port: port)
+            let flooder = try SocketDERPClient(port: port)
+            let stalled = try SocketDERPClient(port: port, receiveBufferBytes: 4_096)
+            return [halfClosed, violator, flooder, stalled]
+        }
+        let (halfClosed, violator, flooder, stalled) = (clients[0], clients[1], clients[2], clients[3])
+        // A peer that stops sending but keeps reading.
+        shutdown(halfClosed.fd, Int32(SHUT_WR))
+        // A frame type reserved for mesh peers closes the connection. The client keeps its socket
+        // open without sending, so the server lingers on it.
+        try await onThread {
+            try violator.send(DERPFrame(type: .forwardPacket, payload: [UInt8](repeating: 0, count: 64)).encoded())
+        }
+        let flood = try await DERPBackPressureSocketTests.floodUntilBlocked(
+            flooder,
+            to: stalled.key,
+            server: relay.server
+        )
+        #expect(flood != nil)
+        #expect(try await Self.loopsSettle(relay.server))
+        #expect(relay.server.statistics.protocolViolations == 1)
+        #expect(try await PollLoopAttack.waitFor { relay.server.statistics.currentClients == 2 })
+        withExtendedLifetime(clients) {}
+    }
+
     @Test func webSocketClientsRelayBothWays() async throws {
         let relay = try PollLoopAttack.relay(pollThreads: 2)
         defer { relay.stop() }
@@ -328,10 +381,9 @@ final class RoundCounter: Sendable {
                         let alice = try SocketDERPClient(port: port)
                         let bob = try SocketDERPClient(port: port)
                         do {
-                            for round in 0..<1_000_000 {
+                            for _ in 0..<1_000_000 {
                                 _ = try Self.bounce(alice, bob, rounds: 1)
                                 roundsDone.value.add(1, ordering: .relaxed)
-                                _ = round
                             }
                             return "never closed"
                         } catch {

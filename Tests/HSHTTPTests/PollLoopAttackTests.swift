@@ -9,6 +9,7 @@ import Testing
 
 /// Poll loop edge cases: descriptors epoll rejects, and streams that close while paused.
 @Suite struct PollLoopAttackTests {
+    /// Polls `condition` every 10 ms for up to 60 s and returns whether it held.
     static func waitFor(_ condition: () -> Bool) async throws -> Bool {
         let deadline = ContinuousClock.now + .seconds(60)
         while !condition() {
@@ -60,7 +61,7 @@ import Testing
         var linger = linger(l_onoff: 1, l_linger: 0)
         setsockopt(client!.fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<linger>.size))
         client = nil
-        // The reset is noticed once reading resumes; a write to the reset socket notices it too.
+        // The stream notices the reset once reading resumes.
         stream.queue.sync { stream.setReadingPaused(false) }
         #expect(try await Self.waitFor { recorder.closes.load(ordering: .sequentiallyConsistent) == 1 })
         #expect(recorder.text == "before")
