@@ -2,6 +2,7 @@ import Foundation
 import HSCore
 import HSCrypto
 import HSPosix
+import HSTestSupport
 import Testing
 
 @testable import HSDERP
@@ -26,6 +27,15 @@ enum PollLoopAttack {
         return try DERPSocketServer(limits: limits)
     }
 
+    /// Starts a relay whose read pauses and write stalls never time out, so only a drain or a
+    /// close ends a pause.
+    static func relayWithoutTimeouts(pollThreads: Int) throws -> DERPSocketServer {
+        try relay(pollThreads: pollThreads) {
+            $0.readPauseLimitMilliseconds = 600_000
+            $0.writeStallTimeoutMilliseconds = 600_000
+        }
+    }
+
     /// Builds a packet of `length` bytes (at least 5) that carries `index` big-endian, then `tag`.
     static func packet(_ index: Int, tag: UInt8, length: Int = 64) -> [UInt8] {
         var bytes = [UInt8](repeating: tag, count: max(length, 5))
@@ -38,16 +48,6 @@ enum PollLoopAttack {
         guard frame.type == .recvPacket, frame.payload.count >= 32 + 5 else { return nil }
         let index = frame.payload[32..<36].reduce(0) { $0 << 8 | Int($1) }
         return (index, frame.payload[36])
-    }
-
-    /// Polls `condition` every 10 ms for up to 60 s and returns whether it held.
-    static func waitFor(_ condition: () -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + .seconds(60)
-        while !condition() {
-            guard ContinuousClock.now < deadline else { return false }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        return true
     }
 
     /// Returns whether a client error means the server closed or reset the connection, as
@@ -101,19 +101,7 @@ final class WebSocketDERPClient: @unchecked Sendable {
     init(port: UInt16, privateKey: [UInt8] = NaClBox.makePrivateKey()) throws {
         self.privateKey = privateKey
         key = NodePublicKey(bytes: NaClBox.publicKey(forPrivateKey: privateKey))!
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var timeout = timeval(tv_sec: 10, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard connected == 0 else { throw SocketDERPClient.Failure(description: "connect failed: errno \(errno)") }
+        fd = try connectLoopback(port: port)
         try handshake()
     }
 

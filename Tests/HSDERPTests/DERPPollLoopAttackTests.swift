@@ -3,6 +3,7 @@ import HSCore
 import HSCrypto
 import HSHTTP
 import HSPosix
+import HSTestSupport
 import Synchronization
 import Testing
 
@@ -101,15 +102,12 @@ final class RoundCounter: Sendable {
         #expect(churn == 4 * sessions * 20)
         let loopEvents = relay.server.pollLoops?.loops.reduce(0) { $0 + $1.eventsHandled } ?? 0
         #expect(loopEvents >= 2 * 2 * rounds)
-        #expect(try await PollLoopAttack.waitFor { relay.server.statistics.currentClients == 0 })
-        #expect(try await PollLoopAttack.waitFor { PollLoopAttack.acceptedSocketCount(port: port) == 0 })
+        #expect(try await pollUntil { relay.server.statistics.currentClients == 0 })
+        #expect(try await pollUntil { PollLoopAttack.acceptedSocketCount(port: port) == 0 })
     }
 
     @Test func selfSendBurstArrivesInOrder() async throws {
-        let relay = try PollLoopAttack.relay(pollThreads: 2) {
-            $0.readPauseLimitMilliseconds = 600_000
-            $0.writeStallTimeoutMilliseconds = 600_000
-        }
+        let relay = try PollLoopAttack.relayWithoutTimeouts(pollThreads: 2)
         defer { relay.stop() }
         let port = relay.listener.localPort
         let client = try await onThread { try SocketDERPClient(port: port) }
@@ -134,10 +132,7 @@ final class RoundCounter: Sendable {
     }
 
     @Test func destinationResetResumesPausedSender() async throws {
-        let relay = try PollLoopAttack.relay(pollThreads: 2) {
-            $0.readPauseLimitMilliseconds = 600_000
-            $0.writeStallTimeoutMilliseconds = 600_000
-        }
+        let relay = try PollLoopAttack.relayWithoutTimeouts(pollThreads: 2)
         defer { relay.stop() }
         let port = relay.listener.localPort
         let flooder = try await onThread { try SocketDERPClient(port: port) }
@@ -161,7 +156,7 @@ final class RoundCounter: Sendable {
             return try witness.readFrame()
         }
         #expect(atWitness == .recvPacket(from: flooder.key, marker))
-        #expect(try await PollLoopAttack.waitFor { relay.server.statistics.currentClients == 2 })
+        #expect(try await pollUntil { relay.server.statistics.currentClients == 2 })
         #expect(relay.server.statistics.readPausesTimedOut == 0)
     }
 
@@ -217,8 +212,8 @@ final class RoundCounter: Sendable {
         #expect(delivered == 6 * sessions)
         #expect(relay.server.statistics.readPauses > 0)
         #expect(relay.server.statistics.readPausesTimedOut == 0)
-        #expect(try await PollLoopAttack.waitFor { relay.server.statistics.currentClients == 0 })
-        #expect(try await PollLoopAttack.waitFor { PollLoopAttack.acceptedSocketCount(port: port) == 0 })
+        #expect(try await pollUntil { relay.server.statistics.currentClients == 0 })
+        #expect(try await pollUntil { PollLoopAttack.acceptedSocketCount(port: port) == 0 })
     }
 
     /// Weak references to a released relay's server and loops.
@@ -262,10 +257,10 @@ final class RoundCounter: Sendable {
             }
             #expect(rounds == 50)
             #expect(released.loops.count == 2)
-            #expect(try await PollLoopAttack.waitFor { server.statistics.currentClients == 0 })
-            #expect(try await PollLoopAttack.waitFor { PollLoopAttack.acceptedSocketCount(port: port) == 0 })
+            #expect(try await pollUntil { server.statistics.currentClients == 0 })
+            #expect(try await pollUntil { PollLoopAttack.acceptedSocketCount(port: port) == 0 })
         }
-        #expect(try await PollLoopAttack.waitFor { released.isReleased })
+        #expect(try await pollUntil { released.isReleased })
     }
 
     @Test func duplicateKeyFallsBackOnReset() async throws {
@@ -294,8 +289,8 @@ final class RoundCounter: Sendable {
         }
         #expect(atNewer)
         #expect(atOlder)
-        #expect(try await PollLoopAttack.waitFor { relay.server.statistics.currentClients == 0 })
-        #expect(try await PollLoopAttack.waitFor { PollLoopAttack.acceptedSocketCount(port: port) == 0 })
+        #expect(try await pollUntil { relay.server.statistics.currentClients == 0 })
+        #expect(try await pollUntil { PollLoopAttack.acceptedSocketCount(port: port) == 0 })
     }
 
     /// Waits until the loops' event count stays the same for one second. Returns false when it
@@ -318,10 +313,7 @@ final class RoundCounter: Sendable {
     }
 
     @Test func stuckPeersLeaveLoopsIdle() async throws {
-        let relay = try PollLoopAttack.relay(pollThreads: 2) {
-            $0.readPauseLimitMilliseconds = 600_000
-            $0.writeStallTimeoutMilliseconds = 600_000
-        }
+        let relay = try PollLoopAttack.relayWithoutTimeouts(pollThreads: 2)
         defer { relay.stop() }
         let port = relay.listener.localPort
         let clients = try await onThread {
@@ -347,7 +339,7 @@ final class RoundCounter: Sendable {
         #expect(flood != nil)
         #expect(try await Self.loopsSettle(relay.server))
         #expect(relay.server.statistics.protocolViolations == 1)
-        #expect(try await PollLoopAttack.waitFor { relay.server.statistics.currentClients == 2 })
+        #expect(try await pollUntil { relay.server.statistics.currentClients == 2 })
         withExtendedLifetime(clients) {}
     }
 
@@ -366,8 +358,8 @@ final class RoundCounter: Sendable {
         #expect(mixed == rounds)
         let loopEvents = relay.server.pollLoops?.loops.reduce(0) { $0 + $1.eventsHandled } ?? 0
         #expect(loopEvents >= 4 * rounds)
-        #expect(try await PollLoopAttack.waitFor { relay.server.statistics.currentClients == 0 })
-        #expect(try await PollLoopAttack.waitFor { PollLoopAttack.acceptedSocketCount(port: port) == 0 })
+        #expect(try await pollUntil { relay.server.statistics.currentClients == 0 })
+        #expect(try await pollUntil { PollLoopAttack.acceptedSocketCount(port: port) == 0 })
     }
 
     @Test func shutdownDuringRelayClosesClients() async throws {
@@ -392,11 +384,11 @@ final class RoundCounter: Sendable {
                     }
                 }
             }
-            #expect(try await PollLoopAttack.waitFor { roundsDone.value.load(ordering: .relaxed) >= 300 })
+            #expect(try await pollUntil { roundsDone.value.load(ordering: .relaxed) >= 300 })
             relay.stop()
             return try await group.reduce(into: []) { $0.append($1) }
         }
         #expect(outcomes == ["closed", "closed", "closed"])
-        #expect(try await PollLoopAttack.waitFor { PollLoopAttack.acceptedSocketCount(port: port) == 0 })
+        #expect(try await pollUntil { PollLoopAttack.acceptedSocketCount(port: port) == 0 })
     }
 }

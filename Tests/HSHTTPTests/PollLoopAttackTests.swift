@@ -1,5 +1,6 @@
 import Foundation
 import HSPosix
+import HSTestSupport
 import Synchronization
 import Testing
 
@@ -9,16 +10,6 @@ import Testing
 
 /// Poll loop edge cases: descriptors epoll rejects, and streams that close while paused.
 @Suite struct PollLoopAttackTests {
-    /// Polls `condition` every 10 ms for up to 60 s and returns whether it held.
-    static func waitFor(_ condition: () -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + .seconds(60)
-        while !condition() {
-            guard ContinuousClock.now < deadline else { return false }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        return true
-    }
-
     @Test func rejectedDescriptorKeepsDispatchReads() async throws {
         let loop = try PollLoop()
         defer { loop.stop() }
@@ -34,8 +25,8 @@ import Testing
             stream.setHandler(recorder)
             stream.moveReading(to: loop)
         }
-        #expect(try await Self.waitFor { recorder.text == "read through dispatch" })
-        #expect(try await Self.waitFor { recorder.closes.load(ordering: .sequentiallyConsistent) == 1 })
+        #expect(try await pollUntil { recorder.text == "read through dispatch" })
+        #expect(try await pollUntil { recorder.closes.load(ordering: .sequentiallyConsistent) == 1 })
         #expect(recorder.readsOnLoop.load(ordering: .sequentiallyConsistent) == 0)
         #expect(recorder.readsElsewhere.load(ordering: .sequentiallyConsistent) >= 1)
     }
@@ -53,17 +44,17 @@ import Testing
             stream.moveReading(to: loop)
         }
         var client: TestClient? = try TestClient(port: listener.localPort)
-        #expect(try await Self.waitFor { accepted.count == 1 })
+        #expect(try await pollUntil { accepted.count == 1 })
         let stream = try #require(accepted.first())
         try client!.send("before")
-        #expect(try await Self.waitFor { recorder.text == "before" })
+        #expect(try await pollUntil { recorder.text == "before" })
         stream.queue.sync { stream.setReadingPaused(true) }
         var linger = linger(l_onoff: 1, l_linger: 0)
         setsockopt(client!.fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<linger>.size))
         client = nil
         // The stream notices the reset once reading resumes.
         stream.queue.sync { stream.setReadingPaused(false) }
-        #expect(try await Self.waitFor { recorder.closes.load(ordering: .sequentiallyConsistent) == 1 })
+        #expect(try await pollUntil { recorder.closes.load(ordering: .sequentiallyConsistent) == 1 })
         #expect(recorder.text == "before")
     }
 }
