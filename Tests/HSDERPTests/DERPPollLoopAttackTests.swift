@@ -106,6 +106,57 @@ final class RoundCounter: Sendable {
         #expect(try await pollUntil { PollLoopAttack.acceptedSocketCount(port: port) == 0 })
     }
 
+    @Test func fanInKeepsPerSourceOrder() async throws {
+        let relay = try PollLoopAttack.relayWithoutTimeouts(pollThreads: 4)
+        defer { relay.stop() }
+        let port = relay.listener.localPort
+        let senderCount = 12
+        let perSender = 300
+        let receiver = try await onThread { try SocketDERPClient(port: port) }
+        let senders = try await onThread { try (0..<senderCount).map { _ in try SocketDERPClient(port: port) } }
+        let tags = Dictionary(uniqueKeysWithValues: senders.enumerated().map { ($0.element.key, UInt8($0.offset)) })
+        async let sent: Void = withThrowingTaskGroup(of: Void.self) { group in
+            for (offset, sender) in senders.enumerated() {
+                group.addTask {
+                    try await onThread {
+                        for first in stride(from: 0, to: perSender, by: 50) {
+                            var batch: [UInt8] = []
+                            for index in first..<first + 50 {
+                                let packet = PollLoopAttack.packet(index, tag: UInt8(offset), length: 700)
+                                batch += DERPFrame.sendPacket(to: receiver.key, packet).encoded()
+                            }
+                            try sender.send(batch)
+                        }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        // The next index expected from each sender, and how many packets broke that order or
+        // carried a tag that does not match their source.
+        let (next, misordered) = try await onThread {
+            var next = [Int](repeating: 0, count: senderCount)
+            var misordered = 0
+            for _ in 0..<senderCount * perSender {
+                let frame = try receiver.readFrame()
+                let source = NodePublicKey(bytes: Array(frame.payload.prefix(32)))
+                guard let numbered = PollLoopAttack.numbered(frame), let source, tags[source] == numbered.tag,
+                    next[Int(numbered.tag)] == numbered.index
+                else {
+                    misordered += 1
+                    continue
+                }
+                next[Int(numbered.tag)] += 1
+            }
+            return (next, misordered)
+        }
+        try await sent
+        #expect(misordered == 0)
+        #expect(next == [Int](repeating: perSender, count: senderCount))
+        #expect(relay.server.statistics.packetsDroppedQueueFull == 0)
+        withExtendedLifetime(senders) {}
+    }
+
     @Test func selfSendBurstArrivesInOrder() async throws {
         let relay = try PollLoopAttack.relayWithoutTimeouts(pollThreads: 2)
         defer { relay.stop() }

@@ -4,7 +4,7 @@ import Foundation
     import Glibc
 #endif
 
-/// Polls `condition` every 10 ms until it holds or `timeout` passes and returns whether it held.
+/// Polls `condition` every 10 ms until it is true or `timeout` passes and returns whether it became true.
 /// It sleeps between polls, so a test waiting here yields its thread of the cooperative pool.
 public func pollUntil(timeout: Duration = .seconds(60), _ condition: () -> Bool) async throws -> Bool {
     let deadline = ContinuousClock.now + timeout
