@@ -13,6 +13,10 @@ struct DERPRegistry: Sendable {
     /// For each source key, the connections that received packets from it and get PeerGone when it
     /// leaves.
     private var peerGoneWatchers: [NodePublicKey: [ObjectIdentifier: DERPServerConnection]] = [:]
+    /// Mesh peers that sent WatchConns: they hear of every client that arrives or leaves.
+    private(set) var connectionWatchers: [ObjectIdentifier: DERPServerConnection] = [:]
+    /// How each registered connection appears in PeerPresent frames.
+    private var presence: [ObjectIdentifier: DERPPresence] = [:]
 
     var clientCount: Int { clients.count }
 
@@ -25,8 +29,13 @@ struct DERPRegistry: Sendable {
 
     /// Makes `connection` the active one for `key`. Earlier connections with the same key stay
     /// open, but they receive nothing until they send a frame or the newer one leaves.
-    mutating func register(_ connection: DERPServerConnection, key: NodePublicKey) -> Bool {
+    mutating func register(
+        _ connection: DERPServerConnection,
+        key: NodePublicKey,
+        presence: DERPPresence = DERPPresence(remoteAddress: "", flags: .regular)
+    ) -> Bool {
         guard !isShutDown else { return false }
+        self.presence[ObjectIdentifier(connection)] = presence
         var set = clients[key, default: []]
         set.append(connection)
         clients[key] = set
@@ -48,12 +57,27 @@ struct DERPRegistry: Sendable {
         clients[key] = set
     }
 
+    /// Adds a mesh peer to the connection watchers and returns every client it must hear of now:
+    /// each key with its active connection's presence.
+    mutating func watchConnections(_ watcher: DERPServerConnection) -> [(NodePublicKey, DERPPresence)] {
+        connectionWatchers[ObjectIdentifier(watcher)] = watcher
+        return clients.compactMap { key, set in
+            set.last.flatMap { presence[ObjectIdentifier($0)] }.map { (key, $0) }
+        }
+    }
+
+    /// Every connection that completed its handshake with `key`, the active one last.
+    func connections(of key: NodePublicKey) -> [DERPServerConnection] {
+        clients[key] ?? []
+    }
+
     mutating func addPeerGoneWatcher(_ connection: DERPServerConnection, source: NodePublicKey) {
         peerGoneWatchers[source, default: [:]][ObjectIdentifier(connection)] = connection
     }
 
     /// Forgets `connection`. When it was the last connection for `key`, returns the connections
-    /// that received packets from `key` and should hear that it is gone.
+    /// that should hear that `key` is gone: those that received packets from it, then the
+    /// connection watchers, each once.
     mutating func remove(
         _ connection: DERPServerConnection,
         key: NodePublicKey?,
@@ -61,6 +85,8 @@ struct DERPRegistry: Sendable {
     ) -> [DERPServerConnection] {
         let id = ObjectIdentifier(connection)
         connections[id] = nil
+        connectionWatchers[id] = nil
+        presence[id] = nil
         for source in sourcesSeen {
             peerGoneWatchers[source]?[id] = nil
             if peerGoneWatchers[source]?.isEmpty == true { peerGoneWatchers[source] = nil }
@@ -73,7 +99,8 @@ struct DERPRegistry: Sendable {
             return []
         }
         clients[key] = nil
-        let watchers = peerGoneWatchers.removeValue(forKey: key) ?? [:]
+        var watchers = peerGoneWatchers.removeValue(forKey: key) ?? [:]
+        watchers.merge(connectionWatchers) { first, _ in first }
         return Array(watchers.values)
     }
 
@@ -89,4 +116,10 @@ struct DERPRegistry: Sendable {
             member.isDuplicate.store(isDuplicate, ordering: .relaxed)
         }
     }
+}
+
+/// How a client appears to mesh peers in PeerPresent: its address and flags.
+struct DERPPresence: Sendable {
+    var remoteAddress: String
+    var flags: DERPPeerPresentFlags
 }

@@ -26,11 +26,15 @@ extension DERPServer {
         let frame = DERPFrame.peerGone(key, reason: .disconnected).encoded()
         var sent = 0
         for watcher in watchers where watcher !== connection {
-            if watcher.enqueueControl(DERPOutbox.Control(frame: frame, goneSource: key)) {
-                count(\.peerGoneDisconnectedSent)
+            let control = DERPOutbox.Control(frame: frame, goneSource: key)
+            if watcher.isConnectionWatcher.load(ordering: .relaxed) {
+                sendToWatcher(watcher, control)
+                sent += 1
+            } else if watcher.enqueueControl(control) {
                 sent += 1
             }
         }
+        count(\.peerGoneDisconnectedSent, by: sent)
         if sent > 0 {
             logger.debug("sent PeerGone (disconnected)", [("node", key.shortDescription), ("peers", String(sent))])
         }

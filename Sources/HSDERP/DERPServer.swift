@@ -16,6 +16,8 @@ public final class DERPServer: Sendable {
 
     // Immutable after init.
     let privateKey: [UInt8]
+    /// The key mesh peers present in ClientInfo, or nil when this relay accepts none.
+    let meshKey: [UInt8]?
     let logger: Logger
     let admitClient: (@Sendable (NodePublicKey) -> Bool)?
     let limits: DERPServerLimits
@@ -37,20 +39,34 @@ public final class DERPServer: Sendable {
     ///   - logger: receives connection starts and ends, rejected clients and protocol errors.
     ///   - admitClient: called on the connection's queue with each client's key after its ClientInfo
     ///     box opens; returning false closes the connection. Nil admits every client.
+    ///   - meshKey: 32 bytes shared with the relays this one meshes with. A client whose ClientInfo
+    ///     carries the same key is a mesh peer: it is admitted without `admitClient`, and it may
+    ///     watch connections, close clients and forward packets. Nil accepts no mesh peers; any
+    ///     other length than 32 is a programming error and stops the process.
     public convenience init(
         privateKey: [UInt8],
         logger: Logger,
-        admitClient: (@Sendable (NodePublicKey) -> Bool)? = nil
+        admitClient: (@Sendable (NodePublicKey) -> Bool)? = nil,
+        meshKey: [UInt8]? = nil
     ) {
-        self.init(privateKey: privateKey, logger: logger, admitClient: admitClient, limits: DERPServerLimits())
+        self.init(
+            privateKey: privateKey,
+            logger: logger,
+            admitClient: admitClient,
+            limits: DERPServerLimits(),
+            meshKey: meshKey
+        )
     }
 
     init(
         privateKey: [UInt8],
         logger: Logger,
         admitClient: (@Sendable (NodePublicKey) -> Bool)?,
-        limits: DERPServerLimits
+        limits: DERPServerLimits,
+        meshKey: [UInt8]? = nil
     ) {
+        precondition(meshKey == nil || meshKey?.count == DERP.keyLength, "a DERP mesh key has 32 bytes")
+        self.meshKey = meshKey
         self.privateKey = privateKey
         self.publicKey = NodePublicKey(bytes: NaClBox.publicKey(forPrivateKey: privateKey))!
         self.logger = logger
@@ -145,6 +161,12 @@ extension DERPServer {
         public var protocolViolations = 0
         /// Connections closed because their writes stopped draining.
         public var writeStallDisconnects = 0
+        /// Mesh peers connected now or before, counted at their handshake.
+        public var meshPeersAccepted = 0
+        /// ForwardPacket frames from mesh peers.
+        public var packetsForwardedIn = 0
+        /// ClosePeer requests from mesh peers.
+        public var closePeerRequests = 0
 
         public init() {}
     }

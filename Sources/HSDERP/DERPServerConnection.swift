@@ -21,6 +21,8 @@ final class DERPServerConnection: ByteStreamHandler, @unchecked Sendable {
     let server: DERPServer
     // Cross-queue: set by the registry under its lock.
     let isDuplicate = Atomic<Bool>(false)
+    // Cross-queue: set once on this queue when a mesh peer sends WatchConns.
+    let isConnectionWatcher = Atomic<Bool>(false)
     // Cross-queue: guarded by its own mutex.
     let outbox = Mutex(DERPOutbox())
 
@@ -36,6 +38,8 @@ final class DERPServerConnection: ByteStreamHandler, @unchecked Sendable {
     var sourcesSeen: Set<NodePublicKey> = []
     var peerGoneTokens: DERPTokenBucket
     var isPreferred = false
+    /// Whether the client's ClientInfo carried this relay's mesh key.
+    var isMeshPeer = false
 
     init(server: DERPServer, stream: any ByteStream, logger: Logger) {
         self.server = server
@@ -168,7 +172,12 @@ final class DERPServerConnection: ByteStreamHandler, @unchecked Sendable {
             return
         }
         logger = logger.with("node", key.shortDescription)
-        if let admit = server.admitClient, !admit(key) {
+        isMeshPeer = server.isMeshKey(info.meshKey)
+        if info.meshKey != nil, !isMeshPeer {
+            logger.warning("the client's mesh key does not match this relay's; it connects as an ordinary client")
+        }
+        // A mesh peer is another relay, not a node, so node admission does not apply to it.
+        if !isMeshPeer, let admit = server.admitClient, !admit(key) {
             server.count(\.rejectedClients)
             close(reason: "node key \(key.shortDescription) is not admitted: it belongs to no registered node")
             return
@@ -180,10 +189,16 @@ final class DERPServerConnection: ByteStreamHandler, @unchecked Sendable {
         handshakeTimer?.cancel()
         handshakeTimer = nil
         phase = .active(key)
-        guard server.registry.withLock({ $0.register(self, key: key) }) else {
+        let presence = DERPPresence(remoteAddress: stream.remoteAddress, flags: isMeshPeer ? .meshPeer : .regular)
+        let watchers = server.registry.withLock { registry -> [DERPServerConnection]? in
+            guard registry.register(self, key: key, presence: presence) else { return nil }
+            return Array(registry.connectionWatchers.values)
+        }
+        guard let watchers else {
             close(reason: "server shutting down")
             return
         }
+        server.announcePresent(key, presence, to: watchers, except: self)
         do {
             write(try DERPHandshake.serverInfoFrame(serverPrivateKey: server.privateKey, clientKey: key).encoded())
         } catch {
@@ -194,10 +209,12 @@ final class DERPServerConnection: ByteStreamHandler, @unchecked Sendable {
         if let loops = server.pollLoops {
             stream.moveReading(to: loops.nextLoop())
         }
-        if info.meshKey != nil {
-            logger.debug("ignoring the client's mesh key: this server has no mesh peers")
+        if isMeshPeer {
+            server.count(\.meshPeersAccepted)
+            logger.info("DERP mesh peer connected", [("version", String(info.version))])
+        } else {
+            logger.info("DERP client connected", [("version", String(info.version))])
         }
-        logger.info("DERP client connected", [("version", String(info.version))])
     }
 
     private func handleMessage(_ frame: DERPFrame, from key: NodePublicKey) {
@@ -226,9 +243,13 @@ final class DERPServerConnection: ByteStreamHandler, @unchecked Sendable {
         case .ping(let data):
             server.count(\.pingsReplied)
             write(DERPFrame.pong(data).encoded())
-        case .meshOnly(let type):
-            server.count(\.protocolViolations)
-            close(reason: "client sent \(type), which only mesh peers may send, and this server has no mesh key")
+        case .watchConns, .closePeer, .forwardPacket:
+            guard isMeshPeer else {
+                server.count(\.protocolViolations)
+                close(reason: "client sent \(frame.type), which only mesh peers with this relay's mesh key may send")
+                return
+            }
+            handleMeshMessage(message)
         case .ignored:
             server.count(\.ignoredFrames)
         }

@@ -9,6 +9,7 @@ import HSCore
 ///         "packet_filter_rules": [FilterRule...] or null when the node gets no rules,
 ///         "ssh_rules": [SSHRule...] or null when the node gets no SSH policy,
 ///         "primary_routes": ["10.0.0.0/8", ...]          (only when the node is primary for any),
+///         "cap_map": {"<capability>": null, ...} or null when the policy grants the node none,
 ///         "peers": [{"name": "...", "allowed_ips": [...], "primary_routes": [...] (only when any)}]}}}
 ///
 /// Every node is taken as online. The primary router of a subnet prefix is the earliest-created
@@ -22,7 +23,7 @@ public enum PolicyEvaluator {
     public static let placeholderServerURL = "https://unused"
 
     /// Parses `policyText`, runs its `tests` and `sshTests` blocks against `topology`, compiles it and
-    /// returns every node's packet filter, SSH rules, primary routes and peers.
+    /// returns every node's packet filter, SSH rules, primary routes, capabilities and peers.
     ///
     /// - Parameter serverURL: the base URL written into SSH `check` actions.
     /// - Throws: `PolicyError` when the policy is invalid or one of its tests fails.
@@ -54,6 +55,7 @@ public enum PolicyEvaluator {
             if let own = primaries[node.id], !own.isEmpty {
                 fields.append(("primary_routes", strings(own)))
             }
+            fields.append(("cap_map", capMapValue(result.capabilities)))
             let peers = result.visiblePeerIDs.compactMap { byID[$0] }.sorted { $0.hostname < $1.hostname }
             let view = PeerRouteView(
                 viewer: node,
@@ -111,6 +113,15 @@ public enum PolicyEvaluator {
     private static func sshRulesValue(_ json: [UInt8]?) throws(PolicyError) -> JSONValue {
         guard let json else { return .null }
         return try HuJSON.parse(json)["rules"] ?? .null
+    }
+
+    /// Returns the node's capabilities from `nodeAttrs` and `randomizeClientPort`, sorted by name.
+    /// A capability without values maps to null, and a node without capabilities gets null.
+    private static func capMapValue(_ capabilities: [String: [JSONValue]]) -> JSONValue {
+        guard !capabilities.isEmpty else { return .null }
+        return .object(
+            capabilities.sorted { $0.key < $1.key }.map { ($0.key, $0.value.isEmpty ? .null : .array($0.value)) }
+        )
     }
 
     private static func strings(_ prefixes: [IPPrefix]) -> JSONValue {

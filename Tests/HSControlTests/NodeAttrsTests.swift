@@ -23,6 +23,7 @@ import Testing
         let (_, sink, full) = try PolicyDeliveryTests.join(fixture, hostname: "a1", userID: fixture.userID)
         let caps = try #require((full["Node"] as? [String: Any])?["CapMap"] as? [String: Any])
         #expect(caps.keys.contains("https://example.com/cap/test"))
+        #expect(caps["https://example.com/cap/test"] is NSNull)
         #expect(caps.keys.contains("disable-captive-portal-detection"))
 
         try Self.policy(attributes: []).write(toFile: path, atomically: true, encoding: .utf8)

@@ -52,12 +52,17 @@ struct DERPTestHarness {
         return limits
     }
 
-    init(limits: DERPServerLimits = Self.relaxedLimits, admitClient: (@Sendable (NodePublicKey) -> Bool)? = nil) {
+    init(
+        limits: DERPServerLimits = Self.relaxedLimits,
+        admitClient: (@Sendable (NodePublicKey) -> Bool)? = nil,
+        meshKey: [UInt8]? = nil
+    ) {
         server = DERPServer(
             privateKey: NaClBox.makePrivateKey(),
             logger: Logger(label: "derp-test", minimumLevel: .critical),
             admitClient: admitClient,
-            limits: limits
+            limits: limits,
+            meshKey: meshKey
         )
     }
 

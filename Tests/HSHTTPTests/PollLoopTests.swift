@@ -44,67 +44,70 @@ import Testing
         var text: String { String(decoding: received.withLock { $0 }, as: UTF8.self) }
     }
 
-    /// Accepts one connection, hands it to `recorder` and moves its reads to the recorder's loop.
-    private static func movedStream(
-        _ recorder: Recorder,
-        listener: TCPListener
-    ) throws -> (TestClient, AcceptedStreams) {
-        let accepted = AcceptedStreams()
-        listener.start { stream in
-            stream.queue.setSpecific(key: recorder.queueKey, value: 1)
-            accepted.append(stream)
-            stream.setHandler(recorder)
-            stream.moveReading(to: recorder.loop)
+    /// A loop, a listener whose one accepted stream a ``Recorder`` handles after its reads moved to
+    /// the loop, and the connected client.
+    struct MovedStream {
+        let loop: PollLoop
+        let recorder: Recorder
+        let listener: TCPListener
+        let client: TestClient
+        let stream: any ByteStream
+
+        init() throws {
+            loop = try PollLoop()
+            let recorder = Recorder(loop: loop)
+            self.recorder = recorder
+            listener = try TCPListener(host: "127.0.0.1", port: 0, logger: testLogger)
+            let accepted = AcceptedStreams()
+            listener.start { stream in
+                stream.queue.setSpecific(key: recorder.queueKey, value: 1)
+                accepted.append(stream)
+                stream.setHandler(recorder)
+                stream.moveReading(to: recorder.loop)
+            }
+            client = try TestClient(port: listener.localPort)
+            #expect(waitUntil { accepted.count == 1 })
+            stream = try #require(accepted.first())
         }
-        let client = try TestClient(port: listener.localPort)
-        #expect(waitUntil { accepted.count == 1 })
-        return (client, accepted)
+
+        func stop() {
+            listener.stop()
+            loop.stop()
+        }
     }
 
     @Test func readsRunOnLoopThread() throws {
-        let loop = try PollLoop()
-        defer { loop.stop() }
-        let recorder = Recorder(loop: loop)
-        let listener = try TCPListener(host: "127.0.0.1", port: 0, logger: testLogger)
-        defer { listener.stop() }
-        let (client, _) = try Self.movedStream(recorder, listener: listener)
-        try client.send("hello")
-        #expect(waitUntil { recorder.text == "hello" })
-        #expect(recorder.readsOnLoop.load(ordering: .sequentiallyConsistent) >= 1)
-        #expect(recorder.readsElsewhere.load(ordering: .sequentiallyConsistent) == 0)
-        #expect(loop.eventsHandled >= 1)
-        #expect(waitUntil { recorder.deferredRanOutsideQueue.load(ordering: .sequentiallyConsistent) })
+        let moved = try MovedStream()
+        defer { moved.stop() }
+        try moved.client.send("hello")
+        #expect(waitUntil { moved.recorder.text == "hello" })
+        #expect(moved.recorder.readsOnLoop.load(ordering: .sequentiallyConsistent) >= 1)
+        #expect(moved.recorder.readsElsewhere.load(ordering: .sequentiallyConsistent) == 0)
+        #expect(moved.loop.eventsHandled >= 1)
+        #expect(waitUntil { moved.recorder.deferredRanOutsideQueue.load(ordering: .sequentiallyConsistent) })
     }
 
     @Test func pausedStreamReadsAfterResume() throws {
-        let loop = try PollLoop()
-        defer { loop.stop() }
-        let recorder = Recorder(loop: loop)
-        let listener = try TCPListener(host: "127.0.0.1", port: 0, logger: testLogger)
-        defer { listener.stop() }
-        let (client, accepted) = try Self.movedStream(recorder, listener: listener)
-        let stream = try #require(accepted.first())
+        let moved = try MovedStream()
+        defer { moved.stop() }
+        let stream = moved.stream
         stream.queue.sync { stream.setReadingPaused(true) }
-        try client.send("held")
+        try moved.client.send("held")
         // Nothing may arrive while paused; a quarter second is ample for a loopback read.
         usleep(250_000)
-        #expect(recorder.text.isEmpty)
+        #expect(moved.recorder.text.isEmpty)
         stream.queue.sync { stream.setReadingPaused(false) }
-        #expect(waitUntil { recorder.text == "held" })
-        #expect(recorder.readsElsewhere.load(ordering: .sequentiallyConsistent) == 0)
+        #expect(waitUntil { moved.recorder.text == "held" })
+        #expect(moved.recorder.readsElsewhere.load(ordering: .sequentiallyConsistent) == 0)
     }
 
     @Test func peerCloseEndsMovedStream() throws {
-        let loop = try PollLoop()
-        defer { loop.stop() }
-        let recorder = Recorder(loop: loop)
-        let listener = try TCPListener(host: "127.0.0.1", port: 0, logger: testLogger)
-        defer { listener.stop() }
-        let (client, _) = try Self.movedStream(recorder, listener: listener)
-        try client.send("bye")
-        #expect(waitUntil { recorder.text == "bye" })
-        _ = shutdown(client.fd, Int32(SHUT_WR))
-        #expect(waitUntil { recorder.closes.load(ordering: .sequentiallyConsistent) == 1 })
+        let moved = try MovedStream()
+        defer { moved.stop() }
+        try moved.client.send("bye")
+        #expect(waitUntil { moved.recorder.text == "bye" })
+        _ = shutdown(moved.client.fd, Int32(SHUT_WR))
+        #expect(waitUntil { moved.recorder.closes.load(ordering: .sequentiallyConsistent) == 1 })
     }
 
     @Test func groupSpreadsStreamsOverLoops() throws {

@@ -59,6 +59,11 @@ enum CompatRunner {
         if category == "routes" {
             problems += compareRoutes(name: name, expected: expected, got: got)
         }
+        if category == "nodeattrs", expected["cap_map"] != got["cap_map"] {
+            let want = expected["cap_map"].map(String.init(describing:)) ?? "missing"
+            let have = got["cap_map"].map(String.init(describing:)) ?? "missing"
+            problems.append("\(name): cap_map differs\n  want: \(want)\n  got: \(have)")
+        }
         return problems
     }
 

@@ -122,6 +122,28 @@ import Testing
         let router = try #require(Self.peer("router", of: "phone", in: output))
         #expect(Self.strings(router["primary_routes"]) == ["10.0.0.0/8"])
     }
+
+    @Test func nodeAttrsFillCapMap() throws {
+        let policy = """
+            {"tagOwners": {"tag:router": ["alice@example.com"]},
+             "acls": [{"action": "accept", "src": ["*"], "dst": ["*:*"]}],
+             "nodeAttrs": [{"target": ["alice@example.com"], "attr": ["magicdns-aaaa", "nextdns:abc"]}]}
+            """
+        let output = try Self.evaluate(policy)
+        let expected: JSONValue = .object([("magicdns-aaaa", .null), ("nextdns:abc", .null)])
+        #expect(output["nodes"]?["laptop"]?["cap_map"] == expected)
+        #expect(output["nodes"]?["phone"]?["cap_map"] == .null)
+    }
+
+    @Test func randomizedPortReachesEveryNode() throws {
+        let policy = """
+            {"acls": [{"action": "accept", "src": ["*"], "dst": ["*:*"]}], "randomizeClientPort": true}
+            """
+        let output = try Self.evaluate(policy)
+        for name in ["laptop", "phone", "router", "standby"] {
+            #expect(output["nodes"]?[name]?["cap_map"] == .object([("randomize-client-port", .null)]))
+        }
+    }
 }
 
 /// `via` grants in the evaluator's output: a steered viewer sees a route on its via router.

@@ -141,7 +141,9 @@ struct MapEncoder: Sendable {
         writer.beginObject()
         for (name, values) in policy.sorted(by: { $0.key < $1.key }) {
             writer.key(name)
-            writer.value(.array(values))
+            // A capability without values is null on the wire, as Tailscale's control plane and
+            // Headscale send it.
+            writer.value(values.isEmpty ? .null : .array(values))
         }
         if isSelf, policy["disable-captive-portal-detection"] == nil {
             // Without this, a client that cannot reach DERP starts captive-portal probes of
