@@ -9,6 +9,7 @@ extension ConfigDecoder {
             stunListenAddress: hostPort("derp.server.stun_listen_addr", example: "0.0.0.0:3478", emptyMeansNone: true),
             privateKeyPath: filePath("derp.server.private_key_path")
                 ?? resolve(ConfigLoader.stateDirectoryPlaceholder + "/derp_server_private.key"),
+            meshPSKPath: filePath("derp.server.mesh_psk_file"),
             automaticallyAddEmbeddedRegion: bool("derp.server.automatically_add_embedded_derp_region", default: true),
             ipv4: ipAddress("derp.server.ipv4", byteCount: 4),
             ipv6: ipAddress("derp.server.ipv6", byteCount: 16)

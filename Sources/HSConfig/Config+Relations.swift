@@ -65,5 +65,11 @@ extension ConfigDecoder {
                     + "https://controlplane.tailscale.com/derpmap/default), derp.paths, or derp.server.enabled: true"
             )
         }
+        if !derp.server.enabled, derp.server.meshPSKPath != nil {
+            warning(
+                "derp.server.mesh_psk_file is set but derp.server.enabled is false, so the mesh key is not read; "
+                    + "set derp.server.enabled: true or delete derp.server.mesh_psk_file"
+            )
+        }
     }
 }

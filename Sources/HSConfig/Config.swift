@@ -106,6 +106,9 @@ public struct Config: Sendable, Equatable {
             public var stunListenAddress: String?
             /// Absolute path of the DERP server private key.
             public var privateKeyPath: String
+            /// `derp.server.mesh_psk_file`, made absolute: the file with the mesh key shared with other relays.
+            /// Nil when unset, and then the relay accepts no mesh peers.
+            public var meshPSKPath: String? = nil
             public var automaticallyAddEmbeddedRegion: Bool
             /// Public IPv4 address to put in the DERP map, or nil.
             public var ipv4: String?

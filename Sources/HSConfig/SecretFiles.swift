@@ -26,12 +26,15 @@ public enum SecretFiles {
     /// permission (x) alone is allowed because it reveals nothing without a known name.
     public static let forbiddenDirectoryBits: mode_t = 0o066
 
-    /// Lists the secrets `config` uses: the Noise key, the DERP key when the embedded relay is on, the SQLite
-    /// database with its `-wal` and `-journal` files, and the TLS private key when TLS is on.
+    /// Lists the secrets `config` uses: the Noise key, the DERP key and mesh key when the embedded relay is on,
+    /// the SQLite database with its `-wal` and `-journal` files, and the TLS private key when TLS is on.
     public static func list(in config: Config) -> [SecretFile] {
         var files = [SecretFile(key: "noise.private_key_path", path: config.noisePrivateKeyPath)]
         if config.derp.server.enabled {
             files.append(SecretFile(key: "derp.server.private_key_path", path: config.derp.server.privateKeyPath))
+            if let meshKey = config.derp.server.meshPSKPath {
+                files.append(SecretFile(key: "derp.server.mesh_psk_file", path: meshKey))
+            }
         }
         let database = config.database.sqlitePath
         if !database.isEmpty {

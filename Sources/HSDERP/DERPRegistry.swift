@@ -17,6 +17,8 @@ struct DERPRegistry: Sendable {
     private(set) var connectionWatchers: [ObjectIdentifier: DERPServerConnection] = [:]
     /// How each registered connection appears in PeerPresent frames.
     private var presence: [ObjectIdentifier: DERPPresence] = [:]
+    /// Clients of other relays in the mesh, and the link that forwards packets to each.
+    private var remoteClients: [NodePublicKey: any DERPMeshForwarder] = [:]
 
     var clientCount: Int { clients.count }
 
@@ -64,6 +66,25 @@ struct DERPRegistry: Sendable {
         return clients.compactMap { key, set in
             set.last.flatMap { presence[ObjectIdentifier($0)] }.map { (key, $0) }
         }
+    }
+
+    /// The link to the relay where `key` is connected, when it is not connected here.
+    func remoteForwarder(for key: NodePublicKey) -> (any DERPMeshForwarder)? {
+        remoteClients[key]
+    }
+
+    mutating func setRemote(_ key: NodePublicKey, _ forwarder: (any DERPMeshForwarder)?) {
+        remoteClients[key] = forwarder
+    }
+
+    /// Forgets `key` when `forwarder` is the link it was last seen through.
+    mutating func removeRemote(_ key: NodePublicKey, ifVia forwarder: any DERPMeshForwarder) {
+        if remoteClients[key] === forwarder { remoteClients[key] = nil }
+    }
+
+    /// Forgets every client seen through `forwarder`.
+    mutating func removeRemotes(via forwarder: any DERPMeshForwarder) {
+        remoteClients = remoteClients.filter { $0.value !== forwarder }
     }
 
     /// Every connection that completed its handshake with `key`, the active one last.

@@ -165,6 +165,8 @@ extension DERPServer {
         public var meshPeersAccepted = 0
         /// ForwardPacket frames from mesh peers.
         public var packetsForwardedIn = 0
+        /// Packets handed to a mesh link because their destination is a client of another relay.
+        public var packetsForwardedOut = 0
         /// ClosePeer requests from mesh peers.
         public var closePeerRequests = 0
 

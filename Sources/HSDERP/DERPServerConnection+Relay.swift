@@ -16,10 +16,11 @@ struct DERPRelayBatch {
     var droppedDisconnected = 0
     var readPauses = 0
     var readPausesTimedOut = 0
+    var forwardedOut = 0
 
     var isEmpty: Bool {
         received == 0 && droppedUnknownDestination == 0 && droppedQueueFull == 0 && droppedDisconnected == 0
-            && readPauses == 0 && readPausesTimedOut == 0
+            && readPauses == 0 && readPausesTimedOut == 0 && forwardedOut == 0
     }
 
     /// Compares 32 key bytes with `destination`'s as four 64-bit words.
@@ -60,6 +61,10 @@ extension DERPServerConnection {
         }
         let packet = payload[keyEnd...]
         guard let destination = batch.destination, let target = batch.target else {
+            if let destination = batch.destination, let forwarder = server.remoteForwarder(for: destination) {
+                forwardToMesh(packet, from: source, to: destination, via: forwarder, batch: &batch)
+                return
+            }
             batch.droppedUnknownDestination += 1
             if let destination = batch.destination {
                 replyNotHere(destination: destination, packet: packet)
@@ -69,6 +74,22 @@ extension DERPServerConnection {
         let frame = DERPFrame.encodedRecvPacket(from: source, packet)
         let relayed = DERPOutbox.Packet(source: source, frame: frame, packetLength: packet.count)
         deliver(relayed, to: target, destination: destination, batch: &batch)
+    }
+
+    /// Hands a packet for a client of another relay to the mesh link that reported it.
+    private func forwardToMesh(
+        _ packet: ArraySlice<UInt8>,
+        from source: NodePublicKey,
+        to destination: NodePublicKey,
+        via forwarder: any DERPMeshForwarder,
+        batch: inout DERPRelayBatch
+    ) {
+        let frame = DERPFrame.forwardPacket(from: source, to: destination, Array(packet)).encoded()
+        if forwarder.forward(frame) {
+            batch.forwardedOut += 1
+        } else {
+            batch.droppedQueueFull += 1
+        }
     }
 
     /// Adds the counts of a finished read or resume to the server's statistics.
@@ -91,6 +112,7 @@ extension DERPServerConnection {
             $0.packetsDroppedDisconnected += batch.droppedDisconnected
             $0.readPauses += batch.readPauses
             $0.readPausesTimedOut += batch.readPausesTimedOut
+            $0.packetsForwardedOut += batch.forwardedOut
         }
     }
 

@@ -37,6 +37,7 @@ extension ServerOptions {
         derp.regionCode = config.derp.server.regionCode
         derp.regionName = config.derp.server.regionName
         derp.privateKeyPath = config.derp.server.privateKeyPath
+        derp.meshPSKPath = config.derp.server.meshPSKPath
         derp.verifyClients = config.derp.server.verifyClients
         derp.stunListenAddress = config.derp.server.stunListenAddress.flatMap { $0.isEmpty ? nil : $0 }
         derp.ipv4 = config.derp.server.ipv4.flatMap { $0.isEmpty ? nil : $0 }

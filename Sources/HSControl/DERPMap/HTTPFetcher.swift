@@ -68,7 +68,7 @@ struct HTTPFetcher: Sendable {
         }
     }
 
-    private func connect(host: String, port: Int, url: String) throws(ServerError) -> Int32 {
+    func connect(host: String, port: Int, url: String) throws(ServerError) -> Int32 {
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         var results: UnsafeMutablePointer<addrinfo>?

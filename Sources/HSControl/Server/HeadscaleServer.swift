@@ -116,20 +116,7 @@ public final class HeadscaleServer: Sendable {
             deltaBatchWindow: .nanoseconds(Int(options.batchChangeDelay / .nanoseconds(1)))
         )
         let admission = DERPAdmission(plane: plane)
-        if options.derp.isEnabled {
-            let derpKey = try PrivateKeyFile.loadOrCreate(path: options.derp.privateKeyPath)
-            var admitClient: (@Sendable (NodePublicKey) -> Bool)?
-            if options.derp.verifyClients {
-                admitClient = { key in admission.admits(key) }
-            }
-            derp = DERPServer(
-                privateKey: derpKey.rawBytes,
-                logger: logger.with("component", "derp"),
-                admitClient: admitClient
-            )
-        } else {
-            derp = nil
-        }
+        derp = try Self.makeDERP(options: options.derp, admission: admission, logger: logger)
         let policyManager = PolicyManager(
             mode: options.policyMode == "database" ? .database : .file(path: options.policyPath ?? ""),
             plane: plane,

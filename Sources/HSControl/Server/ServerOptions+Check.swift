@@ -23,6 +23,9 @@ extension ServerOptions {
         try Self.checkKeyFile(noisePrivateKeyPath, setting: "noise.private_key_path", notes: &notes)
         if derp.isEnabled {
             try Self.checkKeyFile(derp.privateKeyPath, setting: "derp.server.private_key_path", notes: &notes)
+            if let path = derp.meshPSKPath {
+                _ = try DERPMeshKeyFile.load(path: path)
+            }
             if let stun = derp.stunListenAddress, splitHostPort(stun) == nil {
                 throw ServerError(
                     "invalid derp.server.stun_listen_addr \"\(stun)\": use host:port, such as 0.0.0.0:3478"

@@ -12,6 +12,9 @@ public struct ServerOptions: Sendable {
         public var regionCode = "headscale"
         public var regionName = "Headscale Embedded DERP"
         public var privateKeyPath = ""
+        /// `derp.server.mesh_psk_file`: the file with the mesh key shared with other relays, read at start-up.
+        /// Nil when the relay accepts no mesh peers.
+        public var meshPSKPath: String?
         public var verifyClients = true
         /// `host:port` of the STUN listener, or nil for none.
         public var stunListenAddress: String?
