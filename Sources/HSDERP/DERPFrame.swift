@@ -162,7 +162,10 @@ public struct DERPFrame: Sendable, Equatable {
     /// Restarting: the server is going away; reconnect after the first value and keep trying for
     /// the second, both in milliseconds as big-endian 32-bit integers.
     public static func restarting(reconnectInMilliseconds: UInt32, tryForMilliseconds: UInt32) -> DERPFrame {
-        DERPFrame(type: .restarting, payload: bigEndianBytes(reconnectInMilliseconds) + bigEndianBytes(tryForMilliseconds))
+        DERPFrame(
+            type: .restarting,
+            payload: bigEndianBytes(reconnectInMilliseconds) + bigEndianBytes(tryForMilliseconds)
+        )
     }
 
     /// Health: a problem the client shows as a health warning for this relay; empty clears it.

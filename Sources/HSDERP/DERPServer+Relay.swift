@@ -70,7 +70,10 @@ extension DERPServer {
     /// then each newcomer.
     func warnDuplicates(_ connections: [DERPServerConnection], newcomer: DERPServerConnection) {
         guard connections.count > 1 else { return }
-        let control = DERPOutbox.Control(frame: DERPFrame.health(Self.duplicateHealthProblem).encoded(), goneSource: nil)
+        let control = DERPOutbox.Control(
+            frame: DERPFrame.health(Self.duplicateHealthProblem).encoded(),
+            goneSource: nil
+        )
         for connection in connections where connections.count == 2 || connection === newcomer {
             connection.enqueueControl(control)
         }

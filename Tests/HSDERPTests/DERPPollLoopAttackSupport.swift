@@ -139,7 +139,7 @@ final class WebSocketDERPClient: @unchecked Sendable {
         try sendRaw(WebSocketBridge.maskedFrame(opcode: 0x2, payload: bytes))
     }
 
-    /// Reads the next DERP frame other than KeepAlive.
+    /// Reads the next DERP frame other than KeepAlive and Health (which duplicates of a key get).
     func readFrame() throws -> DERPFrame {
         while true {
             try fillStream(DERPFrame.headerLength)
@@ -150,7 +150,7 @@ final class WebSocketDERPClient: @unchecked Sendable {
                 payload: Array(stream[DERPFrame.headerLength..<DERPFrame.headerLength + length])
             )
             stream.removeFirst(DERPFrame.headerLength + length)
-            if frame.type != .keepAlive { return frame }
+            if frame.type != .keepAlive, frame.type != .health { return frame }
         }
     }
 

@@ -336,7 +336,10 @@ import Testing
         let alice = try await harness.connect(name: "alice")
         harness.server.shutdown()
         // Restarting first: reconnect in 1 s (0x3E8), keep trying for 60 s (0xEA60).
-        #expect(try await alice.nextNonKeepAliveFrame() == DERPFrame(type: .restarting, payload: [0, 0, 3, 0xE8, 0, 0, 0xEA, 0x60]))
+        #expect(
+            try await alice.nextNonKeepAliveFrame()
+                == DERPFrame(type: .restarting, payload: [0, 0, 3, 0xE8, 0, 0, 0xEA, 0x60])
+        )
         #expect(await alice.nextEvent() == .closed)
 
         let responder = RecordingResponder()

@@ -70,7 +70,10 @@ import Testing
             stream = try #require(accepted.first())
         }
 
+        /// Closes the stream first, so that it leaves the loop before the loop stops.
         func stop() {
+            let stream = stream
+            stream.queue.sync { stream.close() }
             listener.stop()
             loop.stop()
         }
