@@ -79,7 +79,15 @@ public final class DERPServer: Sendable {
     private static func makePollLoops(limits: DERPServerLimits, logger: Logger) -> PollLoopGroup? {
         guard limits.pollThreads > 0 else { return nil }
         do {
-            return try PollLoopGroup(threadCount: limits.pollThreads, spinMicroseconds: limits.pollSpinMicroseconds)
+            return try PollLoopGroup(
+                threadCount: limits.pollThreads,
+                spinMicroseconds: limits.pollSpinMicroseconds
+            ) { error in
+                logger.error(
+                    "a DERP relay thread stopped, so the clients it read no longer relay; restart the server",
+                    [("error", String(describing: error))]
+                )
+            }
         } catch {
             logger.warning("DERP clients will be read through dispatch sources", [("error", String(describing: error))])
             return nil

@@ -47,6 +47,8 @@ public final class PollLoop: @unchecked Sendable {
     private let handledEvents = Atomic<Int>(0)
     /// The loop thread's `pthread_t`, stored by the thread before `init` returns.
     private let threadID = Atomic<UInt>(0)
+    /// Called on the loop's thread when `epoll_wait` fails and the thread ends.
+    let onFailure: (@Sendable (IOError) -> Void)?
     /// How long the thread keeps polling after handling events, when the wait before them was
     /// shorter than this; 0 never polls.
     let spinNanoseconds: UInt64
@@ -54,11 +56,13 @@ public final class PollLoop: @unchecked Sendable {
     private var deferred: [() -> Void] = []
 
     /// Creates the epoll set and starts the thread, which polls for `spinMicroseconds` before it
-    /// sleeps as described above; 0 sleeps at once.
+    /// sleeps as described above; 0 sleeps at once. `onFailure` learns why the thread ended if
+    /// `epoll_wait` fails.
     ///
     /// - Throws: ``IOError`` when the epoll set, the eventfd or the thread cannot be created.
-    public init(spinMicroseconds: Int = 0) throws(IOError) {
+    public init(spinMicroseconds: Int = 0, onFailure: (@Sendable (IOError) -> Void)? = nil) throws(IOError) {
         spinNanoseconds = UInt64(max(spinMicroseconds, 0)) * 1000
+        self.onFailure = onFailure
         epollFD = try syscall("epoll_create1", on: "a poll loop") { CShims_epoll_create() }
         let wake = CShims_eventfd()
         guard wake >= 0 else {
@@ -151,7 +155,11 @@ public final class PollLoop: @unchecked Sendable {
         while !stopping.load(ordering: .acquiring) {
             let count = waitForEvents(&tags, &masks, spin: lastWait < spinNanoseconds, since: handledAt)
             guard count >= 0 else {
-                if errno == EINTR { continue }
+                let code = errno
+                if code == EINTR { continue }
+                // Only EBADF or EINVAL, a programming error: the thread ends and its streams are
+                // no longer read, so the owner is told.
+                onFailure?(IOError(errno: code, call: "epoll_wait", subject: "a poll loop"))
                 return
             }
             lastWait = DispatchTime.now().uptimeNanoseconds &- handledAt

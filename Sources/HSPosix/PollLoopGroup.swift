@@ -18,11 +18,15 @@ public final class PollLoopGroup: Sendable {
     /// Starts `threadCount` loops (at least one).
     ///
     /// - Throws: ``IOError`` when a loop cannot start; the loops already started are stopped.
-    public init(threadCount: Int, spinMicroseconds: Int = 0) throws(IOError) {
+    public init(
+        threadCount: Int,
+        spinMicroseconds: Int = 0,
+        onFailure: (@Sendable (IOError) -> Void)? = nil
+    ) throws(IOError) {
         var loops: [PollLoop] = []
         for _ in 0..<max(threadCount, 1) {
             do {
-                loops.append(try PollLoop(spinMicroseconds: spinMicroseconds))
+                loops.append(try PollLoop(spinMicroseconds: spinMicroseconds, onFailure: onFailure))
             } catch {
                 for loop in loops { loop.stop() }
                 throw error

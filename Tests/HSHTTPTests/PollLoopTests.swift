@@ -1,7 +1,8 @@
 import Dispatch
-import HSPosix
 import Synchronization
 import Testing
+
+@testable import HSPosix
 
 #if canImport(Glibc)
     import Glibc
@@ -120,5 +121,20 @@ import Testing
         #expect(Set(picked).count == 3)
         #expect(Array(picked[0..<3]) == Array(picked[3..<6]))
         #expect(group.currentLoop() == nil)
+    }
+
+    @Test func failedWaitIsReported() throws {
+        let failures = Mutex<[IOError]>([])
+        let loop = try PollLoop { error in failures.withLock { $0.append(error) } }
+        // Put a regular file where the epoll set was: the next epoll_wait fails with EINVAL.
+        let file = open("/proc/self/stat", O_RDONLY)
+        #expect(file >= 0)
+        #expect(dup2(file, loop.epollFD) == loop.epollFD)
+        close(file)
+        var one: UInt64 = 1
+        _ = write(loop.wakeFD, &one, MemoryLayout<UInt64>.size)
+        #expect(waitUntil { !failures.withLock { $0.isEmpty } })
+        #expect(failures.withLock { $0.first?.call } == "epoll_wait")
+        #expect(failures.withLock { $0.first?.errno } == EINVAL)
     }
 }

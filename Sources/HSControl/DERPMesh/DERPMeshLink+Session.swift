@@ -47,6 +47,8 @@ extension DERPMeshLink {
                 if !frames.isEmpty { try connection.transport.send(Array(frames.joined())) }
             }
             if entries[0].revents != 0 {
+                // NOTE: over TLS, a record that arrives in pieces blocks this read for up to the
+                // fetcher's timeout, and queued forwards wait meanwhile.
                 try connection.receive()
                 while let frame = try connection.bufferedFrame() {
                     try handle(frame, connection)
