@@ -22,7 +22,7 @@ protocol PollReadable: AnyObject, Sendable {
 /// stream's serial queue with `queue.sync`. That runs the read inline on this thread when the queue
 /// is idle, and the stream stays confined to its queue as before. Work that must not run inside one
 /// stream's queue, such as writing to another stream, goes to ``runAfterReads(_:)``, so the
-/// loop never holds one queue while it waits for another. That work runs once the streams of one
+/// loop never waits for one queue while inside another. That work runs once the streams of one
 /// `epoll_wait` (up to ``eventBatch``) have been read, so several senders' packets for one
 /// destination leave in one write.
 ///
@@ -157,8 +157,8 @@ public final class PollLoop: @unchecked Sendable {
             guard count >= 0 else {
                 let code = errno
                 if code == EINTR { continue }
-                // Only EBADF or EINVAL, a programming error: the thread ends and its streams are
-                // no longer read, so the owner is told.
+                // Only EBADF or EINVAL, a programming error, gets here. The thread ends and its
+                // streams are no longer read, so the owner gets the error.
                 onFailure?(IOError(errno: code, call: "epoll_wait", subject: "a poll loop"))
                 return
             }
