@@ -15,7 +15,7 @@ struct DERPRegistry: Sendable {
     private var peerGoneWatchers: [NodePublicKey: [ObjectIdentifier: DERPServerConnection]] = [:]
     /// Mesh peers that sent WatchConns: they hear of every client that arrives or leaves.
     private(set) var connectionWatchers: [ObjectIdentifier: DERPServerConnection] = [:]
-    /// How each registered connection appears in PeerPresent frames.
+    /// The address and flags of each registered connection, as PeerPresent frames carry them.
     private var presence: [ObjectIdentifier: DERPPresence] = [:]
     /// Clients of other relays in the mesh, and the link that forwards packets to each.
     private var remoteClients: [NodePublicKey: any DERPMeshForwarder] = [:]
@@ -68,7 +68,7 @@ struct DERPRegistry: Sendable {
         }
     }
 
-    /// The link to the relay where `key` is connected, when it is not connected here.
+    /// Returns the link to the relay where `key` is connected, when it is not connected here.
     func remoteForwarder(for key: NodePublicKey) -> (any DERPMeshForwarder)? {
         remoteClients[key]
     }
@@ -87,7 +87,7 @@ struct DERPRegistry: Sendable {
         remoteClients = remoteClients.filter { $0.value !== forwarder }
     }
 
-    /// Every connection that completed its handshake with `key`, the active one last.
+    /// Returns every connection that completed its handshake with `key`, the active one last.
     func connections(of key: NodePublicKey) -> [DERPServerConnection] {
         clients[key] ?? []
     }
@@ -139,7 +139,7 @@ struct DERPRegistry: Sendable {
     }
 }
 
-/// How a client appears to mesh peers in PeerPresent: its address and flags.
+/// The address and flags of a client, as mesh peers receive them in PeerPresent.
 struct DERPPresence: Sendable {
     var remoteAddress: String
     var flags: DERPPeerPresentFlags

@@ -48,7 +48,7 @@ extension DERPServer {
     }
 
     /// Runs `work` on `connection`'s queue. On a poll loop's thread it runs on that thread once the
-    /// loop has read its ready streams, so a relay step costs no extra thread wake-up; elsewhere it
+    /// loop has read its ready streams, so a relay step costs no extra thread wake-up. Elsewhere it
     /// hops to the queue.
     func runOnQueue(
         of connection: DERPServerConnection,

@@ -126,7 +126,7 @@ public final class DERPServer: Sendable {
 
     /// The reconnect delay a Restarting frame announces on shutdown.
     public static let restartReconnectMilliseconds: UInt32 = 1_000
-    /// How long a Restarting frame tells clients to keep trying to reconnect.
+    /// The time a Restarting frame gives clients to keep trying to reconnect.
     public static let restartTryForMilliseconds: UInt32 = 60_000
 
     func count(_ counter: WritableKeyPath<Statistics, Int>, by amount: Int = 1) {

@@ -10,6 +10,8 @@ struct DERPRelayBatch {
     var destination: NodePublicKey?
     /// The active connection for `destination`, or nil when it is not connected.
     var target: DERPServerConnection?
+    /// The mesh link for `destination` when no local client has it.
+    var remote: (any DERPMeshForwarder)?
     var received = 0
     var droppedUnknownDestination = 0
     var droppedQueueFull = 0
@@ -57,11 +59,14 @@ extension DERPServerConnection {
         if !batch.isDestination(destinationBytes) {
             let destination = NodePublicKey(bytes: Array(destinationBytes))!
             batch.destination = destination
-            batch.target = server.registry.withLock { $0.activeConnection(for: destination) }
+            (batch.target, batch.remote) = server.registry.withLock { registry in
+                let target = registry.activeConnection(for: destination)
+                return (target, target == nil ? registry.remoteForwarder(for: destination) : nil)
+            }
         }
         let packet = payload[keyEnd...]
         guard let destination = batch.destination, let target = batch.target else {
-            if let destination = batch.destination, let forwarder = server.remoteForwarder(for: destination) {
+            if let destination = batch.destination, let forwarder = batch.remote {
                 forwardToMesh(packet, from: source, to: destination, via: forwarder, batch: &batch)
                 return
             }

@@ -22,7 +22,7 @@ protocol PollReadable: AnyObject, Sendable {
 /// stream's serial queue with `queue.sync`. That runs the read inline on this thread when the queue
 /// is idle, and the stream stays confined to its queue as before. Work that must not run inside one
 /// stream's queue, such as writing to another stream, goes to ``runAfterReads(_:)``, so the
-/// loop never waits for one queue while inside another. That work runs once the streams of one
+/// loop thread is inside at most one queue at a time. That work runs once the streams of one
 /// `epoll_wait` (up to ``eventBatch``) have been read, so several senders' packets for one
 /// destination leave in one write.
 ///

@@ -46,13 +46,13 @@ public final class PollLoopGroup: Sendable {
         return max(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 1)
     }
 
-    /// The loop for the next stream, taking the loops in turn.
+    /// Returns the loop for the next stream, taking the loops in turn.
     public func nextLoop() -> PollLoop {
         let index = next.wrappingAdd(1, ordering: .relaxed).oldValue
         return loops[Int(UInt(bitPattern: index) % UInt(loops.count))]
     }
 
-    /// The loop whose thread is the calling thread, or nil on any other thread.
+    /// Returns the loop whose thread is the calling thread, or nil on any other thread.
     public func currentLoop() -> PollLoop? {
         loops.first { $0.isCurrent }
     }

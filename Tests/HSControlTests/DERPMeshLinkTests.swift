@@ -137,8 +137,8 @@ import Testing
         #expect(closed)
         #expect(b.derp.statistics.meshPeersAccepted == 0)
         // Once the link reads the close, it takes no packets until it reconnects.
-        let refuses = try await Self.onThread { Self.waitFor { !link.forward(DERPFrame.watchConns.encoded()) } }
-        #expect(refuses)
+        let rejects = try await Self.onThread { Self.waitFor { !link.forward(DERPFrame.watchConns.encoded()) } }
+        #expect(rejects)
     }
 
     /// Reads until a RecvPacket arrives.

@@ -155,14 +155,7 @@ final class WebSocketDERPClient: @unchecked Sendable {
     }
 
     private func sendRaw(_ bytes: [UInt8]) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let sent = bytes.withUnsafeBytes {
-                Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL))
-            }
-            guard sent > 0 else { throw SocketDERPClient.Failure(description: "send failed: errno \(errno)") }
-            offset += sent
-        }
+        try sendAll(fd, bytes)
     }
 
     /// Decodes server messages (unmasked) until `count` DERP bytes are buffered.

@@ -4,7 +4,7 @@ import Testing
 
 @testable import HSDERP
 
-/// The relay with client reads on poll loop threads and with dispatch read sources only.
+/// The relay, reading clients on poll loop threads and, with no poll threads, through dispatch sources.
 @Suite struct DERPPollLoopTests {
     /// Bounces one packet between two clients `rounds` times and returns what the last read held.
     private static func pingPong(port: UInt16, rounds: Int) async throws -> [UInt8] {

@@ -217,7 +217,7 @@ import Testing
         let older = try await harness.connect(name: "older", privateKey: sharedKey)
         let newer = try await harness.connect(name: "newer", privateKey: sharedKey)
         let sender = try await harness.connect(name: "sender")
-        // Both connections of the key are told, as a Health problem, that they are duplicates.
+        // Both connections of the key get a Health problem saying that they are duplicates.
         let warning = DERPFrame.health(DERPServer.duplicateHealthProblem)
         #expect(try await older.nextNonKeepAliveFrame() == warning)
         #expect(try await newer.nextNonKeepAliveFrame() == warning)

@@ -3,6 +3,7 @@ import HSCore
 import HSCrypto
 import HSHTTP
 import HSPosix
+import HSTestSupport
 import Testing
 
 @testable import HSDERP
@@ -22,19 +23,7 @@ private final class BlockingWebSocketClient {
     private var buffer: [UInt8] = []
 
     init(port: UInt16) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var timeout = timeval(tv_sec: 5, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        try #require(connected == 0, "connect to 127.0.0.1:\(port) failed")
+        fd = try connectLoopback(port: port, receiveTimeoutSeconds: 5)
     }
 
     deinit { close(fd) }

@@ -3,6 +3,7 @@ import HSCore
 import HSCrypto
 import HSHTTP
 import HSPosix
+import HSTestSupport
 import Testing
 
 @testable import HSDERP
@@ -56,25 +57,14 @@ final class SocketDERPClient: @unchecked Sendable {
     /// A `sendBufferBytes` value shrinks the send buffer, so that this client's own sends block sooner.
     init(port: UInt16, receiveBufferBytes: Int32? = nil, sendBufferBytes: Int32? = nil) throws {
         key = NodePublicKey(bytes: NaClBox.publicKey(forPrivateKey: privateKey))!
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var timeout = timeval(tv_sec: 10, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        if var size = receiveBufferBytes {
-            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-        }
-        if var size = sendBufferBytes {
-            setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-        }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+        fd = try connectLoopback(port: port) { fd in
+            if var size = receiveBufferBytes {
+                setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+            }
+            if var size = sendBufferBytes {
+                setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
             }
         }
-        guard connected == 0 else { throw Failure(description: "connect to 127.0.0.1:\(port) failed") }
         try handshake()
     }
 
@@ -107,14 +97,7 @@ final class SocketDERPClient: @unchecked Sendable {
 
     /// Sends all of `bytes` with as few `send` calls as the kernel allows.
     func send(_ bytes: [UInt8]) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let sent = bytes.withUnsafeBytes {
-                Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL))
-            }
-            guard sent > 0 else { throw Failure(description: "send failed: errno \(errno)") }
-            offset += sent
-        }
+        try sendAll(fd, bytes)
     }
 
     /// Sends from `bytes[offset...]` until the kernel takes no more without blocking; returns the
